@@ -1,0 +1,5 @@
+import sys
+
+from drafting.cli import main
+
+sys.exit(main())

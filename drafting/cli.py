@@ -1,0 +1,175 @@
+"""`python -m drafting …`: a thin command line over the library.
+
+Each sub-command parses its arguments and calls one library function; no logic lives here.
+Exit codes: 0 success, 1 a check failed, 2 bad input or an unavailable service.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from drafting.request import PERIODS, RequestError
+
+
+def _print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+
+
+def _fail(message: str, code: int = 2) -> int:
+    sys.stderr.write(f"错误：{message}\n")
+    return code
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from drafting.figures import check
+    from drafting.request import clean_text, decode_bytes, parse_facts_text
+
+    try:
+        facts_text = decode_bytes(Path(args.facts).read_bytes())
+        draft_text = clean_text(decode_bytes(Path(args.draft).read_bytes()))
+    except OSError as exc:
+        return _fail(f"读不到文件：{exc.filename}")
+    facts = [f for s in parse_facts_text(facts_text) for f in s.facts]
+    fields = [v for v in (args.org, args.period, f"{args.year}年" if args.year else None) if v]
+    report = check(draft_text, facts, fields=fields)
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        sys.stdout.write(report.summary_zh() + "\n")
+    return 0 if report.ok else 1
+
+
+def cmd_draft(args: argparse.Namespace) -> int:
+    from drafting.llm import LLMError
+    from drafting.pipeline import draft
+    from drafting.request import request_from_file
+
+    request = request_from_file(
+        args.facts, args.org, args.period, args.year,
+        options={"strategy": args.strategy, **({"target_chars": args.length} if args.length else {})},
+    )
+
+    def show_progress(event: dict[str, Any]) -> None:
+        if args.quiet:
+            return
+        kind = event.get("type")
+        if kind == "section_started":
+            sys.stderr.write(f"\n[{event.get('index', 0) + 1}/{event.get('total', '?')}] {event.get('title') or ''}\n")
+        elif kind == "delta":
+            sys.stderr.write(event.get("text", ""))
+        sys.stderr.flush()
+
+    try:
+        result = draft(request, on_event=show_progress)
+    except LLMError as exc:
+        return _fail(str(exc))
+    if not args.quiet:
+        sys.stderr.write("\n")
+    output = json.dumps(result.to_dict(), ensure_ascii=False, indent=2) if args.json else result.text
+    if args.out:
+        Path(args.out).write_text(output + "\n", encoding="utf-8")
+    else:
+        sys.stdout.write(output + "\n")
+    return 0
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    from drafting import model_server
+
+    if args.action == "serve":
+        return model_server.serve_forever(port=args.port)
+    if args.action == "start":
+        server = model_server.ensure_running(port=args.port)
+        sys.stdout.write(f"内置模型已就绪：{server.base_url}\n")
+        return 0
+    if args.action == "stop":
+        stopped = model_server.stop(port=args.port)
+        sys.stdout.write("已停止内置模型服务。\n" if stopped else "没有正在运行的内置模型服务。\n")
+        return 0
+    if args.action == "status":
+        _print_json(model_server.status(port=args.port))
+        return 0
+    from drafting import setup
+
+    setup.ensure_model(progress=True)
+    return 0
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    from drafting import setup
+
+    setup.ensure_all(build_index=not args.no_index)
+    return 0
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from drafting import index
+
+    return index.cli(args)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from drafting import api
+
+    return api.serve(host=args.host, port=args.port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m drafting", description="工会工作总结起草服务")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("check", help="核对草稿中的每个数字是否来自要点")
+    p.add_argument("--facts", required=True, help="要点文件（每行一条）")
+    p.add_argument("--draft", required=True, help="草稿文本文件")
+    p.add_argument("--org", help="单位名称（其中的数字视为已提供）")
+    p.add_argument("--period", help="总结期间")
+    p.add_argument("--year", help="年份")
+    p.add_argument("--json", action="store_true", help="输出 JSON")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("draft", help="根据要点生成总结初稿")
+    p.add_argument("--facts", required=True)
+    p.add_argument("--org", required=True)
+    p.add_argument("--period", required=True, help="如：" + "、".join(PERIODS[:4]))
+    p.add_argument("--year")
+    p.add_argument("--strategy", choices=("sectioned", "whole"), default="sectioned")
+    p.add_argument("--length", type=int, help="目标字数")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--out")
+    p.add_argument("--quiet", action="store_true", help="不在标准错误输出进度")
+    p.set_defaults(func=cmd_draft)
+
+    p = sub.add_parser("model", help="内置模型：serve（前台运行）/ start / stop / status / fetch")
+    p.add_argument("action", choices=("serve", "start", "stop", "status", "fetch"))
+    p.add_argument("--port", type=int, default=None)
+    p.set_defaults(func=cmd_model)
+
+    p = sub.add_parser("setup", help="准备模型、分词缓存与检索索引（可重复运行）")
+    p.add_argument("--no-index", action="store_true")
+    p.set_defaults(func=cmd_setup)
+
+    p = sub.add_parser("index", help="检索索引：build / status / add FILES…")
+    p.add_argument("action", choices=("build", "status", "add"))
+    p.add_argument("files", nargs="*")
+    p.add_argument("--force", action="store_true", help="build：全部重建")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("serve", help="HTTP API")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except RequestError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return _fail("已中断。", 130)

