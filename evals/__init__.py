@@ -1,0 +1,1 @@
+"""Evaluation harness: held-out cases (`cases/`), metrics, the runner and the Markdown report."""

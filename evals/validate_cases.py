@@ -1,0 +1,90 @@
+"""Check an eval case file: `python -m evals.validate_cases [FILE.jsonl …]`.
+
+Per case it reports (in Chinese, for whoever maintains the cases):
+* shape errors: missing keys, duplicate ids, bad period/year, fewer than 6 or more than 15
+  bullets, bullets the request parser refuses, placeholders (20xx, xx, **) in the bullets;
+* every Arabic number of the reference that no bullet carries (`simple_figure_check` run with
+  the reference as the draft: list enumerators and placeholder digits are not numbers);
+* bullets copied from the reference (a common run of 20 or more characters), as a warning.
+Exit status 1 when any case has an error or an uncovered number, else 0.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Any
+
+from drafting.request import PERIODS, RequestError, request_from_json
+from evals.metrics import placeholder_found, simple_figure_check
+
+DEFAULT_CASES = Path(__file__).parent / "cases" / "heldout.jsonl"
+REQUIRED_KEYS = ("id", "org", "period", "facts", "reference")
+MIN_FACTS, MAX_FACTS = 6, 15
+COPIED_RUN = 20
+
+
+def load_cases(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def longest_common_run(a: str, b: str) -> str:
+    match = SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
+    return a[match.a: match.a + match.size]
+
+
+def case_problems(case: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
+    """(errors, numbers of the reference no bullet carries, warnings) of one case."""
+    errors = [f"缺少字段 {key}" for key in REQUIRED_KEYS if not case.get(key)]
+    if errors:
+        return errors, [], []
+    facts: list[str] = case["facts"]
+    warnings: list[str] = []
+    if case["period"] not in PERIODS:
+        errors.append(f"期间“{case['period']}”不在 {PERIODS} 中")
+    if not MIN_FACTS <= len(facts) <= MAX_FACTS:
+        errors.append(f"要点 {len(facts)} 条，应为 {MIN_FACTS}–{MAX_FACTS} 条")
+    try:
+        request_from_json(case)
+    except RequestError as exc:
+        errors.append(f"要点无法解析：{exc}")
+    for fact in facts:
+        if placeholders := placeholder_found(fact):
+            errors.append(f"要点含占位符 {'、'.join(placeholders)}：{fact}")
+        if len(run := longest_common_run(fact, case["reference"])) >= COPIED_RUN:
+            warnings.append(f"要点照抄原文 {len(run)} 字：“{run}”")
+    uncovered = simple_figure_check(case["reference"], facts)["unsupported"]
+    return errors, uncovered, warnings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="检查评测用例文件")
+    parser.add_argument("files", nargs="*", type=Path, default=[DEFAULT_CASES])
+    args = parser.parse_args(argv)
+    failed = False
+    for path in args.files:
+        cases = load_cases(path)
+        print(f"{path}：{len(cases)} 个用例")
+        seen: set[str] = set()
+        for case in cases:
+            errors, uncovered, warnings = case_problems(case)
+            if case.get("id") in seen:
+                errors.append("id 重复")
+            seen.add(case.get("id"))
+            status = "通过" if not errors and not uncovered else "不通过"
+            print(f"  {case.get('id')}：{len(case.get('facts') or [])} 条要点，{status}")
+            for error in errors:
+                print(f"    错误：{error}")
+            if uncovered:
+                print(f"    参考文本中要点未给出的数字：{'、'.join(uncovered)}")
+            for warning in warnings:
+                print(f"    提示：{warning}")
+            failed |= bool(errors or uncovered)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
