@@ -1,0 +1,111 @@
+"""Stage 2 — plan: an outline of sections, each with the bullets it must state.
+
+User headings win, in the user's order. Without them, bullets are grouped by topic and the
+groups ordered as past summaries order them (organisation first, the union's own work and
+central tasks last). 存在的问题 and 下半年计划 sections exist only when the user gave bullets
+for them. The outline is plain data so that the page can show it and let the user edit it.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from drafting.request import DraftRequest
+
+
+@dataclass(frozen=True)
+class Topic:
+    key: str
+    heading: str
+    keywords: tuple[str, ...]
+    kind: str = "topic"
+
+
+# Corpus order (corpus-and-numbers.md §4); headings are 公文-style slogan pairs without figures.
+TOPICS: tuple[Topic, ...] = (
+    Topic("organise", "加强组织建设，夯实工会工作基础",
+          ("建会", "入会", "组建", "会员", "新建", "换届", "基层工会", "联合会", "覆盖", "工会组织")),
+    Topic("rights", "依法履职维权，构建和谐劳动关系",
+          ("维权", "集体合同", "集体协商", "工资", "职代会", "厂务公开", "劳动争议", "法律", "调解", "欠薪", "普法")),
+    Topic("help", "深化帮扶解困，用心服务职工群众",
+          ("帮扶", "送温暖", "慰问", "困难", "救助", "助学", "金秋", "清凉", "互助", "大病", "走访", "关爱", "帮困")),
+    Topic("skills", "开展劳动竞赛，提升职工队伍素质",
+          ("竞赛", "比武", "技能", "培训", "劳模", "工匠", "先锋号", "安康杯", "创新", "合理化建议", "素质")),
+    Topic("culture", "丰富文体活动，增强工会组织凝聚力",
+          ("文体", "运动会", "比赛", "文艺", "演出", "读书", "健步", "球", "活动", "书画", "摄影")),
+    Topic("women", "做好女职工工作，维护女职工特殊权益",
+          ("女职工", "三八", "妇女", "母婴", "女工")),
+    Topic("self", "加强自身建设，提升工会工作水平",
+          ("经费", "经审", "财务", "税务代收", "干部", "宣传", "信息", "作风", "学习", "自身建设")),
+    Topic("centre", "围绕中心服务大局，助力经济社会发展",
+          ("中心工作", "疫情", "扶贫", "乡村振兴", "招商", "安全生产", "创城", "文明", "防控", "拆迁")),
+    Topic("problems", "存在的问题和不足",
+          ("问题", "不足", "差距", "短板", "薄弱", "有待"), kind="problems"),
+    Topic("plan", "下一步工作打算",
+          ("下半年", "明年", "下一步", "计划", "打算", "将继续", "拟", "力争"), kind="plan"),
+)
+_BY_KEY = {t.key: t for t in TOPICS}
+_ORDER = {t.key: i for i, t in enumerate(TOPICS)}
+DEFAULT_TOPIC = "centre"
+
+
+@dataclass
+class OutlineSection:
+    heading: str
+    facts: list[str]
+    kind: str = "topic"  # topic / problems / plan
+    topic: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Outline:
+    title: str
+    sections: list[OutlineSection] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "sections": [s.to_dict() for s in self.sections]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Outline:
+        return cls(title=data["title"], sections=[OutlineSection(**s) for s in data["sections"]])
+
+
+def classify_fact(fact: str) -> str:
+    """The topic key whose keywords match the bullet best (ties: the earlier topic)."""
+    best, best_hits = DEFAULT_TOPIC, 0
+    for topic in TOPICS:
+        hits = sum(1 for kw in topic.keywords if kw in fact)
+        if topic.kind != "topic" and hits:
+            hits += 1  # an explicit problem/plan word outweighs incidental topic words
+        if hits > best_hits:
+            best, best_hits = topic.key, hits
+    return best
+
+
+def title_for(request: DraftRequest) -> str:
+    year = f"{request.year}年" if request.year else ""
+    period = "" if request.period in ("全年", "年度") else request.period
+    return f"{request.org}{year}{period}工作总结"
+
+
+def plan(request: DraftRequest) -> Outline:
+    outline = Outline(title=title_for(request))
+    if request.has_user_headings:
+        for section in request.sections:
+            if not section.facts:
+                continue
+            heading = section.title or "其他工作"
+            key = classify_fact(heading + " " + " ".join(section.facts))
+            outline.sections.append(OutlineSection(heading=heading, facts=list(section.facts),
+                                                   kind=_BY_KEY[key].kind, topic=key))
+        return outline
+    groups: dict[str, list[str]] = {}
+    for fact in request.facts:
+        groups.setdefault(classify_fact(fact), []).append(fact)
+    for key in sorted(groups, key=_ORDER.__getitem__):
+        topic = _BY_KEY[key]
+        outline.sections.append(OutlineSection(heading=topic.heading, facts=groups[key], kind=topic.kind, topic=key))
+    return outline

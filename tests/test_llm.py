@@ -1,0 +1,44 @@
+import pytest
+
+from drafting.llm import LLMClient, LLMError, Prompt
+from tests.conftest import free_port
+from tests.fake_llm import FakeLLM
+
+
+def _client(base_url: str, embedded: bool, timeout: float = 5.0) -> LLMClient:
+    return LLMClient(base_url, "fake-model", None, embedded=embedded, timeout=timeout, max_retries=0)
+
+
+def test_embedded_path_prefills_and_streams_with_grammar():
+    pieces: list[str] = []
+    with FakeLLM(reply="新建工会8家。") as fake:
+        gen = _client(fake.base_url, embedded=True).stream(
+            Prompt(system="系统", user="要点", prefill="今年以来，", grammar="root ::= [^\\n]+"), on_delta=pieces.append)
+    assert gen.text == "今年以来，新建工会8家。"
+    assert "".join(pieces) == gen.text
+    body = fake.requests[0]
+    assert body["prompt"].endswith("<|im_start|>assistant\n今年以来，")
+    assert body["grammar"] == "root ::= [^\\n]+"
+    assert "<|im_end|>" in body["stop"]
+    assert gen.completion_tokens >= 2 and gen.first_token_seconds is not None
+
+
+def test_remote_path_uses_chat_and_asks_for_the_opening():
+    with FakeLLM(reply="今年以来，工作顺利。") as fake:
+        gen = _client(fake.base_url, embedded=False).stream(Prompt(system="系统", user="要点", prefill="今年以来，"))
+    assert gen.text == "今年以来，工作顺利。"
+    body = fake.requests[0]
+    assert body["messages"][0]["role"] == "system"
+    assert "今年以来" in body["messages"][1]["content"]
+
+
+@pytest.mark.parametrize("mode,message", [("error500", "返回错误 500"), ("drop", "连接不上"), ("hang", "超时")])
+def test_faults_become_chinese_errors(mode, message):
+    with FakeLLM(mode=mode) as fake:
+        with pytest.raises(LLMError, match=message):
+            _client(fake.base_url, embedded=True, timeout=1.0).stream(Prompt(system="s", user="u"))
+
+
+def test_endpoint_down():
+    with pytest.raises(LLMError, match="连接不上"):
+        _client(f"http://127.0.0.1:{free_port()}/v1", embedded=False).stream(Prompt(system="s", user="u"))
