@@ -325,9 +325,9 @@ def case_metrics(
     `DraftResult.to_dict()` plus the runner's ``"seconds"``. The final check report is
     ``result["check"]`` when present, else ``check(text, facts, fields=…)``; the raw (before
     repair) report is ``check(raw_text, …)``, or the final one when the texts are equal. Without
-    `check`, a missing report leaves the figure precision/recall at None. Assumed optional keys
-    of ``result["timings"]``: ``generated_tokens`` and ``generation_seconds`` (else the case's
-    seconds) for tokens/s.
+    `check`, a missing report leaves the figure precision/recall at None. Tokens/s is the sum
+    of ``completion_tokens`` over ``result["sections"]`` divided by the sum of their
+    ``seconds`` (the generation time); a result without per-section tokens has none.
     """
     request = request_from_json(dict(case))
     facts, fields = request.facts, request.field_texts()
@@ -348,13 +348,12 @@ def case_metrics(
     leaked = example_leakage(text, facts, _example_texts(result.get("examples") or []), extract, fields)
     ok, reasons = structure_ok(text)
     input_placeholders = set(placeholder_found("\n".join([*facts, *fields])))
-    timings = result.get("timings") or {}
-    seconds = result.get("seconds")
-    tokens = timings.get("generated_tokens")
-    generation_seconds = timings.get("generation_seconds") or seconds
+    sections = result.get("sections") or []
+    tokens = sum(section.get("completion_tokens") or 0 for section in sections)
+    generation_seconds = sum(section.get("seconds") or 0 for section in sections)
     return {
         "id": case.get("id"),
-        "seconds": seconds,
+        "seconds": result.get("seconds"),
         "fact_figures": fact_figures,
         "supported_fact_figures": supported,
         "figure_precision": figure_precision(final) if final else None,
@@ -375,8 +374,8 @@ def case_metrics(
         "rougeL_char_f1": rougeL_char_f1(text, reference),
         "length_ratio": length_ratio(text, reference),
         "generated_tokens": tokens,
-        "tokens_per_second": _ratio(tokens, generation_seconds) if tokens and generation_seconds else None,
-        "generation_seconds": generation_seconds if tokens else None,
+        "generation_seconds": generation_seconds,
+        "tokens_per_second": _ratio(tokens, generation_seconds) if tokens else None,
     }
 
 
@@ -403,12 +402,14 @@ def aggregate(metrics: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     counts, not means of ratios), so a draft with many figures weighs more. `example_leakage`
     is the number of leaked figures over all drafts, `placeholder_drafts` the number of drafts
     with a placeholder, `structure_ok` the share of well-formed drafts, ROUGE-L and length ratio
-    are means, tokens/s is total generated tokens / total generation seconds.
+    are means, tokens/s is total generated tokens / total generation seconds over the drafts
+    that report tokens.
     """
     def total(key: str) -> float:
         return sum(m.get(key) or 0 for m in metrics)
 
     seconds = [m["seconds"] for m in metrics if m.get("seconds") is not None]
+    timed = [m for m in metrics if m.get("generated_tokens")]
     checked = [m for m in metrics if m.get("missing_figures") is not None]
     input_figures = sum(m["input_figures"] for m in checked)
     simple_numbers = total("simple_numbers")
@@ -429,5 +430,6 @@ def aggregate(metrics: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "length_ratio": _mean(m.get("length_ratio") for m in metrics),
         "seconds_median": quantile(seconds, 0.5),
         "seconds_p90": quantile(seconds, 0.9),
-        "tokens_per_second": _ratio(total("generated_tokens"), total("generation_seconds")),
+        "tokens_per_second": _ratio(sum(m["generated_tokens"] for m in timed),
+                                    sum(m.get("generation_seconds") or 0 for m in timed)),
     }
