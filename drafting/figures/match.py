@@ -1,0 +1,226 @@
+"""Step 3 — matching: is a draft figure supported by the input (the bullets plus request fields)?
+
+The input is indexed by each figure's key (kind, unit class, exact value). A draft figure is
+supported when some input figure has the same key and a compatible hedge. Otherwise a
+diagnosis explains, in Chinese, what differs: the unit, the scale (万/亿), the hedge, the
+value, or that the figure looks derived (a percentage or total computed from input figures).
+"""
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Iterable, Sequence
+
+from drafting.figures.extract import extract
+from drafting.figures.model import FACT, PLACEHOLDER, SOFT, Figure, Key
+from drafting.figures.normalize import APPROX, HEDGES, PEOPLE, PERCENT, PERSON_TIMES, render
+
+OK, WARN, ERROR = "ok", "warning", "error"
+_CONTEXT = 8
+_KIND_ZH = {
+    "year": "年份", "month": "日期", "date": "日期", "day": "日期", "month_part": "日期",
+    "ordinal": "名次/届次", "prize": "奖项等级", "session": "届次", "range": "数值范围",
+    "ratio": "比例", "fraction": "比例",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """An input figure and the bullet (or request field) it was found in."""
+
+    figure: Figure
+    fact: str
+    from_field: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    status: str
+    reason: str = ""
+    source: Source | None = None
+
+
+def implied_keys(f: Figure) -> list[Key]:
+    """The keys a figure supports: its own, plus the month of a date (5月5日 supports 5月)."""
+    if f.key is None:
+        return []
+    keys = [f.key]
+    if f.kind == "date":
+        keys += [("month", f.value), ("day", f.value2)]
+    elif f.kind == "month_part":
+        keys.append(("month", f.value))
+    return keys
+
+
+def hedge_class(hedge: str) -> str:
+    return HEDGES.get(hedge, "") if hedge else ""
+
+
+class InputIndex:
+    """The figures of the bullets and the request fields, indexed for matching."""
+
+    def __init__(self, facts: Sequence[str], fields: Sequence[str] = ()) -> None:
+        self.by_key: dict[Key, list[Source]] = defaultdict(list)
+        self.by_value: dict[Decimal, list[Source]] = defaultdict(list)
+        self.by_unit: dict[str, list[Source]] = defaultdict(list)
+        self.by_family: dict[str, list[Source]] = defaultdict(list)
+        self.placeholders: set[str] = set()
+        self.fact_sources: list[Source] = []
+        for texts, from_field in ((facts, False), (fields, True)):
+            for text in texts:
+                for f in extract(text):
+                    self._add(Source(f, text, from_field))
+
+    def _add(self, src: Source) -> None:
+        f = src.figure
+        if f.cls == PLACEHOLDER:
+            self.placeholders.add(f.text.lower())
+            return
+        if f.key is None or f.cls not in (FACT, SOFT):
+            return
+        for key in implied_keys(f):
+            self.by_key[key].append(src)
+        self.by_family[f.key[0]].append(src)
+        if f.key[0] == "q":
+            self.by_value[f.value].append(src)
+            self.by_unit[f.unit].append(src)
+        elif f.kind == "year":
+            self.by_value[f.value].append(src)
+        if f.cls == FACT and not src.from_field:
+            self.fact_sources.append(src)
+
+    def quantity_values(self, exclude_unit: str) -> list[Decimal]:
+        return sorted({v for v, srcs in self.by_value.items() if any(s.figure.unit != exclude_unit for s in srcs) and v > 0})
+
+
+def judge(d: Figure, draft: str, index: InputIndex) -> Verdict:
+    """The verdict on one draft figure of class FACT or SOFT."""
+    if d.key is None:
+        return Verdict(OK)
+    if d.kind == "vague":
+        if index.by_key.get(d.key):
+            return Verdict(OK)
+        return Verdict(WARN, "泛指数量词，要点中没有，请核对是否属实")
+    verdict = _judge_fact(d, draft, index)
+    if d.cls == SOFT and verdict.status == ERROR:
+        what = "引号内的口号或名称含数字" if d.note == "quoted" else "“一/首”加量词"
+        return Verdict(WARN, f"{what}，{verdict.reason}，请核对", verdict.source)
+    return verdict
+
+
+def _judge_fact(d: Figure, draft: str, index: InputIndex) -> Verdict:
+    sources = list(index.by_key.get(d.key, ()))
+    if d.key[0] == "q":
+        sources += [s for s in index.by_value.get(d.value, ()) if not d.unit or not s.figure.unit]
+    if sources:
+        return _hedge_verdict(d, sources)
+    if d.key[0] == "q":
+        return _diagnose_quantity(d, draft, index)
+    family = index.by_family.get(d.key[0], [])
+    what = _KIND_ZH.get(d.kind, "数字")
+    if family:
+        best = _closest(d, draft, family)
+        return Verdict(ERROR, f"{what}与要点不符：要点为“{best.figure.text}”", best)
+    return Verdict(ERROR, f"要点中没有这个{what}")
+
+
+def _hedge_verdict(d: Figure, sources: list[Source]) -> Verdict:
+    mine = hedge_class(d.hedge)
+    best: Verdict | None = None
+    for s in sources:
+        theirs = hedge_class(s.figure.hedge)
+        if mine == theirs:
+            return Verdict(OK, source=s)
+        if not mine:
+            v = Verdict(WARN, f"删去了约数词“{s.figure.hedge}”：要点为“{s.figure.text}”", s)
+        elif not theirs and mine == APPROX:
+            v = Verdict(WARN, f"添加了约数词“{d.hedge}”：要点为确数“{s.figure.text}”", s)
+        else:
+            v = Verdict(ERROR, f"约数词与要点不符：要点为“{s.figure.text}”", s)
+        if best is None or (best.status == ERROR and v.status == WARN):
+            best = v
+    assert best is not None
+    return best
+
+
+def _diagnose_quantity(d: Figure, draft: str, index: InputIndex) -> Verdict:
+    value = d.value
+    other_units = [s for s in index.by_value.get(value, ()) if s.figure.key and s.figure.key[0] == "q"]
+    if other_units:
+        s = _closest(d, draft, other_units)
+        if {d.unit, s.figure.unit} == {PEOPLE, PERSON_TIMES}:
+            return Verdict(WARN, f"“人”与“人次”不同：要点为“{s.figure.text}”", s)
+        return Verdict(ERROR, f"单位与要点不符：要点为“{s.figure.text}”", s)
+    for factor in (Decimal(10**4), Decimal(10**8)):
+        for scaled in (value * factor, value / factor):
+            if hits := index.by_key.get(("q", d.unit, scaled)):
+                return Verdict(ERROR, f"数量级（万/亿）与要点不符：要点为“{hits[0].figure.text}”", hits[0])
+    if d.unit == PERCENT and (derivation := _derived_percent(value, index)):
+        return Verdict(ERROR, f"要点中没有这个百分比，疑似由要点数字推算（{derivation}）")
+    if d.unit and (derivation := _derived_total(value, index.by_unit.get(d.unit, []))):
+        return Verdict(ERROR, f"要点中没有这个数，疑似由要点数字相加得到（{derivation}）")
+    same_unit = index.by_unit.get(d.unit, []) if d.unit else []
+    if same_unit:
+        s = _closest(d, draft, same_unit)
+        return Verdict(ERROR, f"数值与要点不符：要点为“{s.figure.text}”", s)
+    return Verdict(ERROR, "要点中没有这个数字")
+
+
+def _derived_percent(p: Decimal, index: InputIndex) -> str:
+    """'a÷b≈p%' when some input figures a and b give p after rounding to p's decimals."""
+    values = index.quantity_values(exclude_unit=PERCENT)
+    half = Decimal(1).scaleb(int(p.as_tuple().exponent)) / 2
+    for b in values:
+        lo, hi = (p - half) * b / 100, (p + half) * b / 100
+        for a in values[bisect_left(values, lo):bisect_right(values, hi)]:
+            if a != b or p == 100:
+                return f"{render(a)}÷{render(b)}≈{render(p)}%"
+    return ""
+
+
+def _derived_total(total: Decimal, sources: Iterable[Source]) -> str:
+    values = [s.figure.value for s in sources if s.figure.value is not None and s.figure.kind == "quantity"]
+    if len(values) >= 2 and sum(values) == total:
+        return "+".join(render(v) for v in values) + f"={render(total)}"
+    seen: set[Decimal] = set()
+    for v in values:
+        if total - v in seen and total - v != 0:
+            return f"{render(total - v)}+{render(v)}={render(total)}"
+        seen.add(v)
+    return ""
+
+
+def _closest(d: Figure, draft: str, sources: list[Source]) -> Source:
+    """The input figure whose surrounding words best resemble the draft figure's."""
+    around = set(draft[max(0, d.start - _CONTEXT):d.start]) | set(draft[d.end:d.end + _CONTEXT // 2])
+
+    def score(s: Source) -> tuple[int, Decimal]:
+        f = s.figure
+        theirs = set(s.fact[max(0, f.start - _CONTEXT):f.start]) | set(s.fact[f.end:f.end + _CONTEXT // 2])
+        distance = abs((f.value or 0) - (d.value or 0))
+        return (len(around & theirs), -distance)
+
+    return max(sources, key=score)
+
+
+def draft_keys(figures: Iterable[Figure]) -> tuple[set[Key], set[Decimal]]:
+    """Keys present in a draft, and the values of its unitless numbers (for `missing`)."""
+    keys: set[Key] = set()
+    bare_values: set[Decimal] = set()
+    for f in figures:
+        if f.cls in (FACT, SOFT):
+            keys.update(implied_keys(f))
+            if f.key and f.key[0] == "q" and not f.unit:
+                bare_values.add(f.value)
+    return keys, bare_values
+
+
+def is_present(src: Source, keys: set[Key], bare_values: set[Decimal]) -> bool:
+    f = src.figure
+    if f.key in keys:
+        return True
+    if f.key and f.key[0] == "q":
+        return f.value in bare_values or (not f.unit and any(k[0] == "q" and k[2] == f.value for k in keys))
+    return False
