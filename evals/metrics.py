@@ -16,10 +16,12 @@ Conventions
   Two numbers match when their decimal values are equal (``1310.00`` = ``1310``); units are not
   compared, so this count is looser than the checker on units and stricter on 万/Chinese
   numerals (``4.1万元`` does not match ``41000元``).
-* **Check reports** are the ``CheckReport.to_dict()`` shape of the design
-  (``{"ok","figures","unsupported","missing","warnings"}``). Figure precision reads
-  ``report["figures"]``: each item a dict with ``"cls"`` (``"FACT"``, ``"LEXICON"``, …) and
-  ``"supported"`` (bool); only FACT items count.
+* **Check reports** are ``drafting.figures.CheckReport.to_dict()``:
+  ``{"ok", "figures", "unsupported", "missing", "warnings"}``, where every item of ``figures``
+  and ``unsupported`` has ``"class"`` (``"FACT"``, ``"LEXICON"``, ``"PLACEHOLDER"``, …) and
+  character offsets ``"start"``/``"end"`` into the draft. A FACT figure is unsupported when an
+  ``unsupported`` item has its span; ``missing`` lists each (input figure text, bullet) pair
+  the draft does not state, once.
 """
 from __future__ import annotations
 
@@ -111,8 +113,11 @@ def _attr(item: Any, name: str) -> Any:
 
 
 def _is_fact(figure: Any) -> bool:
-    """FACT figures only; an extractor without classes (e.g. `extract_numbers`) yields facts."""
-    cls = _attr(figure, "cls")
+    """FACT figures only; an extractor without classes (e.g. `extract_numbers`) yields facts.
+
+    The class is `Figure.cls` on objects and ``"class"`` in report dicts.
+    """
+    cls = figure.get("class") if isinstance(figure, Mapping) else getattr(figure, "cls", None)
     return cls is None or str(getattr(cls, "value", cls)).upper() == "FACT"
 
 
@@ -129,6 +134,12 @@ def _figure_key(figure: Any) -> Any:
 
 def _fact_figures(text: str, extract: Extract) -> list[Any]:
     return [figure for figure in extract(text) if _is_fact(figure)]
+
+
+def input_figure_count(facts: Iterable[str], extract: Extract) -> int:
+    """FACT figures of the bullets, as the checker's `missing` counts them: distinct
+    (figure text, bullet) pairs, each bullet extracted on its own."""
+    return len({(_attr(f, "text"), fact) for fact in facts for f in _fact_figures(fact, extract)})
 
 
 # --------------------------------------------------------------------------------------------
@@ -281,7 +292,8 @@ def example_leakage(
 def fact_figure_counts(report: Mapping[str, Any]) -> tuple[int, int]:
     """(supported FACT figures, all FACT figures) of a check-report dict."""
     facts = [item for item in report.get("figures", []) if _is_fact(item)]
-    return sum(1 for item in facts if item.get("supported")), len(facts)
+    unsupported = {(u.get("start"), u.get("end")) for u in report.get("unsupported", []) if _is_fact(u)}
+    return sum(1 for f in facts if (f.get("start"), f.get("end")) not in unsupported), len(facts)
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
@@ -343,7 +355,7 @@ def case_metrics(
     raw = final if raw_text == text else run_check(raw_text)
     supported, fact_figures = fact_figure_counts(final) if final else (0, 0)
     raw_supported, raw_fact_figures = fact_figure_counts(raw) if raw else (0, 0)
-    input_figures = len(_fact_figures("\n".join(facts), extract))
+    input_figures = input_figure_count(facts, extract)
     simple = simple_figure_check(text, facts, fields)
     leaked = example_leakage(text, facts, _example_texts(result.get("examples") or []), extract, fields)
     ok, reasons = structure_ok(text)

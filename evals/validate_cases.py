@@ -3,20 +3,26 @@
 Per case it reports (in Chinese, for whoever maintains the cases):
 * shape errors: missing keys, duplicate ids, bad period/year, fewer than 6 or more than 15
   bullets, bullets the request parser refuses, placeholders (20xx, xx, **) in the bullets;
-* every Arabic number of the reference that no bullet carries (`simple_figure_check` run with
-  the reference as the draft: list enumerators and placeholder digits are not numbers);
+* every Arabic number of the reference that neither a bullet nor a request field (org, period,
+  year) carries (`simple_figure_check` run with the reference as the draft: list enumerators
+  and placeholder digits are not numbers);
+* the checker's view (`drafting.figures.check` with the reference as the draft): FACT figures
+  of the reference, Chinese numerals included, that the bullets do not support, and figures of
+  the bullets that the reference does not state;
 * bullets copied from the reference (a common run of 20 or more characters), as a warning.
-Exit status 1 when any case has an error or an uncovered number, else 0.
+Exit status 1 when any case has an error, an uncovered number or a checker finding, else 0.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
+from drafting.figures import PLACEHOLDER, check
 from drafting.request import PERIODS, RequestError, request_from_json
 from evals.metrics import placeholder_found, simple_figure_check
 
@@ -36,28 +42,43 @@ def longest_common_run(a: str, b: str) -> str:
     return a[match.a: match.a + match.size]
 
 
-def case_problems(case: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
-    """(errors, numbers of the reference no bullet carries, warnings) of one case."""
-    errors = [f"缺少字段 {key}" for key in REQUIRED_KEYS if not case.get(key)]
-    if errors:
-        return errors, [], []
+@dataclass
+class CaseProblems:
+    errors: list[str] = field(default_factory=list)
+    uncovered: list[str] = field(default_factory=list)  # Arabic numbers of the reference
+    checker: list[str] = field(default_factory=list)  # the checker's findings, reference vs bullets
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors or self.uncovered or self.checker)
+
+
+def case_problems(case: dict[str, Any]) -> CaseProblems:
+    problems = CaseProblems(errors=[f"缺少字段 {key}" for key in REQUIRED_KEYS if not case.get(key)])
+    if problems.errors:
+        return problems
     facts: list[str] = case["facts"]
-    warnings: list[str] = []
     if case["period"] not in PERIODS:
-        errors.append(f"期间“{case['period']}”不在 {PERIODS} 中")
+        problems.errors.append(f"期间“{case['period']}”不在 {PERIODS} 中")
     if not MIN_FACTS <= len(facts) <= MAX_FACTS:
-        errors.append(f"要点 {len(facts)} 条，应为 {MIN_FACTS}–{MAX_FACTS} 条")
+        problems.errors.append(f"要点 {len(facts)} 条，应为 {MIN_FACTS}–{MAX_FACTS} 条")
     try:
-        request_from_json(case)
+        request = request_from_json(case)
     except RequestError as exc:
-        errors.append(f"要点无法解析：{exc}")
+        problems.errors.append(f"要点无法解析：{exc}")
+        return problems
     for fact in facts:
         if placeholders := placeholder_found(fact):
-            errors.append(f"要点含占位符 {'、'.join(placeholders)}：{fact}")
+            problems.errors.append(f"要点含占位符 {'、'.join(placeholders)}：{fact}")
         if len(run := longest_common_run(fact, case["reference"])) >= COPIED_RUN:
-            warnings.append(f"要点照抄原文 {len(run)} 字：“{run}”")
-    uncovered = simple_figure_check(case["reference"], facts)["unsupported"]
-    return errors, uncovered, warnings
+            problems.warnings.append(f"要点照抄原文 {len(run)} 字：“{run}”")
+    problems.uncovered = simple_figure_check(case["reference"], request.facts, request.field_texts())["unsupported"]
+    report = check(case["reference"], request.facts, fields=request.field_texts())
+    problems.checker = [
+        f"参考文本的“{u.text}”要点中没有依据：{u.reason}" for u in report.unsupported if u.cls != PLACEHOLDER
+    ] + [f"要点的“{item.text}”参考文本中没有：{item.fact}" for item in report.missing]
+    return problems
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,19 +91,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{path}：{len(cases)} 个用例")
         seen: set[str] = set()
         for case in cases:
-            errors, uncovered, warnings = case_problems(case)
+            problems = case_problems(case)
             if case.get("id") in seen:
-                errors.append("id 重复")
+                problems.errors.append("id 重复")
             seen.add(case.get("id"))
-            status = "通过" if not errors and not uncovered else "不通过"
+            status = "不通过" if problems.failed else "通过"
             print(f"  {case.get('id')}：{len(case.get('facts') or [])} 条要点，{status}")
-            for error in errors:
+            for error in problems.errors:
                 print(f"    错误：{error}")
-            if uncovered:
-                print(f"    参考文本中要点未给出的数字：{'、'.join(uncovered)}")
-            for warning in warnings:
+            if problems.uncovered:
+                print(f"    参考文本中要点未给出的数字：{'、'.join(problems.uncovered)}")
+            for finding in problems.checker:
+                print(f"    核对器：{finding}")
+            for warning in problems.warnings:
                 print(f"    提示：{warning}")
-            failed |= bool(errors or uncovered)
+            failed |= problems.failed
     return 1 if failed else 0
 
 

@@ -184,9 +184,9 @@ class FigureClass(enum.Enum):
 
 def test_example_leakage_with_a_classifying_extractor() -> None:
     def extract(text: str) -> list[dict[str, Any]]:
-        figures = [{"text": n.text, "cls": "FACT", "value": n.value, "unit": None} for n in m.extract_numbers(text)]
+        figures = [{"text": n.text, "class": "FACT", "value": n.value, "unit": None} for n in m.extract_numbers(text)]
         if "五一" in text:
-            figures.append({"text": "五一", "cls": FigureClass.LEXICON, "value": 5.1, "unit": None})
+            figures.append({"text": "五一", "class": FigureClass.LEXICON, "value": 5.1, "unit": None})
         return figures
 
     draft = PERFECT.replace("春节期间", "五一期间，组建工会27家；春节期间")
@@ -198,15 +198,17 @@ def test_example_leakage_with_a_classifying_extractor() -> None:
 # Figures from a check report
 
 
-REPORT = {
+REPORT = {  # the CheckReport.to_dict() shape
     "ok": False,
     "figures": [
-        {"text": "2个", "cls": "FACT", "supported": True},
-        {"text": "100人", "cls": "FACT", "supported": True},
-        {"text": "999户", "cls": "FACT", "supported": False},
-        {"text": "五一", "cls": "LEXICON", "supported": False},
+        {"text": "2个", "start": 10, "end": 12, "class": "FACT"},
+        {"text": "100人", "start": 20, "end": 24, "class": "FACT"},
+        {"text": "999户", "start": 30, "end": 34, "class": "FACT"},
+        {"text": "五一", "start": 40, "end": 42, "class": "LEXICON"},
+        {"text": "20xx", "start": 50, "end": 54, "class": "PLACEHOLDER"},
     ],
-    "unsupported": [{"text": "999户", "start": 0, "end": 4, "reason": "不在要点中"}],
+    "unsupported": [{"text": "999户", "start": 30, "end": 34, "reason": "不在要点中", "class": "FACT"},
+                    {"text": "20xx", "start": 50, "end": 54, "reason": "占位符", "class": "PLACEHOLDER"}],
     "missing": [{"text": "16.8万元", "fact": FACTS[1]}],
     "warnings": [],
 }
@@ -215,7 +217,7 @@ REPORT = {
 def test_figure_precision_counts_fact_figures_only() -> None:
     assert m.fact_figure_counts(REPORT) == (2, 3)
     assert m.figure_precision(REPORT) == pytest.approx(2 / 3)
-    assert m.figure_precision({"figures": [{"cls": "LEXICON", "supported": True}]}) is None
+    assert m.figure_precision({"figures": [{"class": "LEXICON", "start": 0, "end": 2}]}) is None
 
 
 def test_figure_recall() -> None:
@@ -227,12 +229,14 @@ def fake_check(draft: str, facts: list[str], fields: tuple[str, ...] | list[str]
     """A stand-in checker: Arabic numbers only, supported when the input has the same value."""
     allowed = {n.value for n in m.extract_numbers("\n".join([*facts, *fields]))}
     found = {n.value for n in m.extract_numbers(draft)}
-    figures = [{"text": n.text, "cls": "FACT", "supported": n.value in allowed} for n in m.extract_numbers(draft)]
+    figures = [{"text": n.text, "start": n.start, "end": n.end, "class": "FACT"} for n in m.extract_numbers(draft)]
+    unsupported = [f for f in figures if m.extract_numbers(f["text"])[0].value not in allowed]
     return {
-        "ok": all(f["supported"] for f in figures),
+        "ok": not unsupported,
         "figures": figures,
-        "unsupported": [{"text": f["text"]} for f in figures if not f["supported"]],
-        "missing": [{"text": n.text} for n in m.extract_numbers("\n".join(facts)) if n.value not in found],
+        "unsupported": unsupported,
+        "missing": [{"text": n.text, "fact": fact} for fact in facts for n in m.extract_numbers(fact)
+                    if n.value not in found],
         "warnings": [],
     }
 
@@ -273,7 +277,7 @@ def test_case_metrics_repair_and_copied_figure() -> None:
 def test_case_metrics_uses_the_results_own_report() -> None:
     metrics = m.case_metrics(CASE, {"text": PERFECT, "check": REPORT})
     assert metrics["figure_precision"] == pytest.approx(2 / 3)
-    assert metrics["unsupported"] == ["999户"]
+    assert metrics["unsupported"] == ["999户", "20xx"]
     assert metrics["raw_figure_precision"] == pytest.approx(2 / 3)            # same text, same report
 
 
@@ -283,6 +287,23 @@ def test_case_metrics_without_a_checker() -> None:
     assert metrics["figure_precision"] is None and metrics["figure_recall"] is None
     assert metrics["placeholders"] == ["20xx"]
     assert metrics["structure_ok"] is False
+
+
+def test_case_metrics_with_the_real_checker() -> None:
+    from drafting.figures import check, extract
+
+    perfect = m.case_metrics(CASE, {"text": PERFECT}, extract=extract, check=check)
+    assert (perfect["figure_precision"], perfect["figure_recall"], perfect["input_figures"]) == (1.0, 1.0, 4)
+    invented = replace(PERFECT, "新建工会2个", "新建工会3个")
+    metrics = m.case_metrics(CASE, {"text": invented}, extract=extract, check=check)
+    assert metrics["fact_figures"] == 6                                         # 2024年 twice, 3个, 100人, 456户, 16.8万元
+    assert metrics["figure_precision"] == pytest.approx(5 / 6)
+    assert metrics["figure_recall"] == 0.75                                     # 2个 is missing
+    assert metrics["unsupported"] == ["3个"]
+    copied = replace(PERFECT, "春节期间", "五一期间组建工会27家，春节期间")
+    examples = [{"text": "五一前夕，上半年共组建基层工会27家"}]
+    assert m.case_metrics(CASE, {"text": copied, "examples": examples}, extract=extract, check=check)[
+        "example_leakage"] == ["27家"]                                          # 五一 is a festival, free
 
 
 def test_quantile() -> None:
@@ -334,10 +355,18 @@ def test_heldout_cases_are_valid() -> None:
 
 def test_validator_reports_uncovered_numbers() -> None:
     case = {**CASE, "facts": FACTS * 3, "reference": CASE["reference"] + "组建工会27家。"}
-    errors, uncovered, _ = case_problems(case)
-    assert errors == [] and uncovered == ["2024", "27"]
-    errors, _, _ = case_problems({**case, "facts": ["20xx年新建工会2个"] * 6})
-    assert any("占位符" in e for e in errors)
+    problems = case_problems(case)
+    assert problems.errors == [] and problems.uncovered == ["27"]              # 2024 is the year field
+    assert any("27家" in finding for finding in problems.checker)              # the checker agrees
+    assert problems.failed
+    problems = case_problems({**case, "facts": ["20xx年新建工会2个"] * 6})
+    assert any("占位符" in e for e in problems.errors)
+
+
+def test_validator_reports_chinese_numerals_through_the_checker() -> None:
+    case = {**CASE, "facts": FACTS * 3, "reference": CASE["reference"] + "帮扶三家企业。"}
+    problems = case_problems(case)
+    assert problems.uncovered == [] and any("三家" in finding for finding in problems.checker)
 
 
 # ------------------------------------------------------------------------------------------
