@@ -230,7 +230,7 @@ def structure_ok(text: str) -> tuple[bool, list[str]]:
     if len(headings) < 2:
         reasons.append("缺少编号的一级标题（一、二、…）")
     elif numbers != list(range(1, len(numbers) + 1)):
-        reasons.append("一级标题编号不连续：" + "".join(f"{numeral}、" for _, numeral in headings))
+        reasons.append("一级标题编号不连续：" + "、".join(numeral for _, numeral in headings))
     if headings:
         first, last = headings[0][0], headings[-1][0]
         if not any(not _LEVEL2.match(line) for line in lines[1:first]):

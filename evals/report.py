@@ -160,20 +160,28 @@ def case_table(run: Run) -> list[str]:
     return rows
 
 
+def _counted(items: list[Any], sep: str) -> str:
+    """Distinct items in first-seen order, a repeated one with its count: 2x14（14 处）."""
+    counts: dict[str, int] = {}
+    for item in map(str, items):
+        counts[item] = counts.get(item, 0) + 1
+    return sep.join(item if n == 1 else f"{item}（{n} 处）" for item, n in counts.items())
+
+
 def case_problems(run: Run) -> list[str]:
     """One bullet list per case that has anything to look at."""
     lines: list[str] = []
     labels = (
-        ("unsupported", "核对器判为无依据的数字"),
-        ("simple_unsupported", "要点中没有的阿拉伯数字"),
-        ("example_leakage", "来自范例的数字"),
-        ("placeholders", "占位符"),
-        ("structure_reasons", "结构问题"),
+        ("unsupported", "核对器判为无依据的数字或占位符", "、"),
+        ("simple_unsupported", "要点中没有的阿拉伯数字", "、"),
+        ("example_leakage", "来自范例的数字", "、"),
+        ("placeholders", "占位符", "、"),
+        ("structure_reasons", "结构问题", "；"),
     )
     for row in run.cases:
         m = _metrics(row)
         items = [f"  - 运行失败：{row['error']}"] if row.get("error") else []
-        items += [f"  - {label}：{'、'.join(map(str, m[key]))}" for key, label in labels if m.get(key)]
+        items += [f"  - {label}：{_counted(m[key], sep)}" for key, label, sep in labels if m.get(key)]
         if items:
             lines += [f"- **{row.get('id')}**", *items]
     return lines or ["（无）"]
@@ -198,7 +206,7 @@ def plot_figures_per_case(runs: list[Run], path: Path) -> None:
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("share")
     ax.set_title("Figure precision and recall per case")
-    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
 
