@@ -65,12 +65,12 @@ def content_chars(text: str) -> str:
 # A list or heading enumerator at the start of a line: 1、 1. (1)
 _LINE_ENUMERATOR = re.compile(r"^[ \t]*(?:\(\d{1,2}\)|\d{1,2}[ \t]*(?:、|\.(?!\d)))", re.M)
 _ARABIC_NUMBER = re.compile(
-    r"(?<![\dxX*_])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\dxX*_]|,\d{3}(?!\d))"
+    r"(?<![\dxXｘＸ*_])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\dxXｘＸ*_]|,\d{3}(?!\d))"
 )
 _PLACEHOLDER = re.compile(
-    r"(?<![A-Za-z\d])(?=[\dxX]{2,4}(?![\dA-Za-z]))\d*[xX]+\d*"  # 20xx 2x14 201x xx 14xx
-    r"|[xX]{2,}"                                                # xxxx区, XX年
-    r"|(?<![A-Za-z])[xX](?=[年月日号名人家个元次项份户场期届万亿%])"  # x年x月x日, x名
+    r"(?<![A-Za-z\d])(?=[\dxXｘＸ]{2,4}(?![\dA-Za-z]))\d*[xXｘＸ]+\d*"  # 20xx 2x14 201x xx 14xx
+    r"|[xXｘＸ]{2,}"                                                # xxxx区, XX年
+    r"|(?<![A-Za-z])[xXｘＸ](?=[年月日号名人家个元次项份户场期届万亿%])"  # x年x月x日, x名
     r"|\d+\*(?!\*)"                                             # 201*
     r"|\*{2,}|＊{2,}|_{2,}|＿{2,}"                              # **区, __年
     r"|[~～](?=年)"                                             # ~年
@@ -368,10 +368,10 @@ def case_metrics(
         "seconds": result.get("seconds"),
         "fact_figures": fact_figures,
         "supported_fact_figures": supported,
-        "figure_precision": figure_precision(final) if final else None,
+        "figure_precision": _ratio(supported, fact_figures),
         "raw_fact_figures": raw_fact_figures,
         "raw_supported_fact_figures": raw_supported,
-        "raw_figure_precision": figure_precision(raw) if raw else None,
+        "raw_figure_precision": _ratio(raw_supported, raw_fact_figures),
         "input_figures": input_figures,
         "missing_figures": len(final.get("missing", [])) if final else None,
         "figure_recall": figure_recall(final, input_figures) if final else None,
