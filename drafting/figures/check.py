@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from drafting.figures.extract import extract
+from drafting.figures.extract import extract_with
+from drafting.figures.lexicon import load_lexicon
 from drafting.figures.match import ERROR, WARN, InputIndex, draft_keys, is_present, judge
 from drafting.figures.model import FACT, PLACEHOLDER, SOFT
 from drafting.figures.report import CheckReport, Finding, Missing
@@ -13,8 +14,9 @@ _PLACEHOLDER_REASON = "占位符（如 20xx、xx名、**），须换成实际内
 
 def check(draft: str, facts: Sequence[str], fields: Sequence[str] = ()) -> CheckReport:
     """Check every figure in `draft` against `facts` (the bullets) and `fields` (org, period, year)."""
-    index = InputIndex(facts, fields)
-    figures = extract(draft)
+    lexicon = load_lexicon()
+    index = InputIndex(facts, fields, lexicon)
+    figures = list(extract_with(draft, lexicon))
     report = CheckReport(figures=figures)
     for f in figures:
         if f.cls == PLACEHOLDER:

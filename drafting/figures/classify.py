@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from drafting.figures.extract import Candidate
 
 _QUOTE_RE = re.compile(r"“[^“”\n]{1,24}”|「[^「」\n]{1,24}」|‘[^‘’\n]{1,24}’|\"[^\"\n]{1,24}\"")
+# The writer's own (local) bodies; a session number after one of these is a fact.
+_LOCAL_BODY_RE = re.compile(r"[区县市镇乡省州][总委]|[区县市镇乡州]工会|街道|公司|集团|我会|本会")
+_CLAUSE_RE = re.compile(r"[^,。;:!?\n、]{0,20}$")
 _NUMERAL_CHARS = frozenset("0123456789〇零一二两三四五六七八九十百千万亿")
 
 
@@ -71,14 +74,24 @@ def _lexicon_hits(t: str, lexicon: Lexicon, taken: bytearray) -> list[tuple[int,
     return hits
 
 
+def _after_national_body(t: str, start: int, lexicon: Lexicon) -> bool:
+    """Whether the organisation named last before `start` in its clause is a national body."""
+    clause = _CLAUSE_RE.search(t, max(0, start - 20), start)
+    window = clause.group() if clause else ""
+    national_end = max((window.rfind(n) + len(n) for n in lexicon.national if n in window), default=-1)
+    if national_end < 0:
+        return False
+    local_end = max((m.end() for m in _LOCAL_BODY_RE.finditer(window)), default=-1)
+    return national_end >= local_end
+
+
 def _candidate_class(t: str, c: Candidate, quotes: list[tuple[int, int]], lexicon: Lexicon) -> tuple[str, str]:
     if c.kind == "code":
         return LEXICON, "code"
     if c.kind == "session" and c.key is not None and c.key[-1] == "中":
         return LEXICON, "congress"  # N届M中全会: only the national Party congress holds 中全会
-    if c.unit == "届" or c.kind == "session":
-        if any(t.endswith(name, 0, c.start) for name in lexicon.national):
-            return LEXICON, "congress"
+    if (c.unit == "届" or c.kind == "session") and _after_national_body(t, c.start, lexicon):
+        return LEXICON, "congress"
     if any(s <= c.start and c.end <= e for s, e in quotes):
         return SOFT, "quoted"
     if c.prefix == "首" and c.unit != "届":

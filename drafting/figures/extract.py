@@ -50,6 +50,7 @@ _FIRST_RE = re.compile(r"首(届|批|次|期|家|个|位)")
 
 # Hedges and ordinal markers written before a numeral (longest first).
 _PREFIXES = ("将近", "接近", "大约", "超过", "不少于", "不低于", "不到", "不足", "约", "近", "超", "逾", "上", "数", "几", "第", "前")
+_PREFIX_LAST_CHARS = frozenset(p[-1] for p in _PREFIXES)
 # Characters that make a preceding 约/近/数 part of another word (签约, 附近, 人数).
 _NOT_PREFIX_AFTER = {"约": "签履节制公特预邀合契缔相", "近": "最附亲就临贴靠", "数": "人总次件户个基分岁天倍多少半无全"}
 _TOP_UNITS = frozenset({"名", "位", "强", "季度", "个季度", "个月"})
@@ -106,7 +107,17 @@ class Candidate:
 
 def extract(text: str) -> list[Figure]:
     """Every numeric expression in `text`, in order, with its class, value, unit and hedge."""
-    return list(_extract_cached(text, load_lexicon()))
+    return list(extract_with(text, load_lexicon()))
+
+
+def extract_with(text: str, lexicon: Lexicon) -> tuple[Figure, ...]:
+    """`extract` with an already loaded allow-list (cached per text and allow-list version)."""
+    return _extract_cached(text, lexicon)
+
+
+def clear_cache() -> None:
+    """Forget cached extractions (benchmarks time the cold path)."""
+    _extract_cached.cache_clear()
 
 
 @lru_cache(maxsize=8192)
@@ -156,6 +167,8 @@ def _candidates(t: str, taken: bytearray) -> list[Candidate]:
 
 
 def _read_prefix(t: str, start: int, floor: int) -> str:
+    if start == 0 or t[start - 1] not in _PREFIX_LAST_CHARS:
+        return ""
     for p in _PREFIXES:
         s = start - len(p)
         if s >= floor and t.startswith(p, s):
@@ -202,8 +215,10 @@ def _parse(t: str, m: re.Match[str], floor: int) -> Candidate | None:
         return c
     tail = _TAIL_RE.match(t, core_e)
     h1, scale_word, h2, unit = tail.group("h1", "scale", "h2", "unit")
-    if cn and cn[0] in "百千万亿" and not (c.hedge or prefix in ("第", "前") or h1 in ("多", "余")):
-        return None  # 百姓, 千万, 万元 with no figure before it
+    if cn and cn[0] in "万亿" and not (c.hedge or prefix in ("第", "前") or h1 in ("多", "余") or (len(cn) > 1 and unit)):
+        return None  # 万元 with no figure before it is a deleted figure; 万亿元 and 万余人 are figures
+    if cn and cn[0] in "百千" and not (unit or c.hedge or prefix in ("第", "前") or h1 in ("多", "余")):
+        return None  # 百姓, 千万 (adverb); 百部, 千名, 百余人 are figures
     if unit == "个多月":
         unit, h2 = "个月", h2 or "多"
     c.end = tail.end()

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Iterable, Sequence
+from itertools import accumulate
+from typing import Iterable, Iterator, Sequence
 
-from drafting.figures.extract import extract
+from drafting.figures.extract import extract_with
+from drafting.figures.lexicon import Lexicon
 from drafting.figures.model import FACT, PLACEHOLDER, SOFT, Figure, Key
 from drafting.figures.normalize import APPROX, HEDGES, PEOPLE, PERCENT, PERSON_TIMES, render
 
@@ -61,7 +63,7 @@ def hedge_class(hedge: str) -> str:
 class InputIndex:
     """The figures of the bullets and the request fields, indexed for matching."""
 
-    def __init__(self, facts: Sequence[str], fields: Sequence[str] = ()) -> None:
+    def __init__(self, facts: Sequence[str], fields: Sequence[str], lexicon: Lexicon) -> None:
         self.by_key: dict[Key, list[Source]] = defaultdict(list)
         self.by_value: dict[Decimal, list[Source]] = defaultdict(list)
         self.by_unit: dict[str, list[Source]] = defaultdict(list)
@@ -69,9 +71,8 @@ class InputIndex:
         self.placeholders: set[str] = set()
         self.fact_sources: list[Source] = []
         for texts, from_field in ((facts, False), (fields, True)):
-            for text in texts:
-                for f in extract(text):
-                    self._add(Source(f, text, from_field))
+            for text, f in _figures_by_line(texts, lexicon):
+                self._add(Source(f, text, from_field))
 
     def _add(self, src: Source) -> None:
         f = src.figure
@@ -93,6 +94,19 @@ class InputIndex:
 
     def quantity_values(self, exclude_unit: str) -> list[Decimal]:
         return sorted({v for v, srcs in self.by_value.items() if any(s.figure.unit != exclude_unit for s in srcs) and v > 0})
+
+
+def _figures_by_line(texts: Sequence[str], lexicon: Lexicon) -> Iterator[tuple[str, Figure]]:
+    """Each text's figures, with offsets relative to that text.
+
+    The texts are extracted in one pass, joined by line breaks (no figure spans a line break),
+    which is several times faster than one call per bullet.
+    """
+    lines = [t.replace("\n", " ") for t in texts]
+    starts = list(accumulate((len(line) + 1 for line in lines), initial=0))
+    for f in extract_with("\n".join(lines), lexicon):
+        i = bisect_right(starts, f.start) - 1
+        yield texts[i], replace(f, start=f.start - starts[i], end=f.end - starts[i])
 
 
 def judge(d: Figure, draft: str, index: InputIndex) -> Verdict:
