@@ -1,0 +1,192 @@
+"""History of drafts and the autosaved input, in one SQLite file under the data directory.
+
+Every generated, regenerated or edited draft is a row with its bullets, request, check report
+and parent version. The user's current input (fields, bullets, edited outline) is autosaved
+under a key so that nothing typed is lost across refreshes and restarts.
+
+Each call opens its own connection (WAL mode, a busy timeout, one transaction per write), so
+the page, the HTTP API and the CLI can share the file from several processes and threads.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from drafting.config import get_settings
+
+KINDS = ("generated", "regenerated", "edited")
+KIND_ZH = {"generated": "生成", "regenerated": "重写一节", "edited": "人工修改"}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS drafts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL,
+    parent_id INTEGER REFERENCES drafts(id) ON DELETE SET NULL,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    facts_text TEXT NOT NULL,
+    request TEXT NOT NULL,
+    result TEXT NOT NULL,
+    check_report TEXT NOT NULL,
+    ok INTEGER NOT NULL,
+    unsupported INTEGER NOT NULL,
+    missing INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS drafts_created ON drafts(created_at);
+CREATE TABLE IF NOT EXISTS inputs (
+    key TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class DraftSummary:
+    """One history row without its large fields."""
+
+    id: int
+    created_at: str
+    parent_id: int | None
+    kind: str
+    title: str
+    ok: bool
+    unsupported: int
+    missing: int
+
+
+@dataclass(frozen=True)
+class Draft(DraftSummary):
+    text: str
+    facts_text: str
+    request: dict[str, Any]
+    result: dict[str, Any]
+    check: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _now() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+class Store:
+    """The history database at `path` (created on first use)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as conn:
+            conn.executescript(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=30.0)
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA foreign_keys=ON")
+            with conn:  # one transaction: committed on success, rolled back on error
+                yield conn
+        finally:
+            conn.close()
+
+    def save_draft(self, *, text: str, title: str, request: dict[str, Any], check: dict[str, Any],
+                   result: dict[str, Any] | None = None, facts_text: str = "",
+                   parent_id: int | None = None, kind: str = "generated") -> int:
+        """Store one version; returns its id. `result` holds the rest of the pipeline's output."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown draft kind {kind!r}")
+        with self._connect() as conn:
+            cur = conn.execute(
+                "INSERT INTO drafts (created_at, parent_id, kind, title, text, facts_text, request, result,"
+                " check_report, ok, unsupported, missing) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (_now(), parent_id, kind, title, text, facts_text, _dump(request), _dump(result or {}),
+                 _dump(check), int(bool(check.get("ok"))), len(check.get("unsupported", [])),
+                 len(check.get("missing", []))),
+            )
+            return int(cur.lastrowid)
+
+    def get_draft(self, draft_id: int) -> Draft | None:
+        with self._connect() as conn:
+            row = conn.execute("SELECT * FROM drafts WHERE id = ?", (draft_id,)).fetchone()
+        if row is None:
+            return None
+        return Draft(**_summary_fields(row), text=row["text"], facts_text=row["facts_text"],
+                     request=json.loads(row["request"]), result=json.loads(row["result"]),
+                     check=json.loads(row["check_report"]))
+
+    def list_drafts(self, limit: int = 500) -> list[DraftSummary]:
+        """Newest first."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT id, created_at, parent_id, kind, title, ok, unsupported, missing FROM drafts"
+                " ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [DraftSummary(**_summary_fields(row)) for row in rows]
+
+    def delete_draft(self, draft_id: int) -> bool:
+        """Delete one version (its children keep their text; their parent becomes empty)."""
+        with self._connect() as conn:
+            return conn.execute("DELETE FROM drafts WHERE id = ?", (draft_id,)).rowcount > 0
+
+    def save_input(self, data: dict[str, Any], key: str = "current") -> None:
+        with self._connect() as conn:
+            conn.execute(
+                "INSERT INTO inputs (key, data, updated_at) VALUES (?,?,?)"
+                " ON CONFLICT(key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+                (key, _dump(data), _now()),
+            )
+
+    def load_input(self, key: str = "current") -> dict[str, Any] | None:
+        with self._connect() as conn:
+            row = conn.execute("SELECT data FROM inputs WHERE key = ?", (key,)).fetchone()
+        return json.loads(row["data"]) if row else None
+
+
+def _summary_fields(row: sqlite3.Row) -> dict[str, Any]:
+    return {"id": row["id"], "created_at": row["created_at"], "parent_id": row["parent_id"],
+            "kind": row["kind"], "title": row["title"], "ok": bool(row["ok"]),
+            "unsupported": row["unsupported"], "missing": row["missing"]}
+
+
+def get_store() -> Store:
+    """The store at the configured history path."""
+    return Store(get_settings().history_db)
+
+
+# The same operations on the configured store, for callers that do not keep a `Store`.
+def save_draft(**fields: Any) -> int:
+    return get_store().save_draft(**fields)
+
+
+def get_draft(draft_id: int) -> Draft | None:
+    return get_store().get_draft(draft_id)
+
+
+def list_drafts(limit: int = 500) -> list[DraftSummary]:
+    return get_store().list_drafts(limit)
+
+
+def delete_draft(draft_id: int) -> bool:
+    return get_store().delete_draft(draft_id)
+
+
+def save_input(data: dict[str, Any], key: str = "current") -> None:
+    get_store().save_input(data, key)
+
+
+def load_input(key: str = "current") -> dict[str, Any] | None:
+    return get_store().load_input(key)
