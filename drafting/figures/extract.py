@@ -31,13 +31,14 @@ from drafting.figures.normalize import (
 
 _AR = r"\d+(?:,\d{3})+(?:\.\d+)?(?!\d)|\d+(?:\.\d+)?"
 _CN_DIGIT_CHARS = "〇零一二两三四五六七八九"
-_CN = rf"[{_CN_DIGIT_CHARS}十百千万亿]+(?:点[{_CN_DIGIT_CHARS}]+)?"
+_KILO = "千(?![瓦米克])"  # 千 of 千瓦时/千米/千克 belongs to the unit
+_CN = rf"(?:[{_CN_DIGIT_CHARS}十百万亿]|{_KILO})+(?:点[{_CN_DIGIT_CHARS}]+)?"
 _CN10 = "一二三四五六七八九十"
 _NUMERAL_CHARS = frozenset("0123456789" + _CN_DIGIT_CHARS + "十百千万亿")
 
 _CORE_RE = re.compile(rf"(?P<pct>百分之)?(?:(?P<ar>{_AR})|(?P<cn>{_CN}))")
 _UNIT_ALT = "|".join(re.escape(u) for u in sorted([*UNIT_CLASSES, "个多月"], key=len, reverse=True))
-_TAIL_RE = re.compile(rf"(?P<h1>多|余|几)?(?P<scale>万亿|亿|万|千|百)?(?P<h2>多|余)?(?: ?(?P<unit>{_UNIT_ALT}))?")
+_TAIL_RE = re.compile(rf"(?P<h1>多|余|几)?(?P<scale>万亿|亿|万|{_KILO}|百)?(?P<h2>多|余)?(?: ?(?P<unit>{_UNIT_ALT}))?")
 _POST_HEDGE_RE = re.compile(r"左右|以上|以下|上下|多|余(?!额)")
 _FRACTION_RE = re.compile(rf"分之(?:(?P<ar>{_AR})|(?P<cn>{_CN}))")
 _RATIO_RE = re.compile(r":(\d+(?:\.\d+)?)(?![\d:])")

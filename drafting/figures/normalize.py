@@ -82,7 +82,7 @@ UNIT_CLASSES: dict[str, str] = {
     "立方米": "m3", "m3": "m3", "m³": "m3",
     "公里": "km", "千米": "km", "km": "km",
     "公斤": "kg", "千克": "kg", "kg": "kg",
-    "千瓦时": "kwh", "kw/h": "kwh", "kwh": "kwh", "kW·h": "kwh",
+    "千瓦时": "kwh", "kw/h": "kwh", "kwh": "kwh", "度": "kwh",
 }
 # Measure words that are their own class.
 for _w in (
@@ -129,8 +129,18 @@ def cn_to_decimal(span: str) -> Decimal | None:
     if span[0] in _SMALL_MULT or span[0] in _BIG_MULT:
         span = "一" + span
     if any(c in _BIG_MULT or c in "零〇" for c in span):
-        return _cn2an(span)
+        return _cn2an(span) or _cn2an(_with_zero_after_yi(span))
     return _small_positional(span)
+
+
+def _with_zero_after_yi(span: str) -> str:
+    """cn2an rejects 亿 followed by a group below 万 without 零 (九千亿五千一百, 一亿五); spell it out."""
+    head, yi, tail = span.rpartition("亿")
+    if not yi or not tail or "万" in tail or tail[0] in "零〇":
+        return span
+    if len(tail) == 1:
+        return f"{head}亿{tail}千万"  # 一亿五 = 1.5 亿, like 三千四 = 3400
+    return f"{head}亿零{tail}"
 
 
 def _small_positional(span: str) -> Decimal | None:
@@ -155,7 +165,7 @@ def _small_positional(span: str) -> Decimal | None:
 
 
 def _cn2an(span: str) -> Decimal | None:
-    import cn2an  # lazy: slow import, only needed for 万/亿/零 forms
+    import cn2an  # lazy: a slow import, only needed for 万/亿/零 forms
 
     try:
         value = cn2an.cn2an(span, "normal")
