@@ -1,67 +1,558 @@
-"""工会工作总结起草页面 (Streamlit). Thin: every decision lives in `drafting/`."""
+"""工会工作总结起草页面 (Streamlit). Thin: every decision lives in `drafting/`.
+
+Flow: ① inputs and bullets (autosaved) → ② the planned outline, editable → ③ the draft, written
+in a background job with live progress, then checked, editable, exportable; every version is
+kept in the history. Buttons act through callbacks, so state changes land before the page draws.
+"""
 from __future__ import annotations
+
+import re
+from datetime import datetime
+from html import escape
 
 import streamlit as st
 
-from drafting.config import get_settings
-from drafting.llm import LLMError
-from drafting.pipeline import draft
-from drafting.request import PERIODS, RequestError, build_request, parse_facts_text
+from drafting import export, jobs, model_server
+from drafting import outline_edit as oe
+from drafting import page_state as ps
+from drafting.assemble import ordinal, section_heading
+from drafting.config import REPO_ROOT, get_settings
+from drafting.highlight import diff_html, draft_html, findings_html, md_escape
+from drafting.plan import plan
+from drafting.request import MAX_BULLETS, MAX_TOTAL_CHARS, PERIODS, RequestError, build_request, parse_facts_text
+from drafting.revise import save_edit, sections_in_sync
+from drafting.store import KIND_ZH, Draft, get_store
 
-EXAMPLE_FACTS = "examples/facts_street_2024h1.txt"
+SAMPLE_FACTS = REPO_ROOT / "examples" / "facts_street_2024h1.txt"
+SAMPLE_ORG = "东湖街道总工会"
+VIEWS = (":material/edit_note: 起草", ":material/history: 历史版本")
+STAGES = ("② 确认提纲", "③ 初稿与核对")
+SLOW_AFTER_S = 45
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+FACTS_HELP = ("每行一条要点，写清数字和单位（如“新建工会8家”“发放慰问金36万元”）。"
+              "以 # 或【】开头的行是您自己的小标题，下面的要点归入该节，顺序照您的写。")
+FACTS_PLACEHOLDER = ("# 组织建设\n新建非公企业工会8家，新发展会员1200名\n# 帮扶送温暖\n"
+                     "春节走访慰问困难职工120户，发放慰问金36万元\n……")
 
-st.set_page_config(page_title="工会工作总结起草", layout="wide")
-st.title("工会工作总结起草")
+st.set_page_config(page_title="工会工作总结起草", page_icon=":material/edit_document:", layout="wide")
+state = st.session_state
 settings = get_settings()
-st.caption(f"模型：{settings.endpoint_label}。草稿中的每个数字都会与要点核对。")
+store = get_store()
 
-if "facts" not in st.session_state:
-    from drafting.config import REPO_ROOT
+PAGE_CSS = """<style>
+.block-container{padding-top:2.2rem;max-width:1500px}
+h1{font-size:1.75rem!important}
+.step-title{font-size:1.08rem;font-weight:700;margin:.1rem 0 .35rem 0}
+.muted{color:#667085;font-size:.86rem}
+.outline-fact{font-size:.95rem;line-height:1.55;padding:.3rem 0 0 .2rem}
+.st-key-facts_text textarea,.st-key-editor textarea{font-size:15px;line-height:1.7}
+</style>"""
+# Streamlit commits a text area on blur or Ctrl+Enter; commit after a pause in typing as well,
+# so that the autosave has the text even if the page is refreshed while the cursor is still in it.
+COMMIT_WHILE_TYPING_JS = """<script>
+(() => {
+  if (window.__draftingCommit) return;
+  window.__draftingCommit = true;
+  let timer = null;
+  document.addEventListener("input", (event) => {
+    const el = event.target;
+    if (!(el instanceof HTMLTextAreaElement) || !el.closest(".st-key-facts_text, .st-key-editor")) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => el.dispatchEvent(new KeyboardEvent("keydown",
+      {key: "Enter", code: "Enter", keyCode: 13, ctrlKey: true, bubbles: true})), 1200);
+  }, true);
+})();
+</script>"""
 
-    st.session_state.facts = (REPO_ROOT / EXAMPLE_FACTS).read_text(encoding="utf-8")
 
-col_left, col_right = st.columns([2, 3])
-with col_left:
-    org = st.text_input("单位名称", value="东湖街道总工会")
-    period = st.selectbox("总结期间", PERIODS[:3])
-    year = st.text_input("年份", value="2024")
-    st.text_area("工作要点（每行一条；以 # 或【】开头的行是您自己的小标题）", key="facts", height=320)
-    go = st.button("生成初稿", type="primary")
+# ---------------------------------------------------------------- state, autosave, jobs
 
-with col_right:
-    if go:
-        try:
-            request = build_request(org, period, year, parse_facts_text(st.session_state.facts))
-        except RequestError as exc:
-            st.error(str(exc))
-            st.stop()
-        status = st.status("正在起草…", expanded=True)
-        live = st.empty()
-        shown: list[str] = []
 
-        def on_event(event: dict) -> None:
-            if event["type"] == "section_started":
-                status.update(label=f"正在写第 {event['index'] + 1}/{event['total']} 节：{event['title']}")
-                shown.append(f"\n\n**{event['title']}**\n\n")
-            elif event["type"] == "delta":
-                shown.append(event["text"])
-                live.markdown("".join(shown))
+def autosave() -> None:
+    """Write the remembered state to the store when it changed since the last write."""
+    snap = ps.snapshot(state)
+    if snap != state.get("_saved"):
+        store.save_input(snap)
+        state["_saved"] = snap
+        state["_saved_at"] = datetime.now().strftime("%H:%M:%S")
 
-        try:
-            result = draft(request, on_event=on_event)
-        except LLMError as exc:
-            status.update(label="生成失败", state="error")
-            st.error(f"{exc}\n\n您输入的要点已保留，可稍后重试。")
-            st.stop()
-        status.update(label=f"完成，用时 {result.timings['total']:.0f} 秒", state="complete")
-        live.empty()
-        st.session_state.result = result.to_dict()
-    if result := st.session_state.get("result"):
-        check = result["check"]
-        if check["ok"]:
-            st.success("数字核对通过：草稿中的数字都来自要点。")
+
+def restore_once() -> None:
+    if "_restored" in state:
+        return
+    saved = store.load_input()
+    ps.restore(state, saved)
+    state["_saved"] = ps.snapshot(state)
+    state["_restored"] = True
+    state.setdefault("view", VIEWS[0])
+    state.setdefault("stage", STAGES[1] if state["draft_id"] else STAGES[0])
+
+
+def absorb_finished_job() -> None:
+    """Turn a finished background job into page state (the new version, or a message)."""
+    if not state["job_id"]:
+        return
+    job = jobs.get_job(state["job_id"])
+    if job is None:  # the server restarted while a job ran
+        state["job_id"] = None
+        state["notice"] = ("info", "上次的生成任务因页面服务重启而中断。已完成的版本可在“历史版本”中找到；也可以重新生成。")
+        return
+    view = job.view()
+    if not view.finished:
+        return
+    state["job_id"] = None
+    if view.status == jobs.DONE:
+        state["draft_id"] = view.draft_id
+        state["stage"] = STAGES[1]
+        state["editing"] = False
+        state["notice"] = ("success", f"已生成并保存为版本 #{view.draft_id}（用时 {view.elapsed:.0f} 秒）。")
+    elif view.status == jobs.CANCELLED:
+        state["notice"] = ("info", view.message)
+    else:
+        state["job_error"] = view.message
+
+
+def current_job() -> jobs.Job | None:
+    job = jobs.get_job(state["job_id"])
+    return job if job is not None and job.status == jobs.RUNNING else None
+
+
+# ---------------------------------------------------------------- callbacks
+
+
+def on_sample() -> None:
+    state["facts_text"] = SAMPLE_FACTS.read_text(encoding="utf-8")
+    if not state["org"].strip():
+        state["org"] = SAMPLE_ORG
+
+
+def on_plan() -> None:
+    state["input_error"] = None
+    try:
+        request = build_request(state["org"], state["period"], state["year"],
+                                parse_facts_text(state["facts_text"]), ps.options(state))
+    except RequestError as exc:
+        state["input_error"] = str(exc)
+        return
+    state["outline"] = oe.editable(plan(request))
+    state["outline_basis"] = ps.input_basis(state)
+    state["outline_error"] = None
+    state["stage"] = STAGES[0]
+
+
+def on_outline(change, *args) -> None:
+    state["outline"] = change(state["outline"], *args)
+
+
+def on_rename(uid: str) -> None:
+    on_outline(oe.rename_section, uid, state[f"heading_{uid}"])
+
+
+def on_title(key: str) -> None:
+    on_outline(oe.set_title, state[key])
+
+
+def on_move_fact(uid: str, index: int, key: str) -> None:
+    on_outline(oe.move_fact, uid, index, state[key])
+
+
+def on_generate() -> None:
+    state["outline_error"] = state["job_error"] = None
+    try:
+        request = oe.request_for_outline(state["org"], state["period"], state["year"], state["outline"],
+                                         ps.options(state))
+    except RequestError as exc:
+        state["outline_error"] = str(exc)
+        return
+    start_job(lambda: jobs.start_draft(store, request, oe.to_outline(state["outline"]), state["facts_text"]))
+
+
+def on_regenerate(draft_id: int) -> None:
+    state["job_error"] = None
+    base = store.get_draft(draft_id)
+    if base is not None:
+        start_job(lambda: jobs.start_regenerate(store, base, state["regen_index"]))
+
+
+def start_job(start) -> None:
+    if (running := jobs.running_job()) is not None:
+        state["job_id"] = running.id  # follow the run already under way instead of starting another
+        state["notice"] = ("info", "已有一个生成任务在进行，下面显示它的进度。")
+        return
+    state["job_id"] = start().id
+    state["stage"] = STAGES[1]
+    state["editing"] = False
+
+
+def on_edit(draft: Draft) -> None:
+    state["editor"] = draft.text
+    state["editing"] = True
+
+
+def on_recheck(draft_id: int) -> None:
+    base = store.get_draft(draft_id)
+    if base is None:
+        return
+    new_id, report = save_edit(store, base, state["editor"])
+    state["editing"] = False
+    if new_id is None:
+        state["notice"] = ("info", "正文没有改动，核对结果不变。")
+        return
+    state["draft_id"] = new_id
+    verdict = "核对通过" if report["ok"] else f"有 {len(report['unsupported'])} 处数字找不到依据"
+    state["notice"] = ("success" if report["ok"] else "warning", f"已重新核对并保存为版本 #{new_id}：{verdict}。")
+
+
+def on_open(draft_id: int) -> None:
+    state.update(draft_id=draft_id, view=VIEWS[0], stage=STAGES[1], editing=False)
+
+
+def on_delete(draft_id: int) -> None:
+    store.delete_draft(draft_id)
+    if state["draft_id"] == draft_id:
+        state["draft_id"] = None
+        state["editing"] = False
+    state["notice"] = ("info", f"已删除版本 #{draft_id}。")
+
+
+# ---------------------------------------------------------------- small helpers
+
+
+def when(created_at: str) -> str:
+    return created_at[:16].replace("T", " ")
+
+
+def file_stem(title: str) -> str:
+    return re.sub(r'[\\/:*?"<>|\s]+', "", title)[:60] or "工作总结"
+
+
+def show_notice() -> None:
+    if notice := state.pop("notice", None):
+        kind, text = notice
+        getattr(st, kind)(text)
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def embedded_running(port: int) -> bool:
+    return bool(model_server.status(port=port, settings=settings)["running"])
+
+
+# ---------------------------------------------------------------- panels
+
+
+def settings_panel() -> None:
+    with st.sidebar:
+        st.markdown("### :material/settings: 设置")
+        st.markdown("**模型服务**")
+        st.caption(settings.endpoint_label)
+        if settings.uses_embedded_model:
+            running = embedded_running(settings.model_port)
+            if running:
+                st.badge("内置模型已启动", icon=":material/check_circle:", color="green")
+            else:
+                st.badge("内置模型未启动：生成时自动启动（约需 10 秒）", icon=":material/schedule:", color="gray")
         else:
-            st.error(f"有 {len(check['unsupported'])} 处数字在要点中找不到，请核对：")
-            for item in check["unsupported"]:
-                st.write(f"- “{item['text']}”：{item['reason']}")
-        st.text_area("初稿", value=result["text"], height=520)
+            st.badge("使用配置的模型服务", icon=":material/cloud:", color="blue")
+        st.caption("更换模型：在项目根目录的 .env 中设置 DRAFTING_LLM_BASE_URL、DRAFTING_LLM_MODEL "
+                   "（及 DRAFTING_LLM_API_KEY），然后重启页面。")
+        st.radio("写作方式", list(ps.STRATEGIES), format_func=ps.STRATEGIES.get, key="strategy",
+                 persist_state="session")
+        st.slider("每节参考范文数", 0, 5, key="n_examples", persist_state="session",
+                  help="从过去的总结中找相近的段落，只借鉴文风和措辞，不取其中任何数字。")
+        st.divider()
+        st.caption(f"历史版本与自动保存：{settings.history_db}")
+
+
+def inputs_panel() -> None:
+    st.markdown('<div class="step-title">① 基本信息与工作要点</div>', unsafe_allow_html=True)
+    st.text_input("单位名称", key="org", placeholder="如：东湖街道总工会", persist_state="session")
+    c1, c2, c3 = st.columns([1.1, 1, 1.3])
+    c1.selectbox("总结期间", PERIODS, key="period", persist_state="session")
+    c2.text_input("年份", key="year", max_chars=4, persist_state="session")
+    c3.selectbox("目标篇幅", list(ps.LENGTHS), key="length", persist_state="session")
+    st.text_area("工作要点", key="facts_text", height=340, help=FACTS_HELP, placeholder=FACTS_PLACEHOLDER,
+                 persist_state="session")
+    sections = parse_facts_text(state["facts_text"])
+    n_facts = sum(len(s.facts) for s in sections)
+    n_chars = sum(len(f) for s in sections for f in s.facts)
+    headings = sum(1 for s in sections if s.title)
+    counts = f"{n_facts} 条要点" + (f"，{headings} 个小标题" if headings else "") + f"，{n_chars} 字"
+    if n_facts > MAX_BULLETS or n_chars > MAX_TOTAL_CHARS:
+        counts += f"（超出上限：最多 {MAX_BULLETS} 条、{MAX_TOTAL_CHARS} 字）"
+    saved = f" · 已自动保存 {state['_saved_at']}" if state.get("_saved_at") else " · 输入会自动保存"
+    st.markdown(f'<div class="muted">{counts}{saved}</div>', unsafe_allow_html=True)
+    b1, b2 = st.columns([1, 1.3])
+    b1.button("填入示例要点", on_click=on_sample, disabled=bool(state["facts_text"].strip()),
+              help="要点框为空时可用：填入一份街道总工会上半年的示例要点。", width="stretch")
+    b2.button("生成提纲 →", type="primary", on_click=on_plan, width="stretch",
+              disabled=current_job() is not None)
+    if state.get("input_error"):
+        st.error(f"{state['input_error']}\n\n您输入的内容都已保留。", icon=":material/front_hand:")
+
+
+def welcome_panel() -> None:
+    st.markdown('<div class="step-title">怎样使用</div>', unsafe_allow_html=True)
+    st.markdown(
+        "1. 在左侧填写单位名称、期间和年份，逐行写下本期的**工作要点和数字**（可点“填入示例要点”先试一试）。\n"
+        "2. 点 **生成提纲**：先看看打算怎么分节，可以改标题、调顺序、挪动要点、删掉不要的小节。\n"
+        "3. 点 **生成初稿**：逐节写作，边写边显示，可随时取消。\n"
+        "4. 初稿中的**每个数字都会与您的要点核对**：找不到依据的数字标红并说明原因；"
+        "可以直接修改正文再核对，或只重写某一节。\n"
+        "5. 导出 Word（公文格式）或 Markdown；每一版都保存在“历史版本”中。")
+    st.caption("您输入的内容随时自动保存在本机，刷新页面或重启都不会丢失。")
+
+
+def outline_panel() -> None:
+    outline = state["outline"]
+    st.markdown('<div class="step-title">② 确认提纲</div>', unsafe_allow_html=True)
+    st.caption("按这个提纲逐节写作。可以改小节标题、用 ↑↓ 调整顺序、把要点移到别的小节、删除不需要的小节。")
+    if state["outline_basis"] != ps.input_basis(state):
+        c1, c2 = st.columns([3, 1.4], vertical_alignment="center")
+        c1.warning("左侧的要点或基本信息改过了，这份提纲还是按之前的内容生成的。", icon=":material/warning:")
+        c2.button("按当前要点重新生成提纲", on_click=on_plan, width="stretch")
+    title_key = f"title_{outline['sections'][0]['uid'] if outline['sections'] else 'empty'}"
+    st.text_input("总结标题", value=outline["title"], key=title_key, on_change=on_title, args=(title_key,))
+    sections = outline["sections"]
+    labels = {s["uid"]: f"{ordinal(i + 1)}、{s['heading'][:14]}" for i, s in enumerate(sections)}
+    for i, section in enumerate(sections):
+        uid = section["uid"]
+        with st.container(border=True):
+            head = st.columns([8, 1, 1, 1], vertical_alignment="center", gap="small")
+            head[0].text_input(f"第{ordinal(i + 1)}节标题", value=section["heading"], key=f"heading_{uid}",
+                               on_change=on_rename, args=(uid,))
+            head[1].button("↑", key=f"up_{uid}", help="上移", disabled=i == 0, width="stretch",
+                           on_click=on_outline, args=(oe.move_section, uid, -1))
+            head[2].button("↓", key=f"down_{uid}", help="下移", disabled=i == len(sections) - 1, width="stretch",
+                           on_click=on_outline, args=(oe.move_section, uid, 1))
+            head[3].button("✕", key=f"drop_{uid}", help="删除此小节（连同其中的要点）", width="stretch",
+                           on_click=on_outline, args=(oe.drop_section, uid))
+            if not section["facts"]:
+                st.caption("此小节暂无要点，写作时会略过。")
+            for j, fact in enumerate(section["facts"]):
+                row = st.columns([5, 2], vertical_alignment="center")
+                row[0].markdown(f'<div class="outline-fact">• {escape(fact)}</div>', unsafe_allow_html=True)
+                key = f"move_{uid}_{j}_{abs(hash(fact)) % 10**8}"
+                row[1].selectbox("归入小节", list(labels), index=i, format_func=lambda u: "归入：" + labels[u],
+                                 key=key, label_visibility="collapsed", on_change=on_move_fact, args=(uid, j, key))
+    c1, c2 = st.columns([1, 2])
+    c1.button("＋ 新增小节", on_click=on_outline, args=(oe.add_section, "新的小节"), width="stretch")
+    c2.button("生成初稿", type="primary", on_click=on_generate, width="stretch", disabled=current_job() is not None)
+    if state.get("outline_error"):
+        st.error(state["outline_error"], icon=":material/front_hand:")
+
+
+def _progress_text(view: jobs.JobView) -> tuple[float, str]:
+    elapsed = f"已用时 {view.elapsed:.0f} 秒"
+    current = view.current
+    if current is None and not view.sections:
+        return 0.0, f"正在准备：连接模型、检索参考范文…（{elapsed}）"
+    done = sum(1 for s in view.sections if s.done)
+    total = max(view.total, 1)
+    if current is None:
+        return min(done / total, 1.0), f"已写完 {done}/{total} 节，正在核对全文…（{elapsed}）"
+    return min(done / total, 1.0), f"正在写第 {current.index + 1}/{total} 节：{current.title}（{elapsed}）"
+
+
+@st.fragment(run_every=1.0)
+def progress_panel() -> None:
+    job = jobs.get_job(state["job_id"])
+    if job is None or job.view().finished:
+        st.rerun(scope="app")
+    view = job.view()
+    label = "正在重写一节" if view.kind == "regenerate" else "正在生成初稿"
+    st.markdown(f'<div class="step-title">③ {label}</div>', unsafe_allow_html=True)
+    fraction, text = _progress_text(view)
+    c1, c2 = st.columns([5, 1], vertical_alignment="center")
+    c1.progress(fraction, text=text)
+    c2.button("取消生成", on_click=job.cancel, width="stretch", key="cancel_job")
+    if view.idle > SLOW_AFTER_S:
+        st.warning(f"模型已有 {view.idle:.0f} 秒没有输出。它可能正忙（这台机器上可能还有其他任务）。"
+                   "可以继续等待；也可以取消，稍后重试，或在设置中换用更快的模型服务。", icon=":material/hourglass_top:")
+    if view.kind == "draft" and view.sections:
+        title = oe.to_outline(state["outline"]).title if state["outline"] else ""
+        lines = [title] if title else []
+        for s in view.sections:
+            lines += [section_heading(s.index, s.title), s.text + ("" if s.done else " ▍")]
+        st.html(draft_html("\n".join(lines), {}))
+    elif view.sections:
+        s = view.sections[-1]
+        st.html(draft_html("\n".join([section_heading(s.index, s.title), s.text + ("" if s.done else " ▍")]), {}))
+
+
+def error_panel() -> None:
+    st.error(f"生成没有完成：{state['job_error']}", icon=":material/error:")
+    if settings.uses_embedded_model:
+        way = ("可以点“重试”。如果仍然连接不上，可在终端运行 `.venv/bin/python -m drafting model start` "
+               "启动内置模型后再试。")
+    else:
+        way = "可以点“重试”，或检查 .env 中的 DRAFTING_LLM_BASE_URL / DRAFTING_LLM_MODEL 是否正确。"
+    st.markdown(f"您的要点和提纲都已保存，不会丢失。{way}")
+    c1, c2 = st.columns([1, 3])
+    c1.button("重试", type="primary", on_click=on_generate, disabled=not state["outline"], width="stretch")
+
+
+def badge(draft: Draft) -> None:
+    check = draft.check
+    facts_found = sum(1 for f in check.get("figures", []) if f.get("class", f.get("cls")) == "FACT")
+    missing = check.get("missing", [])
+    if not check.get("ok"):
+        n = len(check.get("unsupported", []))
+        st.error(f"有 {n} 处数字在要点中找不到依据，已在正文中标红（鼠标移到红字上可看原因）。"
+                 "请修改正文后重新核对，或重写相应小节。", icon=":material/error:")
+        st.html(findings_html(check))
+    elif not missing:
+        st.success(f"数字核对通过：正文中的 {facts_found} 处数字都能在要点中找到依据，要点中的数字也都写进了正文。",
+                   icon=":material/verified:")
+    else:
+        st.success(f"数字核对通过：正文中的 {facts_found} 处数字都能在要点中找到依据。", icon=":material/verified:")
+    if missing:
+        items = "\n".join(f"- “{md_escape(m['text'])}”（要点：{md_escape(m['fact'])}）" for m in missing)
+        st.warning(f"以下要点中的数字没有写进正文，请补上或确认可以不写：\n{items}", icon=":material/playlist_remove:")
+    if check.get("warnings"):
+        st.caption("虚线标出的是提示（如泛指的数量），不影响核对结果。")
+
+
+def draft_panel(draft: Draft) -> None:
+    meta = [f"版本 #{draft.id}", KIND_ZH.get(draft.kind, draft.kind), when(draft.created_at)]
+    if draft.parent_id:
+        meta.append(f"基于 #{draft.parent_id}")
+    if seconds := draft.result.get("timings", {}).get("total"):
+        meta.append(f"生成用时 {seconds:.0f} 秒")
+    if model := draft.result.get("model"):
+        meta.append(model)
+    st.markdown(f'<div class="step-title">③ 初稿与核对</div><div class="muted">{" · ".join(meta)}</div>',
+                unsafe_allow_html=True)
+    badge(draft)
+    if state["editing"]:
+        st.text_area("修改正文（改完点“重新核对”，核对会针对您修改后的文字）", key="editor", height=560,
+                     persist_state="session")
+        c1, c2, _ = st.columns([1.4, 1, 2])
+        c1.button("重新核对并保存", type="primary", on_click=on_recheck, args=(draft.id,), width="stretch")
+        c2.button("放弃修改", on_click=state.update, kwargs={"editing": False}, width="stretch")
+        return
+    st.html(draft_html(draft.text, draft.check))
+    toolbar(draft)
+    sources(draft)
+
+
+def toolbar(draft: Draft) -> None:
+    busy = current_job() is not None
+    c1, c2, c3, c4 = st.columns(4)
+    c1.button("修改正文", icon=":material/edit:", on_click=on_edit, args=(draft,), width="stretch", disabled=busy)
+    with c2.popover("重写一节", icon=":material/autorenew:", width="stretch", disabled=busy):
+        headings = [s["heading"] for s in draft.result.get("sections", [])]
+        if not headings:
+            st.caption("这一版没有分节信息，无法单独重写。")
+        else:
+            st.selectbox("重写哪一节", range(len(headings)), key="regen_index",
+                         format_func=lambda i: section_heading(i, headings[i]))
+            if not sections_in_sync(draft):
+                st.caption("注意：正文中的小节标题改动过，重写将以生成时的各节内容为准，您的其他修改可能不会保留。")
+            st.button("重写这一节", type="primary", on_click=on_regenerate, args=(draft.id,), width="stretch")
+    stem = file_stem(draft.title)
+    note = "" if draft.check.get("ok") else "（找不到依据的数字在文件中以红字黄底标出）"
+    c3.download_button("下载 Word", export.to_docx(draft.text, draft.check), f"{stem}.docx", DOCX_MIME,
+                       on_click="ignore", icon=":material/download:", width="stretch",
+                       help=f"公文格式（GB/T 9704）{note}")
+    c4.download_button("下载 Markdown", export.to_markdown(draft.text), f"{stem}.md", "text/markdown",
+                       on_click="ignore", icon=":material/download:", width="stretch")
+
+
+def sources(draft: Draft) -> None:
+    examples = draft.result.get("examples") or []
+    with st.expander(f"参考范文（{len(examples)} 段；只借鉴文风，不取其中数字）"):
+        if not examples:
+            st.caption("这一版写作时没有使用参考范文。")
+        for ex in examples:
+            where = " · ".join(x for x in (ex.get("title"), ex.get("heading")) if x)
+            st.markdown(f"**{md_escape(where or ex.get('summary_id', ''))}**")
+            st.caption(ex.get("text", ""))
+    with st.expander("这一版依据的要点"):
+        for section in draft.request.get("sections", []):
+            if section.get("title"):
+                st.markdown(f"**{md_escape(section['title'])}**")
+            st.markdown("\n".join(f"- {md_escape(f)}" for f in section.get("facts", [])))
+
+
+def drafting_view() -> None:
+    left, right = st.columns([5, 7], gap="large")
+    with left:
+        inputs_panel()
+    with right:
+        show_notice()
+        if current_job() is not None:
+            progress_panel()
+            return
+        if state.get("job_error"):
+            error_panel()
+        draft = store.get_draft(state["draft_id"]) if state["draft_id"] else None
+        if state["draft_id"] and draft is None:
+            state["draft_id"] = None
+        if draft is not None and state["outline"]:
+            st.segmented_control("步骤", STAGES, key="stage", required=True, label_visibility="collapsed",
+                                 persist_state="session")
+        if draft is not None and (state["stage"] == STAGES[1] or not state["outline"]):
+            draft_panel(draft)
+        elif state["outline"]:
+            outline_panel()
+        elif not state.get("job_error"):
+            welcome_panel()
+
+
+def history_view() -> None:
+    show_notice()
+    drafts = store.list_drafts()
+    st.markdown('<div class="step-title">历史版本</div>', unsafe_allow_html=True)
+    st.caption("每次生成、重写一节和修改后核对的版本都自动保存在本机，可以打开、比较和删除。")
+    if not drafts:
+        st.info("还没有保存的版本。生成初稿后，每一版都会出现在这里。")
+        return
+    with st.container(height=min(90 + 62 * len(drafts), 460)):
+        for d in drafts:
+            c = st.columns([0.7, 5, 1.6, 0.9, 0.9], vertical_alignment="center")
+            c[0].markdown(f"**#{d.id}**")
+            parent = f" · 基于 #{d.parent_id}" if d.parent_id else ""
+            current = " · **当前打开**" if d.id == state["draft_id"] else ""
+            c[1].markdown(f"{md_escape(d.title)}  \n<span class='muted'>{when(d.created_at)} · "
+                          f"{KIND_ZH.get(d.kind, d.kind)}{parent}{current}</span>", unsafe_allow_html=True)
+            if d.ok:
+                c[2].badge("核对通过", icon=":material/verified:", color="green")
+            else:
+                c[2].badge(f"{d.unsupported} 处无依据", icon=":material/error:", color="red")
+            c[3].button("打开", key=f"open_{d.id}", on_click=on_open, args=(d.id,), width="stretch")
+            with c[4].popover("删除", width="stretch"):
+                st.markdown(f"删除版本 #{d.id}？此操作不能撤销。")
+                st.button("确认删除", key=f"del_{d.id}", type="primary", on_click=on_delete, args=(d.id,))
+    if len(drafts) < 2:
+        return
+    st.markdown('<div class="step-title">比较两个版本</div>', unsafe_allow_html=True)
+    ids = [d.id for d in drafts]
+    labels = {d.id: f"#{d.id} · {when(d.created_at)} · {KIND_ZH.get(d.kind, d.kind)}" for d in drafts}
+    newer_default = state["draft_id"] if state["draft_id"] in ids else ids[0]
+    parent = next((d.parent_id for d in drafts if d.id == newer_default), None)
+    older_default = parent if parent in ids else ids[min(ids.index(newer_default) + 1, len(ids) - 1)]
+    c1, c2 = st.columns(2)
+    old_id = c1.selectbox("旧版本", ids, index=ids.index(older_default), format_func=labels.get, key="cmp_old")
+    new_id = c2.selectbox("新版本", ids, index=ids.index(newer_default), format_func=labels.get, key="cmp_new")
+    old, new = store.get_draft(old_id), store.get_draft(new_id)
+    if old is not None and new is not None:
+        st.caption("红色删除线是旧版本有、新版本删去的文字；绿色是新版本新增的文字。")
+        st.html(diff_html(old.text, new.text))
+
+
+# ---------------------------------------------------------------- page
+
+restore_once()
+absorb_finished_job()
+autosave()
+st.html(PAGE_CSS)
+st.html(COMMIT_WHILE_TYPING_JS, unsafe_allow_javascript=True)
+st.title(":material/edit_document: 工会工作总结起草")
+st.caption("输入要点 → 确认提纲 → 生成初稿 → 核对、修改、导出。草稿中的每个数字都会与您的要点逐一核对。")
+settings_panel()
+st.segmented_control("视图", VIEWS, key="view", required=True, label_visibility="collapsed")
+if state["view"] == VIEWS[1]:
+    history_view()
+else:
+    drafting_view()
+autosave()

@@ -7,11 +7,20 @@ are underlined in amber.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from html import escape
 from typing import Any
 
 from drafting.export import blocks
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+
+
+def md_escape(text: str) -> str:
+    """`text` shown literally inside Markdown (user bullets, titles): specials backslashed."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
 
 STYLE = """<style>
 .draft-doc{font-family:"FangSong","STFangsong","仿宋","Noto Serif CJK SC","Source Han Serif SC",serif;

@@ -12,7 +12,7 @@ from collections.abc import MutableMapping
 from datetime import date
 from typing import Any
 
-LENGTHS: dict[str, int | None] = {"按要点多少自动": None, "约 1500 字": 1500, "约 2500 字": 2500, "约 4000 字": 4000}
+LENGTHS: dict[str, int | None] = {"自动": None, "约 1500 字": 1500, "约 2500 字": 2500, "约 4000 字": 4000}
 STRATEGIES = {"sectioned": "分节写作（推荐，内置模型用这个）", "whole": "整篇一次写成（适合能力强的远程模型）"}
 
 

@@ -1,0 +1,122 @@
+"""The .docx in 公文 layout holds exactly the checked text; Markdown keeps the words; HTML views escape."""
+from __future__ import annotations
+
+import io
+from html import escape
+
+import docx
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+
+from drafting.export import blocks, to_docx, to_markdown
+from drafting.figures import check
+from drafting.highlight import diff_html, draft_html, findings_html, md_escape
+
+TEXT = "\n".join([
+    "东湖街道总工会2024年上半年工作总结",
+    "2024年上半年，东湖街道总工会在上级工会和街道党工委的领导下，扎实推进各项工作。",
+    "一、加强组织建设，夯实工会工作基础",
+    "今年以来，新建非公企业工会8家，新发展会员1200名，完成3家社区工会换届。",
+    "（一）强化帮扶。春节走访慰问困难职工120户，发放慰问金36万元。",
+    "二、下一步工作打算",
+    "下半年力争再新建工会5家。",
+])
+FACTS = ["新建非公企业工会8家，新发展会员1200名", "完成3家社区工会换届",
+         "春节走访慰问困难职工120户，发放慰问金36万元", "下半年力争再新建工会5家"]
+FIELDS = ["东湖街道总工会", "上半年", "2024年"]
+
+
+def _east_asian(run) -> str:
+    return run._element.rPr.rFonts.get(qn("w:eastAsia"))
+
+
+def _open(data: bytes) -> docx.document.Document:
+    return docx.Document(io.BytesIO(data))
+
+
+def test_docx_holds_exactly_the_text_paragraph_by_paragraph() -> None:
+    document = _open(to_docx(TEXT))
+    assert [p.text for p in document.paragraphs] == TEXT.split("\n")
+
+
+def test_docx_layout_follows_gbt_9704() -> None:
+    document = _open(to_docx(TEXT))
+    section = document.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    margins = [section.top_margin, section.bottom_margin, section.left_margin, section.right_margin]
+    assert [round(m.mm) for m in margins] == [37, 35, 28, 26]
+    title, opening, h1, body, h2, _, _ = document.paragraphs
+    assert title.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    assert _east_asian(title.runs[0]) == "方正小标宋简体" and title.runs[0].font.size == Pt(22)
+    assert title.paragraph_format.first_line_indent is None
+    for paragraph in (opening, body):
+        assert {_east_asian(r) for r in paragraph.runs} == {"仿宋_GB2312"}
+        assert paragraph.runs[0].font.size == Pt(16)
+    assert _east_asian(h1.runs[0]) == "黑体" and h1.runs[0].font.size == Pt(16)
+    # A run-in level-2 heading: the heading sentence in 楷体, the rest of the paragraph in 仿宋.
+    assert [(r.text, _east_asian(r)) for r in h2.runs] == [
+        ("（一）强化帮扶。", "楷体_GB2312"), ("春节走访慰问困难职工120户，发放慰问金36万元。", "仿宋_GB2312")]
+    for paragraph in document.paragraphs:
+        fmt = paragraph.paragraph_format
+        assert fmt.line_spacing_rule == WD_LINE_SPACING.EXACTLY and Pt(28) <= fmt.line_spacing <= Pt(29)
+    for paragraph in document.paragraphs[1:]:
+        assert paragraph.paragraph_format.first_line_indent == Pt(32)  # two 三号 characters
+        assert paragraph._p.pPr.find(qn("w:ind")).get(qn("w:firstLineChars")) == "200"
+    footer = document.sections[0].footer.paragraphs[0]
+    assert footer.text.startswith("— ") and footer.text.endswith(" —") and "PAGE" in footer._p.xml
+
+
+def test_docx_marks_unsupported_figures_without_changing_the_text() -> None:
+    text = TEXT.replace("8家", "9家")
+    report = check(text, FACTS, fields=FIELDS).to_dict()
+    assert not report["ok"]
+    document = _open(to_docx(text, report))
+    assert "\n".join(p.text for p in document.paragraphs) == text
+    marked = [r.text for p in document.paragraphs for r in p.runs if r.font.color.rgb is not None]
+    assert marked == ["9家"]
+
+
+def test_blank_lines_are_not_paragraphs_and_offsets_are_kept() -> None:
+    text = "标题\n\n第一段\n  \n一、小节"
+    assert [(b.kind, b.text, b.start) for b in blocks(text)] == [
+        ("title", "标题", 0), ("body", "第一段", 4), ("h1", "一、小节", 11)]
+    assert [p.text for p in _open(to_docx(text)).paragraphs] == ["标题", "第一段", "一、小节"]
+
+
+def test_markdown_keeps_every_word() -> None:
+    md = to_markdown(TEXT)
+    assert md.startswith("# 东湖街道总工会2024年上半年工作总结\n\n")
+    assert "## 一、加强组织建设，夯实工会工作基础" in md
+    assert "**（一）强化帮扶。**春节走访慰问困难职工120户" in md
+    plain = md.replace("#", "").replace("*", "").replace("\n\n", "\n").replace("\n ", "\n").strip()
+    assert plain.replace(" ", "") == TEXT.replace(" ", "")
+
+
+def test_highlight_marks_unsupported_spans_with_reason_and_escapes() -> None:
+    text = TEXT.replace("8家", "9家") + "\n<script>alert(1)</script>"
+    report = check(text, FACTS, fields=FIELDS).to_dict()
+    html = draft_html(text, report)
+    reason = report["unsupported"][0]["reason"]
+    assert f'<mark class="bad" title="{escape(reason)}">9家<sup>1</sup></mark>' in html
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    listing = findings_html(report)
+    assert "“9家”" in listing and reason in listing
+
+
+def test_highlight_ignores_spans_outside_the_text() -> None:
+    report = {"unsupported": [{"text": "x", "start": 500, "end": 502, "reason": "r"}], "warnings": []}
+    assert "<mark" not in draft_html("标题\n正文", report)
+
+
+def test_diff_shows_character_changes_and_folds_unchanged_paragraphs() -> None:
+    old = "\n".join(["标题", "甲", "乙", "丙", "丁", "新建工会8家。"])
+    new = old.replace("8家", "9家")
+    html = diff_html(old, new)
+    assert "<del>8</del><ins>9</ins>" in html
+    assert "甲" not in html and "……" in html  # far from the change: folded
+    assert "完全相同" in diff_html(old, old)
+
+
+def test_md_escape_shows_markdown_literally() -> None:
+    assert md_escape("1. 发放*36*万元 [注]") == r"1\. 发放\*36\*万元 \[注\]"
