@@ -35,6 +35,7 @@ def class_of(text: str, fragment: str) -> str | None:
         ("一年来,我们", "一年来"),
         ("现将上半年工作总结如下", "上半年"),
         ("现将全年工作总结如下", "全年"),
+        ("从三个方面做好工作", "三个方面"),
     ],
 )
 def test_structure(text: str, fragment: str) -> None:

@@ -104,6 +104,8 @@ def test_errors_carry_a_chinese_reason(fact: str, draft: str, fragment: str, rea
         ("维权兑现金额28万元", "维权兑现金额约28万元。", "约28万元", "添加了约数词“约”"),
         ("总投资1700万元", "总投资1700万元左右。", "1700万元左右", "添加了约数词“左右”"),
         ("接待农民工800多人次", "接待农民工800多人。", "800多人", "“人”与“人次”不同"),
+        ("截至6月底完成", "截至6月30日完成。", "6月30日", "日期写法不同"),
+        ("截至6月30日完成", "截至6月底完成。", "6月底", "日期写法不同"),
         ("新建工会8家", "新建工会8家，表彰了一批先进。", "一批", "“一/首”加量词"),
         ("新建工会8家", "新建工会8家，多次召开会议。", "多次", "泛指数量词"),
         ("新建工会8家", "新建工会8家，按“65432”要求落实。", "65432", "引号内的口号或名称含数字"),
@@ -113,6 +115,12 @@ def test_warnings(fact: str, draft: str, fragment: str, reason: str) -> None:
     item = only_warning(check(draft, [fact]))
     assert item["text"] == fragment
     assert reason in item["reason"]
+
+
+def test_malformed_chinese_numerals_must_match_verbatim() -> None:
+    item = only_unsupported(check("发放一万八千一百四十四万元。", ["发放慰问金1.8144亿元"]))
+    assert item["text"] == "一万八千一百四十四万元" and "无法识别" in item["reason"]
+    assert check("发放一万八千一百四十四万元。", ["发放一万八千一百四十四万元"]).ok
 
 
 def test_supported_soft_figures_raise_no_warning() -> None:

@@ -59,8 +59,10 @@ def test_integers_with_a_measure_word_in_every_form(n: int) -> None:
 def test_wan_scaled_money(d: Decimal) -> None:
     expected = d * 10**4
     assert value_of(f"发放{plain(d)}万元。") == (expected, "money")
-    assert value_of(f"发放{format(expected.normalize(), 'f')}元。") == (expected, "money")
-    assert value_of(f"发放{chinese(d)}万元。") == (expected, "money")
+    assert value_of(f"发放{plain(expected)}元。") == (expected, "money")
+    if d < 10**4:  # 一万八千万 is not how anyone writes 1.8 亿
+        assert value_of(f"发放{chinese(d)}万元。") == (expected, "money")
+    assert value_of(f"发放{chinese(expected)}元。") == (expected, "money")
 
 
 @given(st.integers(min_value=1, max_value=9999))

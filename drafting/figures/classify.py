@@ -9,6 +9,8 @@ word (SOFT).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from itertools import takewhile
 from typing import TYPE_CHECKING
 
 from drafting.figures.lexicon import CATEGORY_CLASS, Lexicon
@@ -26,15 +28,20 @@ _NUMERAL_CHARS = frozenset("0123456789〇零一二两三四五六七八九十百
 
 def classify(text: str, t: str, candidates: list[Candidate], taken: bytearray, lexicon: Lexicon) -> list[Figure]:
     hits = _lexicon_hits(t, lexicon, taken)
+    hit_ends = [e for _, e, _ in hits]  # hits do not overlap, so their ends are sorted too
     beaten: set[int] = set()
     figures: list[Figure] = []
     quotes = [m.span() for m in _QUOTE_RE.finditer(t)] if "“" in t or '"' in t or "「" in t or "‘" in t else []
+    quote_starts = [s for s, _ in quotes]
     for c in candidates:
-        overlapping = [i for i, (s, e, _) in enumerate(hits) if s < c.end and c.start < e]
+        first = bisect_right(hit_ends, c.start)
+        overlapping = list(takewhile(lambda i: hits[i][0] < c.end, range(first, len(hits))))
         if any(_entry_wins(c, hits[i][0], hits[i][1]) for i in overlapping):
             continue
         beaten.update(overlapping)
-        cls, note = _candidate_class(t, c, quotes, lexicon)
+        q = bisect_right(quote_starts, c.start) - 1
+        quoted = q >= 0 and c.end <= quotes[q][1]
+        cls, note = _candidate_class(t, c, quoted, lexicon)
         figures.append(Figure(
             text[c.start:c.end], c.start, c.end, cls, c.kind, c.value, c.value2, c.unit, c.unit_text,
             c.hedge, c.scale, c.key, note,
@@ -85,14 +92,14 @@ def _after_national_body(t: str, start: int, lexicon: Lexicon) -> bool:
     return national_end >= local_end
 
 
-def _candidate_class(t: str, c: Candidate, quotes: list[tuple[int, int]], lexicon: Lexicon) -> tuple[str, str]:
+def _candidate_class(t: str, c: Candidate, quoted: bool, lexicon: Lexicon) -> tuple[str, str]:
     if c.kind == "code":
         return LEXICON, "code"
     if c.kind == "session" and c.key is not None and c.key[-1] == "中":
         return LEXICON, "congress"  # N届M中全会: only the national Party congress holds 中全会
     if (c.unit == "届" or c.kind == "session") and _after_national_body(t, c.start, lexicon):
         return LEXICON, "congress"
-    if any(s <= c.start and c.end <= e for s, e in quotes):
+    if quoted:
         return SOFT, "quoted"
     if c.prefix == "首" and c.unit != "届":
         return SOFT, "first"

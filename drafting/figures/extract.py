@@ -34,7 +34,6 @@ _CN_DIGIT_CHARS = "〇零一二两三四五六七八九"
 _KILO = "千(?![瓦米克])"  # 千 of 千瓦时/千米/千克 belongs to the unit
 _CN = rf"(?:[{_CN_DIGIT_CHARS}十百万亿]|{_KILO})+(?:点[{_CN_DIGIT_CHARS}]+)?"
 _CN10 = "一二三四五六七八九十"
-_NUMERAL_CHARS = frozenset("0123456789" + _CN_DIGIT_CHARS + "十百千万亿")
 
 _CORE_RE = re.compile(rf"(?P<pct>百分之)?(?:(?P<ar>{_AR})|(?P<cn>{_CN}))")
 _UNIT_ALT = "|".join(re.escape(u) for u in sorted([*UNIT_CLASSES, "个多月"], key=len, reverse=True))
@@ -103,7 +102,6 @@ class Candidate:
     key: Key | None = None
     chinese: bool = False
     prefix: str = ""
-    note: str = ""
 
 
 def extract(text: str) -> list[Figure]:
@@ -184,7 +182,7 @@ def _parse(t: str, m: re.Match[str], floor: int) -> Candidate | None:
     ar, cn, pct = m.group("ar"), m.group("cn"), m.group("pct")
     core_s, core_e = (m.span("ar") if ar else m.span("cn"))
     if ar and _is_code_start(t, core_s):
-        return Candidate(core_s, core_e, core_s, core_e, "code", to_decimal(ar), note="code")
+        return Candidate(core_s, core_e, core_s, core_e, "code", to_decimal(ar))
     prefix = "" if pct else _read_prefix(t, m.start(), floor)
     if prefix in ("上", "数", "几") and not (cn and cn[0] in "十百千万亿"):
         prefix = ""  # 上百, 数十, 几千 only
@@ -199,7 +197,7 @@ def _parse(t: str, m: re.Match[str], floor: int) -> Candidate | None:
     else:
         value = cn_to_decimal(cn)
         if value is None:
-            return None
+            return _unreadable(t, c)
     digit_seq = bool(cn) and len(cn) > 1 and all(ch in CN_DIGITS for ch in cn) and not pair
     if pct:
         return _finish_percent(t, c, value)
@@ -233,11 +231,12 @@ def _parse(t: str, m: re.Match[str], floor: int) -> Candidate | None:
         value_scaled = value
     else:
         value_scaled = value * scale
-    if digit_seq:
-        return _finish_year(t, c, cn, value, unit) if unit in ("年", "年度") and len(cn) in (2, 4) else None
+    if digit_seq:  # 二〇二三年, 〇八年; 五一 and 三八 are no numbers
+        year = expand_year(int(value), len(cn)) if unit in ("年", "年度") else None
+        return _finish_year(t, c, year, unit) if year else None
     if unit is None:
         if ar and _is_letter(t, c.end):
-            return Candidate(core_s, core_e, core_s, core_e, "code", value, note="code")
+            return Candidate(core_s, core_e, core_s, core_e, "code", value)
         c.end = core_e if not (h1 or h2 or scale_word) else c.end
         c.value, c.scale = value_scaled, scale
         if prefix == "第":
@@ -255,8 +254,8 @@ def _parse(t: str, m: re.Match[str], floor: int) -> Candidate | None:
         return c
     if prefix == "前" and unit not in _TOP_UNITS:
         c.start, c.prefix = core_s, ""
-    if unit in ("年", "年度") and scale == 1 and not c.hedge and (year := _year_value(ar, cn, value, unit)):
-        return _finish_year(t, c, cn, Decimal(year), unit, known=True)
+    if unit in ("年", "年度") and scale == 1 and not c.hedge and (year := _year_value(ar, value)):
+        return _finish_year(t, c, year, unit)
     if unit == "月" and scale == 1 and not c.hedge and value == value.to_integral_value() and 1 <= value <= 12:
         return _finish_month(t, c, value)
     if unit == "日" and scale == 1 and not c.prefix and value == value.to_integral_value() and 1 <= value <= 31:
@@ -283,6 +282,16 @@ def _parse(t: str, m: re.Match[str], floor: int) -> Candidate | None:
     return c
 
 
+def _unreadable(t: str, c: Candidate) -> Candidate | None:
+    """A malformed Chinese numeral with a measure word (一万八千万元) is kept, to be matched verbatim."""
+    tail = _TAIL_RE.match(t, c.core_end)
+    if not tail.group("unit") or tail.group("unit") in ("年", "年度"):
+        return None
+    c.end, c.unit_text, c.unit = tail.end(), tail.group("unit"), UNIT_CLASSES[tail.group("unit")]
+    c.key = ("text", t[c.core_start:c.end])
+    return c
+
+
 def _finish_percent(t: str, c: Candidate, value: Decimal) -> Candidate:
     c.unit, c.unit_text, c.value = "percent", "%", value
     if post := _POST_HEDGE_RE.match(t, c.end):
@@ -292,24 +301,19 @@ def _finish_percent(t: str, c: Candidate, value: Decimal) -> Candidate:
     return c
 
 
-def _year_value(ar: str | None, cn: str | None, value: Decimal, unit: str) -> int | None:
-    if value != value.to_integral_value():
-        return None
-    digits = len(ar) if ar else len(cn or "")
-    if ar and digits == 2 and not (ar.startswith("0") or value >= 60):
-        return None  # 12年 is a duration; 08年 and 79年 are years
-    if cn and not all(ch in CN_DIGITS for ch in cn):
-        return None  # 二十年 is a duration
-    return expand_year(int(value), digits)
+def _year_value(ar: str | None, value: Decimal) -> int | None:
+    """The year an Arabic number before 年 stands for (2019年, 08年, 79年); None for a duration."""
+    if not ar or value != value.to_integral_value():
+        return None  # 二十年, 八年: durations (Chinese digit sequences are read as years earlier)
+    if len(ar) == 2 and not (ar.startswith("0") or value >= 60):
+        return None  # 12年 is a duration
+    return expand_year(int(value), len(ar))
 
 
-def _finish_year(t: str, c: Candidate, cn: str | None, value: Decimal, unit: str | None, known: bool = False) -> Candidate | None:
-    year = int(value) if known else expand_year(int(value), len(cn or ""))
-    if year is None:
-        return None
+def _finish_year(t: str, c: Candidate, year: int, unit: str) -> Candidate:
     if part := _YEAR_PART_RE.match(t, c.end):
         c.end = part.end()
-    c.kind, c.value, c.unit, c.unit_text, c.scale = "year", Decimal(year), "year", unit or "年", 1
+    c.kind, c.value, c.unit, c.unit_text, c.scale = "year", Decimal(year), "year", unit, 1
     c.key = ("year", year)
     return c
 
@@ -332,7 +336,8 @@ def _finish_month(t: str, c: Candidate, month: Decimal) -> Candidate:
 
 def _with_unit_of(c: Candidate, model: Candidate) -> Candidate | None:
     """A unitless number that takes the unit of the figure after it (3-5家, 二、三等奖, 1-6月)."""
-    value = c.value if c.value is not None else Decimal(0)
+    value = c.value
+    assert value is not None
     if model.kind in ("month", "month_part", "date"):
         if value != value.to_integral_value() or not 1 <= value <= 12:
             return None
@@ -400,6 +405,3 @@ def _is_code_start(t: str, core_s: int) -> bool:
     """An Arabic number glued to Latin letters (5G, iso9000, hfc-134a) is a code, not a figure."""
     return _is_letter(t, core_s - 1) or (core_s >= 2 and t[core_s - 1] == "-" and _is_letter(t, core_s - 2))
 
-
-def is_numeral_char(ch: str) -> bool:
-    return ch in _NUMERAL_CHARS

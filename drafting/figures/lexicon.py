@@ -24,6 +24,7 @@ CATEGORY_CLASS: dict[str, str | None] = {
     "name": LEXICON,
     "slogan": LEXICON,
     "period": STRUCTURE,
+    "structure": STRUCTURE,
     "vague": SOFT,
     "word": None,
 }

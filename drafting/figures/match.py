@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from itertools import accumulate
 from typing import Iterable, Iterator, Sequence
@@ -26,15 +26,21 @@ _KIND_ZH = {
     "ordinal": "名次/届次", "prize": "奖项等级", "session": "届次", "range": "数值范围",
     "ratio": "比例", "fraction": "比例",
 }
+_UNREADABLE = "数字写法无法识别，要点中也没有同样的写法"
 
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """An input figure and the bullet (or request field) it was found in."""
+    """An input figure and the bullet (or request field) it was found in.
+
+    The figure's offsets are into all bullets joined by line breaks; `offset` is where `fact`
+    starts there.
+    """
 
     figure: Figure
     fact: str
     from_field: bool
+    offset: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +77,8 @@ class InputIndex:
         self.placeholders: set[str] = set()
         self.fact_sources: list[Source] = []
         for texts, from_field in ((facts, False), (fields, True)):
-            for text, f in _figures_by_line(texts, lexicon):
-                self._add(Source(f, text, from_field))
+            for text, offset, f in _figures_by_line(texts, lexicon):
+                self._add(Source(f, text, from_field, offset))
 
     def _add(self, src: Source) -> None:
         f = src.figure
@@ -96,8 +102,8 @@ class InputIndex:
         return sorted({v for v, srcs in self.by_value.items() if any(s.figure.unit != exclude_unit for s in srcs) and v > 0})
 
 
-def _figures_by_line(texts: Sequence[str], lexicon: Lexicon) -> Iterator[tuple[str, Figure]]:
-    """Each text's figures, with offsets relative to that text.
+def _figures_by_line(texts: Sequence[str], lexicon: Lexicon) -> Iterator[tuple[str, int, Figure]]:
+    """Each text's figures, with the offset of that text in the joined lines.
 
     The texts are extracted in one pass, joined by line breaks (no figure spans a line break),
     which is several times faster than one call per bullet.
@@ -106,7 +112,7 @@ def _figures_by_line(texts: Sequence[str], lexicon: Lexicon) -> Iterator[tuple[s
     starts = list(accumulate((len(line) + 1 for line in lines), initial=0))
     for f in extract_with("\n".join(lines), lexicon):
         i = bisect_right(starts, f.start) - 1
-        yield texts[i], replace(f, start=f.start - starts[i], end=f.end - starts[i])
+        yield texts[i], starts[i], f
 
 
 def judge(d: Figure, draft: str, index: InputIndex) -> Verdict:
@@ -132,12 +138,26 @@ def _judge_fact(d: Figure, draft: str, index: InputIndex) -> Verdict:
         return _hedge_verdict(d, sources)
     if d.key[0] == "q":
         return _diagnose_quantity(d, draft, index)
+    if month_end := _month_end(d, index):
+        return Verdict(WARN, f"日期写法不同（月底与具体日期）：要点为“{month_end.figure.text}”", month_end)
+    if d.key[0] == "text":
+        return Verdict(ERROR, _UNREADABLE)
     family = index.by_family.get(d.key[0], [])
     what = _KIND_ZH.get(d.kind, "数字")
     if family:
         best = _closest(d, draft, family)
         return Verdict(ERROR, f"{what}与要点不符：要点为“{best.figure.text}”", best)
     return Verdict(ERROR, f"要点中没有这个{what}")
+
+
+def _month_end(d: Figure, index: InputIndex) -> Source | None:
+    """6月底 vs 6月30日: the same day written differently (policy: a warning, not a match)."""
+    if d.kind == "date" and d.value2 is not None and d.value2 >= 28:
+        found = index.by_key.get(("mpart", d.value, "底"))
+        return found[0] if found else None
+    if d.kind == "month_part" and d.key[2] == "底":
+        return next((s for s in index.by_family.get("date", []) if s.figure.value == d.value and s.figure.value2 >= 28), None)
+    return None
 
 
 def _hedge_verdict(d: Figure, sources: list[Source]) -> Verdict:
@@ -211,9 +231,9 @@ def _closest(d: Figure, draft: str, sources: list[Source]) -> Source:
     around = set(draft[max(0, d.start - _CONTEXT):d.start]) | set(draft[d.end:d.end + _CONTEXT // 2])
 
     def score(s: Source) -> tuple[int, Decimal]:
-        f = s.figure
-        theirs = set(s.fact[max(0, f.start - _CONTEXT):f.start]) | set(s.fact[f.end:f.end + _CONTEXT // 2])
-        distance = abs((f.value or 0) - (d.value or 0))
+        start, end = s.figure.start - s.offset, s.figure.end - s.offset
+        theirs = set(s.fact[max(0, start - _CONTEXT):start]) | set(s.fact[end:end + _CONTEXT // 2])
+        distance = abs((s.figure.value or 0) - (d.value or 0))
         return (len(around & theirs), -distance)
 
     return max(sources, key=score)
