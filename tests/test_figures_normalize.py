@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import cn2an
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from drafting.figures import FACT, extract

@@ -44,7 +44,7 @@ _RATIO_RE = re.compile(r":(\d+(?:\.\d+)?)(?![\d:])")
 _DAY_RE = re.compile(rf"(?:(\d{{1,2}})|([{_CN10}]{{1,3}}))[日号]")
 _MONTH_PART_RE = re.compile(r"上旬|中旬|下旬|初|底|末")
 _YEAR_PART_RE = re.compile(r"初|底|末|中")
-_SESSION_RE = re.compile(rf"(?:(\d{{1,3}})|([{_CN10}]{{1,3}}))([次中])")
+_SESSION_RE = re.compile(rf"第?(?:(\d{{1,3}})|([{_CN10}]{{1,3}}))([次中])")
 _RANGE_SEP_RE = re.compile(r" ?(?:-|—|–|~|至|到) ?")
 _FIRST_RE = re.compile(r"首(届|批|次|期|家|个|位)")
 

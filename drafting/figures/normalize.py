@@ -64,7 +64,6 @@ HEDGES: dict[str, str] = {
     "近": LESS, "将近": LESS, "接近": LESS, "不到": LESS, "不足": LESS, "以下": LESS,
     "几": SEVERAL, "数": SEVERAL,
 }
-HEDGE_ZH = {MORE: "“多/余/以上”", APPROX: "“约/左右”", LESS: "“近/不到”", SEVERAL: "“几/数”"}
 
 # Measure words and units (text as written → unit class). Classes that the policy groups are
 # named in English; every other measure word is its own class.
@@ -88,17 +87,12 @@ UNIT_CLASSES: dict[str, str] = {
 for _w in (
     "美元 份 册 本 篇 条 项 件 台 辆 套 张 支 队 组 班 批 届 年 年度 个月 月 天 日 号 小时 分钟 周 周年 岁 亩 "
     "米 吨 斤 倍 部 座 栋 处 站 间 块 幅 面 盒 袋 箱 桶 双 株 棵 只 头 课时 学时 节 堂 分 宗 起 例 笔 单 "
-    "种 类 强 等奖 等功 季度 个季度 轮 代表队 床"
+    "种 类 强 等奖 等功 季度 个季度 轮 代表队 床 幢 艘 架 趟 遍 回 首 餐 桌 字 克 升 公顷 学期 讲"
 ).split():
     UNIT_CLASSES.setdefault(_w, _w)
 
 # Units after which a trailing 多/余 is a hedge (八年多, 两个多月); after others it starts a new word.
 DURATION_UNITS = frozenset({"年", "个月", "天", "小时", "分钟", "周"})
-# Chinese names of the grouped classes, for reasons shown to the user.
-UNIT_ZH = {
-    PEOPLE: "人数", PERSON_TIMES: "人次", BODIES: "单位/个数", MONEY: "金额", EVENTS: "次数",
-    PERCENT: "百分比", POINTS: "百分点",
-}
 
 
 def to_decimal(text: str) -> Decimal:
