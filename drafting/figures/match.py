@@ -17,10 +17,11 @@ from typing import Iterable, Iterator, Sequence
 from drafting.figures.extract import extract_with
 from drafting.figures.lexicon import Lexicon
 from drafting.figures.model import FACT, PLACEHOLDER, SOFT, Figure, Key
-from drafting.figures.normalize import APPROX, HEDGES, PEOPLE, PERCENT, PERSON_TIMES, render
+from drafting.figures.normalize import APPROX, HEDGES, PEOPLE, PERCENT, PERSON_TIMES, POINTS, render
 
 OK, WARN, ERROR = "ok", "warning", "error"
 _CONTEXT = 8
+_SAME_PLACE = 2  # shared context characters for "the same figure, another unit"
 _KIND_ZH = {
     "year": "年份", "month": "日期", "date": "日期", "day": "日期", "month_part": "日期",
     "ordinal": "名次/届次", "prize": "奖项等级", "session": "届次", "range": "数值范围",
@@ -97,9 +98,6 @@ class InputIndex:
             self.by_value[f.value].append(src)
         if f.cls == FACT and not src.from_field:
             self.fact_sources.append(src)
-
-    def quantity_values(self, exclude_unit: str) -> list[Decimal]:
-        return sorted({v for v, srcs in self.by_value.items() if any(s.figure.unit != exclude_unit for s in srcs) and v > 0})
 
 
 def _figures_by_line(texts: Sequence[str], lexicon: Lexicon) -> Iterator[tuple[str, int, Figure]]:
@@ -186,7 +184,8 @@ def _diagnose_quantity(d: Figure, draft: str, index: InputIndex) -> Verdict:
         s = _closest(d, draft, other_units)
         if {d.unit, s.figure.unit} == {PEOPLE, PERSON_TIMES}:
             return Verdict(WARN, f"“人”与“人次”不同：要点为“{s.figure.text}”", s)
-        return Verdict(ERROR, f"单位与要点不符：要点为“{s.figure.text}”", s)
+        if _shared_context(d, draft, s) >= _SAME_PLACE:
+            return Verdict(ERROR, f"单位与要点不符：要点为“{s.figure.text}”", s)
     for factor in (Decimal(10**4), Decimal(10**8)):
         for scaled in (value * factor, value / factor):
             if hits := index.by_key.get(("q", d.unit, scaled)):
@@ -203,14 +202,17 @@ def _diagnose_quantity(d: Figure, draft: str, index: InputIndex) -> Verdict:
 
 
 def _derived_percent(p: Decimal, index: InputIndex) -> str:
-    """'a÷b≈p%' when some input figures a and b give p after rounding to p's decimals."""
-    values = index.quantity_values(exclude_unit=PERCENT)
+    """'a÷b≈p%' when input figures a and b of one unit class give p, rounded to p's decimals."""
     half = Decimal(1).scaleb(int(p.as_tuple().exponent)) / 2
-    for b in values:
-        lo, hi = (p - half) * b / 100, (p + half) * b / 100
-        for a in values[bisect_left(values, lo):bisect_right(values, hi)]:
-            if a != b or p == 100:
-                return f"{render(a)}÷{render(b)}≈{render(p)}%"
+    for unit, sources in index.by_unit.items():
+        if unit in ("", PERCENT, POINTS):
+            continue
+        values = sorted({s.figure.value for s in sources if s.figure.kind == "quantity" and s.figure.value > 0})
+        for b in values:
+            lo, hi = (p - half) * b / 100, (p + half) * b / 100
+            for a in values[bisect_left(values, lo):bisect_right(values, hi)]:
+                if a != b or p == 100:
+                    return f"{render(a)}÷{render(b)}≈{render(p)}%"
     return ""
 
 
@@ -226,17 +228,18 @@ def _derived_total(total: Decimal, sources: Iterable[Source]) -> str:
     return ""
 
 
+def _context(text: str, start: int, end: int) -> set[str]:
+    return set(text[max(0, start - _CONTEXT):start]) | set(text[end:end + _CONTEXT // 2])
+
+
+def _shared_context(d: Figure, draft: str, s: Source) -> int:
+    """How many characters the words around a draft figure and an input figure share."""
+    return len(_context(draft, d.start, d.end) & _context(s.fact, s.figure.start - s.offset, s.figure.end - s.offset))
+
+
 def _closest(d: Figure, draft: str, sources: list[Source]) -> Source:
     """The input figure whose surrounding words best resemble the draft figure's."""
-    around = set(draft[max(0, d.start - _CONTEXT):d.start]) | set(draft[d.end:d.end + _CONTEXT // 2])
-
-    def score(s: Source) -> tuple[int, Decimal]:
-        start, end = s.figure.start - s.offset, s.figure.end - s.offset
-        theirs = set(s.fact[max(0, start - _CONTEXT):start]) | set(s.fact[end:end + _CONTEXT // 2])
-        distance = abs((s.figure.value or 0) - (d.value or 0))
-        return (len(around & theirs), -distance)
-
-    return max(sources, key=score)
+    return max(sources, key=lambda s: (_shared_context(d, draft, s), -abs((s.figure.value or 0) - (d.value or 0))))
 
 
 def draft_keys(figures: Iterable[Figure]) -> tuple[set[Key], set[Decimal]]:
