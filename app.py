@@ -24,7 +24,7 @@ from drafting.revise import save_edit, sections_in_sync
 from drafting.store import KIND_ZH, Draft, get_store
 
 SAMPLE_FACTS = REPO_ROOT / "examples" / "facts_street_2024h1.txt"
-SAMPLE_ORG = "东湖街道总工会"
+SAMPLE_ORG, SAMPLE_PERIOD, SAMPLE_YEAR = "东湖街道总工会", "上半年", "2024"
 VIEWS = (":material/edit_note: 起草", ":material/history: 历史版本")
 STAGES = ("② 确认提纲", "③ 初稿与核对")
 SLOW_AFTER_S = 45
@@ -121,7 +121,8 @@ def current_job() -> jobs.Job | None:
 
 
 def on_sample() -> None:
-    state["facts_text"] = SAMPLE_FACTS.read_text(encoding="utf-8")
+    """Fill the (empty) bullets with the sample, and its year and period; the body name only if empty."""
+    state.update(facts_text=SAMPLE_FACTS.read_text(encoding="utf-8"), period=SAMPLE_PERIOD, year=SAMPLE_YEAR)
     if not state["org"].strip():
         state["org"] = SAMPLE_ORG
 
@@ -313,27 +314,30 @@ def outline_panel() -> None:
     title_key = f"title_{outline['sections'][0]['uid'] if outline['sections'] else 'empty'}"
     st.text_input("总结标题", value=outline["title"], key=title_key, on_change=on_title, args=(title_key,))
     sections = outline["sections"]
-    labels = {s["uid"]: f"{ordinal(i + 1)}、{s['heading'][:14]}" for i, s in enumerate(sections)}
+    labels = {s["uid"]: f"{ordinal(i + 1)}、{s['heading'][:12]}" for i, s in enumerate(sections)}
     for i, section in enumerate(sections):
         uid = section["uid"]
-        with st.container(border=True):
-            head = st.columns([8, 1, 1, 1], vertical_alignment="center", gap="small")
-            head[0].text_input(f"第{ordinal(i + 1)}节标题", value=section["heading"], key=f"heading_{uid}",
-                               on_change=on_rename, args=(uid,))
-            head[1].button("↑", key=f"up_{uid}", help="上移", disabled=i == 0, width="stretch",
-                           on_click=on_outline, args=(oe.move_section, uid, -1))
-            head[2].button("↓", key=f"down_{uid}", help="下移", disabled=i == len(sections) - 1, width="stretch",
+        with st.container(border=True, gap="small"):
+            head = st.columns([0.8, 8, 1, 1, 1], vertical_alignment="center", gap="small")
+            head[0].markdown(f"**{ordinal(i + 1)}、**")
+            head[1].text_input(f"第{ordinal(i + 1)}节标题", value=section["heading"], key=f"heading_{uid}",
+                               on_change=on_rename, args=(uid,), label_visibility="collapsed")
+            head[2].button("", icon=":material/arrow_upward:", key=f"up_{uid}", help="上移", disabled=i == 0,
+                           width="stretch", on_click=on_outline, args=(oe.move_section, uid, -1))
+            head[3].button("", icon=":material/arrow_downward:", key=f"down_{uid}", help="下移",
+                           disabled=i == len(sections) - 1, width="stretch",
                            on_click=on_outline, args=(oe.move_section, uid, 1))
-            head[3].button("✕", key=f"drop_{uid}", help="删除此小节（连同其中的要点）", width="stretch",
-                           on_click=on_outline, args=(oe.drop_section, uid))
+            head[4].button("", icon=":material/delete:", key=f"drop_{uid}", help="删除此小节（连同其中的要点）",
+                           width="stretch", on_click=on_outline, args=(oe.drop_section, uid))
             if not section["facts"]:
                 st.caption("此小节暂无要点，写作时会略过。")
             for j, fact in enumerate(section["facts"]):
-                row = st.columns([5, 2], vertical_alignment="center")
+                row = st.columns([3, 1.3], vertical_alignment="center")
                 row[0].markdown(f'<div class="outline-fact">• {escape(fact)}</div>', unsafe_allow_html=True)
                 key = f"move_{uid}_{j}_{abs(hash(fact)) % 10**8}"
-                row[1].selectbox("归入小节", list(labels), index=i, format_func=lambda u: "归入：" + labels[u],
-                                 key=key, label_visibility="collapsed", on_change=on_move_fact, args=(uid, j, key))
+                row[1].selectbox("归入小节", list(labels), index=i, format_func=labels.get, key=key,
+                                 label_visibility="collapsed", on_change=on_move_fact, args=(uid, j, key),
+                                 help="把这条要点移到另一节")
     c1, c2 = st.columns([1, 2])
     c1.button("＋ 新增小节", on_click=on_outline, args=(oe.add_section, "新的小节"), width="stretch")
     c2.button("生成初稿", type="primary", on_click=on_generate, width="stretch", disabled=current_job() is not None)
@@ -350,7 +354,8 @@ def _progress_text(view: jobs.JobView) -> tuple[float, str]:
     total = max(view.total, 1)
     if current is None:
         return min(done / total, 1.0), f"已写完 {done}/{total} 节，正在核对全文…（{elapsed}）"
-    return min(done / total, 1.0), f"正在写第 {current.index + 1}/{total} 节：{current.title}（{elapsed}）"
+    doing = current.note or "正在写"
+    return min(done / total, 1.0), f"第 {current.index + 1}/{total} 节「{current.title}」{doing}（{elapsed}）"
 
 
 @st.fragment(run_every=1.0)
@@ -368,15 +373,15 @@ def progress_panel() -> None:
     if view.idle > SLOW_AFTER_S:
         st.warning(f"模型已有 {view.idle:.0f} 秒没有输出。它可能正忙（这台机器上可能还有其他任务）。"
                    "可以继续等待；也可以取消，稍后重试，或在设置中换用更快的模型服务。", icon=":material/hourglass_top:")
-    if view.kind == "draft" and view.sections:
-        title = oe.to_outline(state["outline"]).title if state["outline"] else ""
+    shown = view.sections if view.kind == "draft" else view.sections[-1:]
+    if shown:
+        title = state["outline"]["title"] if view.kind == "draft" and state["outline"] else ""
         lines = [title] if title else []
-        for s in view.sections:
+        for s in shown:
             lines += [section_heading(s.index, s.title), s.text + ("" if s.done else " ▍")]
         st.html(draft_html("\n".join(lines), {}))
-    elif view.sections:
-        s = view.sections[-1]
-        st.html(draft_html("\n".join([section_heading(s.index, s.title), s.text + ("" if s.done else " ▍")]), {}))
+    if notes := [f"{ordinal(s.index + 1)}、{s.title}：{s.note}" for s in shown if s.note]:
+        st.caption("数字核对：" + "；".join(notes))
 
 
 def error_panel() -> None:
@@ -423,6 +428,12 @@ def draft_panel(draft: Draft) -> None:
     st.markdown(f'<div class="step-title">③ 初稿与核对</div><div class="muted">{" · ".join(meta)}</div>',
                 unsafe_allow_html=True)
     badge(draft)
+    fallbacks = [section_heading(i, s["heading"]) for i, s in enumerate(draft.result.get("sections", []))
+                 if any(r.get("how") == "fallback" for r in s.get("repairs", []))]
+    if fallbacks:
+        st.info(f"模型为{'、'.join(fallbacks)}写的内容没有通过数字核对，这几节已改用要点原话表述，"
+                "不会带入无依据的数字。可以用“重写一节”再试，或在设置中换用能力更强的模型。",
+                icon=":material/build:")
     if state["editing"]:
         st.text_area("修改正文（改完点“重新核对”，核对会针对您修改后的文字）", key="editor", height=560,
                      persist_state="session")

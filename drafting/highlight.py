@@ -120,17 +120,21 @@ def findings_html(check: dict[str, Any]) -> str:
     return f'{STYLE}<ul class="fig-list">{"".join(rows)}</ul>'
 
 
+_TOKEN = re.compile(r"\d+(?:\.\d+)?|[A-Za-z]+|.", re.S)
+
+
 def _inline_diff(old: str, new: str) -> str:
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    """Changes inside one paragraph; a number or a Latin word changes as a whole (120 → 150)."""
+    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
     out = []
-    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+    for op, a1, a2, b1, b2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if op == "equal":
-            out.append(escape(old[a1:a2]))
+            out.append(escape("".join(a[a1:a2])))
             continue
         if a2 > a1:
-            out.append(f"<del>{escape(old[a1:a2])}</del>")
+            out.append(f"<del>{escape(''.join(a[a1:a2]))}</del>")
         if b2 > b1:
-            out.append(f"<ins>{escape(new[b1:b2])}</ins>")
+            out.append(f"<ins>{escape(''.join(b[b1:b2]))}</ins>")
     return "".join(out)
 
 

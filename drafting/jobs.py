@@ -35,6 +35,7 @@ class SectionProgress:
     text: str = ""
     done: bool = False
     seconds: float | None = None
+    note: str = ""  # what the checker and repair did, in Chinese
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Job:
     kind: str  # "draft" or "regenerate"
     work: Work
     save: Callable[[DraftResult], int]
+    titles: list[str] = field(default_factory=list)  # section headings, for events that carry none
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     cancel_event: threading.Event = field(default_factory=threading.Event)
     started: float = field(default_factory=time.monotonic)
@@ -110,23 +112,33 @@ class Job:
         kind, index = event.get("type"), event.get("index")
         now = time.monotonic()
         with self._lock:
+            self.last_activity = now
             if kind == "section_started":
                 self.total = int(event.get("total") or self.total)
                 self.sections = [s for s in self.sections if s.index != index]
                 self.sections.append(SectionProgress(index, str(event.get("title", ""))))
             elif kind == "delta" and event.get("text"):
                 self._update(index, lambda s: replace(s, text=s.text + event["text"]))
-                self.last_activity = now
                 if self.first_text_s is None:
                     self.first_text_s = now - self.started
-            elif kind in ("section_done", "section_repaired") and "text" in event:
+            elif kind == "section_checked" and not event.get("ok", True):
+                n = len(event.get("problems", [])) + len(event.get("missing", []))
+                self._update(index, lambda s: replace(s, note=f"核对发现 {n} 处问题，正在修正…"))
+            elif kind == "section_repaired" and "text" in event:
+                note = "已改用要点原话表述" if event.get("how") == "fallback" else "已按要点修正"
+                self._update(index, lambda s: replace(s, text=event["text"], note=note))
+            elif kind == "section_done" and "text" in event:
                 seconds = event.get("seconds")
-                self._update(index, lambda s: replace(s, text=event["text"], done=True,
-                                                      seconds=seconds if seconds is not None else s.seconds))
+                self._update(index, lambda s: replace(s, text=event["text"], done=True, seconds=seconds,
+                                                      note=s.note.replace("正在修正…", "已修正")))
                 if self.first_section_s is None:
                     self.first_section_s = now - self.started
 
     def _update(self, index: Any, change: Callable[[SectionProgress], SectionProgress]) -> None:
+        """Change section `index`; one that never announced its start (a whole-draft run) is added."""
+        if isinstance(index, int) and all(s.index != index for s in self.sections):
+            title = self.titles[index] if index < len(self.titles) else ""
+            self.sections = sorted([*self.sections, SectionProgress(index, title)], key=lambda s: s.index)
         self.sections = [change(s) if s.index == index else s for s in self.sections]
 
     def _finish(self, status: str, message: str = "", draft_id: int | None = None) -> None:
@@ -186,7 +198,7 @@ def start_draft(store: Store, request: DraftRequest, outline: Any, facts_text: s
         return store.save_draft(text=data["text"], title=data["title"], request=request.to_dict(),
                                 check=data["check"], result=data, facts_text=facts_text, kind="generated")
 
-    return _register(Job("draft", work, save))
+    return _register(Job("draft", work, save, titles=[s.heading for s in outline.sections]))
 
 
 def start_regenerate(store: Store, base: Draft, index: int) -> Job:
@@ -205,4 +217,4 @@ def start_regenerate(store: Store, base: Draft, index: int) -> Job:
                                 check=data["check"], result=data, facts_text=base.facts_text,
                                 parent_id=base.id, kind="regenerated")
 
-    return _register(Job("regenerate", work, save))
+    return _register(Job("regenerate", work, save, titles=[s["heading"] for s in base.result["sections"]]))

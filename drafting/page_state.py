@@ -58,7 +58,7 @@ def input_basis(state: MutableMapping[str, Any]) -> str:
 
 def options(state: MutableMapping[str, Any]) -> dict[str, Any]:
     """The request options chosen on the page (strategy, examples, target length)."""
-    out: dict[str, Any] = {"strategy": state.get("strategy", "sectioned"), "n_examples": int(state.get("n_examples", 2))}
+    out: dict[str, Any] = {"strategy": state.get("strategy", "sectioned"), "examples": int(state.get("n_examples", 2))}
     if (target := LENGTHS.get(state.get("length", ""))) is not None:
         out["target_chars"] = target
     return out

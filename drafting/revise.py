@@ -47,12 +47,13 @@ def save_edit(store: Store, base: Draft, text: str) -> tuple[int | None, dict[st
     if text == base.text:
         return None, report
     result = copy.deepcopy(base.result)
-    result.update(text=text, check=report)
+    title = text.split("\n", 1)[0].strip() or base.title
+    result.update(title=title, text=text, check=report)
     bodies = section_bodies(text, [s["heading"] for s in result.get("sections", [])])
     if bodies is not None:
         for section, body in zip(result["sections"], bodies):
             section["text"] = body
-    new_id = store.save_draft(text=text, title=text.split("\n", 1)[0].strip() or base.title,
+    new_id = store.save_draft(text=text, title=title,
                               request=base.request, check=report, result=result,
                               facts_text=base.facts_text, parent_id=base.id, kind="edited")
     return new_id, report
