@@ -207,9 +207,9 @@ def mutate_value(text: str, rng: random.Random) -> Mutation | None:
             num = re.search(r"[〇零一二两三四五六七八九十百千万亿]+", old)
             if not num:
                 continue
-            step = 10 ** max(0, len(str(value)) - 2)
-            candidate = _cn(str(value + rng.randint(1, 5) * step))
-            if not _absent(text, str(value + step)) or candidate in text:
+            new_value = value + rng.randint(1, 5) * 10 ** max(0, len(str(value)) - 2)
+            candidate = _cn(str(new_value))
+            if not _absent(text, str(new_value)):
                 continue
             new = old[:num.start()] + candidate + old[num.end():]
         return text[:s] + new + text[e:], s, s + len(new)

@@ -46,6 +46,7 @@ def test_structure_only_in_heading_or_list_position() -> None:
     assert class_of("1.5万元用于职工活动", "1.5万元") == FACT
     assert class_of("荣获二、三等奖", "三等奖") == FACT
     assert class_of("有1、2个社区", "1、") is None
+    assert class_of("金牌数名列第一,实行服务", "第一") == FACT
 
 
 @pytest.mark.parametrize(

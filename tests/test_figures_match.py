@@ -53,7 +53,7 @@ def only_warning(report: CheckReport) -> dict:
         ("约3000人参加", "3000人左右参加。"),
         ("选手40人", "选手四十位。"),
         ("第二届大赛", "第2届大赛。"),
-        ("发放30万元", "发放30万。"),
+        ("发放慰问金30万元", "发放慰问金30万。"),
     ],
 )
 def test_equivalent_forms_are_supported(fact: str, draft: str) -> None:
@@ -88,6 +88,7 @@ def test_request_fields_support_year_and_org_figures() -> None:
         ("新建工会8家", "新建工会近8家。", "近8家", "约数词与要点不符"),
         ("新建工会8家", "新建工会8家以上。", "8家以上", "约数词与要点不符"),
         ("于5月5日召开", "于5月6日召开。", "5月6日", "日期与要点不符"),
+        ("4月28日检查，四月底宣传", "4月29日检查，四月底宣传。", "4月29日", "日期与要点不符"),
         ("2019年度表彰", "2018年度表彰。", "2018年度", "年份与要点不符"),
         ("取得第三名", "取得第二名。", "第二名", "名次/届次与要点不符"),
         ("按1:2配套", "按1:3配套。", "1:3", "比例与要点不符"),
@@ -116,6 +117,7 @@ def test_errors_carry_a_chinese_reason(fact: str, draft: str, fragment: str, rea
         ("接待农民工800多人次", "接待农民工800多人。", "800多人", "“人”与“人次”不同"),
         ("截至6月底完成", "截至6月30日完成。", "6月30日", "日期写法不同"),
         ("截至6月30日完成", "截至6月底完成。", "6月底", "日期写法不同"),
+        ("截至2月底完成", "截至2月29日完成。", "2月29日", "日期写法不同"),
         ("新建工会8家", "新建工会8家，表彰了一批先进。", "一批", "“一/首”加量词"),
         ("新建工会8家", "新建工会8家，多次召开会议。", "多次", "泛指数量词"),
         ("新建工会8家", "新建工会8家，按“65432”要求落实。", "65432", "引号内的口号或名称含数字"),
@@ -125,6 +127,13 @@ def test_warnings(fact: str, draft: str, fragment: str, reason: str) -> None:
     item = only_warning(check(draft, [fact]))
     assert item["text"] == fragment
     assert reason in item["reason"]
+
+
+def test_a_unitless_number_matches_only_in_the_same_place() -> None:
+    facts = ["建会率达90%以上", "辖区企业3463家"]
+    assert check("辖区企业3463，覆盖面广。", facts).ok
+    item = only_unsupported(check("调剂了工作气氛，处理率达90。", facts))
+    assert item["text"] == "90"
 
 
 def test_malformed_chinese_numerals_must_match_verbatim() -> None:

@@ -80,8 +80,9 @@ _HEADING_RE = re.compile(
     )""",
     re.M | re.X,
 )
-# Inline enumerators, anywhere: 一是/二是, 第一、 第二,
-_ENUM_RE = re.compile(rf"(?<![{_CN10}统唯同第万])[{_CN10}]{{1,2}}是(?![否非])|第[{_CN10}]{{1,3}}[、,]")
+# Inline enumerators: 一是/二是 anywhere; 第一、/第二, at the start of a sentence or clause
+# (名列第一, is a rank).
+_ENUM_RE = re.compile(rf"(?<![{_CN10}统唯同第万])[{_CN10}]{{1,2}}是(?![否非])|(?:^|(?<=[:;。!?,\s]))第[{_CN10}]{{1,3}}[、,]", re.M)
 
 
 @dataclass(slots=True)

@@ -21,7 +21,8 @@ from drafting.figures.normalize import APPROX, HEDGES, PEOPLE, PERCENT, PERSON_T
 
 OK, WARN, ERROR = "ok", "warning", "error"
 _CONTEXT = 8
-_SAME_PLACE = 2  # shared context characters for "the same figure, another unit"
+_LAST_DAYS = ((31,), (28, 29), (31,), (30,), (31,), (30,), (31,), (31,), (30,), (31,), (30,), (31,))
+_SAME_PLACE = 2  # shared context bigrams: the same figure, written with another unit
 _KIND_ZH = {
     "year": "年份", "month": "日期", "date": "日期", "day": "日期", "month_part": "日期",
     "ordinal": "名次/届次", "prize": "奖项等级", "session": "届次", "range": "数值范围",
@@ -131,7 +132,9 @@ def judge(d: Figure, draft: str, index: InputIndex) -> Verdict:
 def _judge_fact(d: Figure, draft: str, index: InputIndex) -> Verdict:
     sources = list(index.by_key.get(d.key, ()))
     if d.key[0] == "q":
-        sources += [s for s in index.by_value.get(d.value, ()) if not d.unit or not s.figure.unit]
+        # A number written without its unit (辖区企业3463 / 3463家) matches only in the same place.
+        sources += [s for s in index.by_value.get(d.value, ()) if (not d.unit or not s.figure.unit)
+                    and s.figure.unit != d.unit and _shared_context(d, draft, s) >= _SAME_PLACE]
     if sources:
         return _hedge_verdict(d, sources)
     if d.key[0] == "q":
@@ -148,13 +151,18 @@ def _judge_fact(d: Figure, draft: str, index: InputIndex) -> Verdict:
     return Verdict(ERROR, f"要点中没有这个{what}")
 
 
+def _is_month_end(month: Decimal | None, day: Decimal | None) -> bool:
+    return month is not None and day is not None and 1 <= month <= 12 and day in _LAST_DAYS[int(month) - 1]
+
+
 def _month_end(d: Figure, index: InputIndex) -> Source | None:
     """6月底 vs 6月30日: the same day written differently (policy: a warning, not a match)."""
-    if d.kind == "date" and d.value2 is not None and d.value2 >= 28:
+    if d.kind == "date" and _is_month_end(d.value, d.value2):
         found = index.by_key.get(("mpart", d.value, "底"))
         return found[0] if found else None
     if d.kind == "month_part" and d.key[2] == "底":
-        return next((s for s in index.by_family.get("date", []) if s.figure.value == d.value and s.figure.value2 >= 28), None)
+        dates = index.by_family.get("date", [])
+        return next((s for s in dates if s.figure.value == d.value and _is_month_end(s.figure.value, s.figure.value2)), None)
     return None
 
 
@@ -182,9 +190,9 @@ def _diagnose_quantity(d: Figure, draft: str, index: InputIndex) -> Verdict:
     other_units = [s for s in index.by_value.get(value, ()) if s.figure.key and s.figure.key[0] == "q"]
     if other_units:
         s = _closest(d, draft, other_units)
-        if {d.unit, s.figure.unit} == {PEOPLE, PERSON_TIMES}:
-            return Verdict(WARN, f"“人”与“人次”不同：要点为“{s.figure.text}”", s)
         if _shared_context(d, draft, s) >= _SAME_PLACE:
+            if {d.unit, s.figure.unit} == {PEOPLE, PERSON_TIMES}:
+                return Verdict(WARN, f"“人”与“人次”不同：要点为“{s.figure.text}”", s)
             return Verdict(ERROR, f"单位与要点不符：要点为“{s.figure.text}”", s)
     for factor in (Decimal(10**4), Decimal(10**8)):
         for scaled in (value * factor, value / factor):
@@ -229,11 +237,13 @@ def _derived_total(total: Decimal, sources: Iterable[Source]) -> str:
 
 
 def _context(text: str, start: int, end: int) -> set[str]:
-    return set(text[max(0, start - _CONTEXT):start]) | set(text[end:end + _CONTEXT // 2])
+    """Character bigrams just before and after a figure."""
+    before, after = text[max(0, start - _CONTEXT):start], text[end:end + _CONTEXT // 2]
+    return {w[i:i + 2] for w in (before, after) for i in range(len(w) - 1)}
 
 
 def _shared_context(d: Figure, draft: str, s: Source) -> int:
-    """How many characters the words around a draft figure and an input figure share."""
+    """How many character bigrams the words around a draft figure and an input figure share."""
     return len(_context(draft, d.start, d.end) & _context(s.fact, s.figure.start - s.offset, s.figure.end - s.offset))
 
 
