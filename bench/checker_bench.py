@@ -129,6 +129,8 @@ def restate(fig, text: str, rng: random.Random) -> str | None:
         options.append(pre + digits.translate(str.maketrans("0123456789.", "０１２３４５６７８９．")) + post)
         if fig.unit == "percent" and ("%" in post or "﹪" in post):
             options.append(pre + "百分之" + _cn(digits) + post.replace("%", "", 1).replace("﹪", "", 1))
+        if fig.unit == "money" and post.startswith("万元"):
+            options.append(pre + digits + "万" + post[2:])  # 30万元 → 30万 (the unit left implicit)
         if fig.scale == 10**4 and post.startswith("万") and not fig.hedge:
             whole = format(fig.value.normalize(), "f")
             options.append(pre + whole + post[1:])

@@ -121,6 +121,7 @@ def test_lexicon(text: str, fragment: str) -> None:
         ("四位同志", "四位"),
         ("慰问困难职工1000多人", "1000多人"),
         ("发放1名", "1名"),
+        ("占百分之一", "百分之一"),
     ],
 )
 def test_fact(text: str, fragment: str) -> None:

@@ -103,6 +103,6 @@ def _candidate_class(t: str, c: Candidate, quoted: bool, lexicon: Lexicon) -> tu
         return SOFT, "quoted"
     if c.prefix == "首" and c.unit != "届":
         return SOFT, "first"
-    if c.chinese and c.kind == "quantity" and c.value == 1 and c.prefix not in ("第", "前"):
+    if c.chinese and c.kind == "quantity" and c.value == 1 and c.unit != "percent" and c.prefix not in ("第", "前"):
         return SOFT, "one"
     return FACT, ""

@@ -245,6 +245,8 @@ def _parse(t: str, m: re.Match[str], floor: int) -> Candidate | None:
             return c
         if prefix == "前":
             c.start, c.prefix = core_s, ""
+        if (post := _POST_HEDGE_RE.match(t, c.end)) and post.group() not in ("多", "余"):
+            c.end, c.hedge = post.end(), c.hedge or post.group()  # 1145万左右
         c.kind, c.key = "bare", ("q", "", value_scaled)
         return c
     c.unit_text, c.unit, c.value, c.scale = unit, UNIT_CLASSES[unit], value_scaled, scale
