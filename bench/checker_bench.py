@@ -38,6 +38,7 @@ import cn2an  # noqa: E402  (renders Arabic values as Chinese numerals for resta
 from drafting.figures import FACT, SOFT, check, extract  # noqa: E402
 from drafting.figures.extract import clear_cache  # noqa: E402
 from drafting.figures.match import hedge_class, implied_keys  # noqa: E402
+from drafting.figures.normalize import UNIT_CLASSES  # noqa: E402
 
 DEFAULT_CORPUS = REPO / "corpus" / "seed_summaries.jsonl"
 DEFAULT_MANIFEST = REPO / "corpus" / "seed_manifest.jsonl"
@@ -114,7 +115,7 @@ def _cn(value_text: str) -> str:
     return cn2an.an2cn(value_text, "low")
 
 
-def restate(fig, text: str, rng: random.Random) -> str | None:
+def restate(fig, rng: random.Random) -> str | None:
     """An equivalent rendering of a FACT figure, or None when there is none to offer."""
     t = fig.text
     m = re.search(r"\d+(?:\.\d+)?", t)
@@ -139,7 +140,8 @@ def restate(fig, text: str, rng: random.Random) -> str | None:
     if fig.unit == "people" and fig.kind == "quantity":
         for a, b in (("人", "名"), ("名", "人")):
             if t.endswith(a) or (fig.hedge and t.endswith(a + fig.hedge)):
-                options.append(t[::-1].replace(a, b, 1)[::-1])
+                head, _, tail = t.rpartition(a)
+                options.append(head + b + tail)
     if fig.hedge in ("多", "余") and fig.kind == "quantity" and "个多月" not in t:
         options.append(t.replace(fig.hedge, "余" if fig.hedge == "多" else "多", 1))
     if fig.kind == "range":
@@ -154,7 +156,7 @@ def restated_copy(text: str, rng: random.Random) -> tuple[str, int]:
     figures = [f for f in extract(text) if f.cls == FACT]
     out, count = text, 0
     for f in reversed(figures):
-        new = restate(f, text, rng)
+        new = restate(f, rng)
         if new is not None:
             out = out[:f.start] + new + out[f.end:]
             count += 1
@@ -239,16 +241,10 @@ def mutate_unit(text: str, rng: random.Random) -> Mutation | None:
         new_unit = _UNIT_SWAP[f.unit_text]
         candidate = body[: len(body) - len(f.unit_text)] + new_unit + rest
         # Skip when the input really holds the same value in the new class.
-        if any(g.key == ("q", _class_of(new_unit), f.value) for g in extract(text)):
+        if any(g.key == ("q", UNIT_CLASSES[new_unit], f.value) for g in extract(text)):
             continue
         return _replace(text, f, candidate)
     return None
-
-
-def _class_of(unit: str) -> str:
-    from drafting.figures.normalize import UNIT_CLASSES
-
-    return UNIT_CLASSES[unit]
 
 
 def mutate_scale(text: str, rng: random.Random) -> Mutation | None:
@@ -373,22 +369,19 @@ def _overlaps(item: dict, s: int, e: int) -> bool:
     return item["start"] < e and s < item["end"]
 
 
-def score_run(report: dict, span: tuple[int, int] | None, flags: Flags, label: str) -> bool:
-    """Count true and false flags of one check; True when the seeded span was flagged."""
-    hit = False
+def score_run(report: dict, span: tuple[int, int] | None, flags: Flags, label: str) -> None:
+    """Count the true and false flags of one check (true: overlapping the seeded span)."""
     for severity, items in (("error", report["unsupported"]), ("warning", report["warnings"])):
         for item in items:
             if span and _overlaps(item, *span):
-                hit = True
-                if severity == "error":
-                    flags.true_errors += 1
-            elif severity == "error":
+                flags.true_errors += severity == "error"
+                continue
+            if severity == "error":
                 flags.false_errors += 1
-                if len(flags.false_examples) < 30:
-                    flags.false_examples.append(f"{label}: “{item['text']}” {item['reason']}")
             else:
                 flags.false_warnings += 1
-    return hit
+            if len(flags.false_examples) < 30:
+                flags.false_examples.append(f"{label}: [{severity}] “{item['text']}” {item['reason']}")
 
 
 def detected(report: dict, span: tuple[int, int], severity: str) -> bool:
@@ -504,7 +497,7 @@ def print_table(result: dict) -> None:
         for m in misses[:20]:
             print("  " + m.replace("\n", "⏎"))
     if result["false_examples"]:
-        print("\n误报示例：")
+        print("\n误报示例（含警告）：")
         for m in result["false_examples"][:20]:
             print("  " + m.replace("\n", "⏎"))
 
