@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.usefixtures("data_dir")  # no user lexicon from the developer's data directory
+
 REPO = Path(__file__).resolve().parent.parent
 
 

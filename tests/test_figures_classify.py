@@ -5,6 +5,8 @@ import pytest
 
 from drafting.figures import FACT, LEXICON, PLACEHOLDER, SOFT, STRUCTURE, extract
 
+pytestmark = pytest.mark.usefixtures("data_dir")  # no user lexicon from the developer's data directory
+
 
 def classes(text: str) -> list[tuple[str, str]]:
     return [(f.text, f.cls) for f in extract(text)]

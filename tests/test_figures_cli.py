@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.usefixtures("data_dir")  # no user lexicon from the developer's data directory
 
 REPO = Path(__file__).resolve().parent.parent
 FACTS = "# 组织建设\n- 新建工会8家，发展会员1000多人\n- 发放慰问金30万元\n"
@@ -46,6 +49,20 @@ def test_plain_output_is_the_chinese_summary(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stdout.startswith("数字核对：未通过")
     assert "“9家”" in result.stdout
+
+
+def test_a_malformed_user_lexicon_is_bad_input(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "lexicon.txt").write_text("两节 holiday\n", encoding="utf-8")
+    (tmp_path / "facts.txt").write_text(FACTS, encoding="utf-8")
+    (tmp_path / "draft.txt").write_text("新建工会8家。", encoding="utf-8")
+    cmd = [sys.executable, "-m", "drafting", "check", "--facts", str(tmp_path / "facts.txt"),
+           "--draft", str(tmp_path / "draft.txt")]
+    env = {**os.environ, "DRAFTING_DATA_DIR": str(data)}
+    result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 2
+    assert "lexicon.txt 第 1 行" in result.stderr
 
 
 @pytest.mark.parametrize("problem", ["missing facts file", "binary draft"])

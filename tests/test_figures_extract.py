@@ -7,6 +7,8 @@ import pytest
 
 from drafting.figures import FACT, Figure, extract
 
+pytestmark = pytest.mark.usefixtures("data_dir")  # no user lexicon from the developer's data directory
+
 
 def facts_in(text: str) -> list[Figure]:
     return [f for f in extract(text) if f.cls == FACT]

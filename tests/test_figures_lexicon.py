@@ -8,6 +8,8 @@ import pytest
 from drafting.figures import FACT, LEXICON, SOFT, STRUCTURE, extract
 from drafting.figures.lexicon import SHIPPED_PATH, LexiconError, load_lexicon, parse_lines
 
+pytestmark = pytest.mark.usefixtures("data_dir")  # no user lexicon from the developer's data directory
+
 
 def classes(text: str) -> list[tuple[str, str]]:
     return [(f.text, f.cls) for f in extract(text)]

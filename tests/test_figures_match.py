@@ -7,6 +7,8 @@ import pytest
 
 from drafting.figures import CheckReport, check
 
+pytestmark = pytest.mark.usefixtures("data_dir")  # no user lexicon from the developer's data directory
+
 
 def only_unsupported(report: CheckReport) -> dict:
     assert len(report.unsupported) == 1, report.summary_zh()

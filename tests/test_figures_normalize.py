@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from drafting.figures import FACT, extract
 from drafting.figures.normalize import cn_to_decimal
 
+pytestmark = pytest.mark.usefixtures("data_dir")  # no user lexicon from the developer's data directory
+
 FULL_WIDTH = str.maketrans("0123456789.", "０１２３４５６７８９．")
 
 

@@ -120,7 +120,7 @@ def clear_cache() -> None:
     _extract_cached.cache_clear()
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1024)  # bullets (joined) and drafts seen again in a repair loop
 def _extract_cached(text: str, lexicon: Lexicon) -> tuple[Figure, ...]:
     t = text.translate(CHAR_MAP)
     taken = bytearray(len(t))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from drafting.config import PACKAGE_DATA_DIR, get_settings
 from drafting.figures.model import LEXICON, SOFT, STRUCTURE
+from drafting.request import RequestError
 
 SHIPPED_PATH = PACKAGE_DATA_DIR / "lexicon.txt"
 
@@ -33,8 +34,8 @@ DEFAULT_CATEGORY = "formula"
 _QUOTES = "“”‘’\"'「」『』"
 
 
-class LexiconError(ValueError):
-    """A malformed lexicon line; the message is Chinese."""
+class LexiconError(RequestError):
+    """A malformed lexicon line (the user's file is user input); the message is Chinese."""
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: one object per file version
