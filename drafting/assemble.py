@@ -23,9 +23,23 @@ def period_phrases(request: DraftRequest) -> tuple[str, str]:
     return (f"{request.year}年{word}" if request.year else f"今年{word}"), word
 
 
+def guidance(year: int | None) -> str:
+    """The guiding-thought clause for the year: nothing that postdates it, nothing when unknown."""
+    if year is None:
+        part = "guidance_default"
+    elif year >= 2023:
+        part = "guidance_from_2023"
+    elif year >= 2018:
+        part = "guidance_from_2018"
+    else:
+        part = "guidance_default"
+    return fill("frame", part)
+
+
 def opening(request: DraftRequest) -> str:
     phrase, word = period_phrases(request)
-    return fill("frame", "opening", period_phrase=phrase, period_word=word, org=request.org)
+    return fill("frame", "opening", period_phrase=phrase, period_word=word, org=request.org,
+                guidance=guidance(request.year))
 
 
 def closing(request: DraftRequest) -> str:

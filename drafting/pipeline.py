@@ -1,22 +1,41 @@
 """The whole data flow, bullets in, checked draft out, with per-section events for streaming.
 
-Events passed to `on_event` (dicts with a "type"): section_started {index,total,title},
-delta {index,text}, section_done {index,text,seconds}, done {seconds}.
+parse (request) → plan → retrieve (examples) → write → check → repair → assemble.
+
+Events passed to `on_event` (dicts with a "type"): plan {outline}, section_started
+{index,total,title}, delta {index,text}, section_checked {index,ok,problems,missing},
+section_repaired {index,how,accepted,text}, section_done {index,text,seconds}, done {seconds}.
+A `threading.Event` passed as `cancel` stops the run between calls (`Cancelled` is raised).
 """
 from __future__ import annotations
 
+import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from drafting import assemble as asm
-from drafting.llm import LLMClient, get_client
-from drafting.plan import Outline, plan
+from drafting.examples import find_examples, style_phrases
+from drafting.figures import check
+from drafting.llm import LLMClient, Prompt, get_client
+from drafting.plan import Outline, OutlineSection, plan
+from drafting.prompts import render
+from drafting.repair import bullet_sentence, check_and_repair
 from drafting.request import DraftRequest
-from drafting.write import write_section
+from drafting.write import (
+    MAX_SECTION_CHARS, MIN_SECTION_CHARS, WriteContext, finish_paragraph, max_tokens_for,
+    section_target_chars, write_section,
+)
 
 Event = dict[str, Any]
+DEFAULT_EXAMPLES = 2
+STRATEGIES = ("sectioned", "whole")
+
+
+class Cancelled(RuntimeError):
+    """The user cancelled the run."""
 
 
 @dataclass
@@ -27,10 +46,18 @@ class SectionResult:
     raw_text: str
     seconds: float
     completion_tokens: int = 0
+    repairs: list[dict[str, Any]] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)  # ids of the example sections used
+    kind: str = "topic"
 
     def to_dict(self) -> dict[str, Any]:
         return {"heading": self.heading, "facts": self.facts, "text": self.text, "raw_text": self.raw_text,
-                "seconds": round(self.seconds, 3), "completion_tokens": self.completion_tokens}
+                "seconds": round(self.seconds, 3), "completion_tokens": self.completion_tokens,
+                "repairs": self.repairs, "examples": self.examples, "kind": self.kind}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SectionResult:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
 @dataclass
@@ -43,17 +70,16 @@ class DraftResult:
     examples: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     model: str = ""
+    strategy: str = "sectioned"
+    opening: str = ""
+    closing: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "title": self.title,
-            "text": self.text,
-            "raw_text": self.raw_text,
-            "sections": [s.to_dict() for s in self.sections],
-            "check": self.check,
-            "examples": self.examples,
-            "timings": self.timings,
-            "model": self.model,
+            "title": self.title, "text": self.text, "raw_text": self.raw_text,
+            "sections": [s.to_dict() for s in self.sections], "check": self.check,
+            "examples": self.examples, "timings": self.timings, "model": self.model,
+            "strategy": self.strategy, "opening": self.opening, "closing": self.closing,
         }
 
 
@@ -62,33 +88,189 @@ def _emit(on_event: Callable[[Event], None] | None, **event: Any) -> None:
         on_event(event)
 
 
-def draft(request: DraftRequest, on_event: Callable[[Event], None] | None = None,
-          client: LLMClient | None = None, outline: Outline | None = None) -> DraftResult:
-    """Write the whole summary for `request` (optionally from an edited `outline`)."""
-    from drafting.figures import check
+def _check_cancel(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("已取消生成。")
 
+
+def write_context(request: DraftRequest) -> WriteContext:
+    lead = "一年来" if request.period in ("全年", "年度") else request.period
+    return WriteContext(org=request.org, period=request.period, lead=lead)
+
+
+def section_targets(outline: Outline, request: DraftRequest) -> list[int]:
+    """Characters per section: from the requested total length when given, else per bullet."""
+    target_total = request.options.get("target_chars")
+    if not target_total:
+        return [section_target_chars(s) for s in outline.sections]
+    frame = len(asm.opening(request)) + len(asm.closing(request)) + len(outline.title)
+    frame += sum(len(asm.section_heading(i, s.heading)) for i, s in enumerate(outline.sections))
+    body = max(int(target_total) - frame, MIN_SECTION_CHARS * len(outline.sections))
+    n_facts = sum(len(s.facts) for s in outline.sections) or 1
+    # A bullet cannot be stated in much less than its own length.
+    return [max(min(int(body * len(s.facts) / n_facts), MAX_SECTION_CHARS * 2), sum(len(f) for f in s.facts) + 20)
+            for s in outline.sections]
+
+
+def _examples_for(section: OutlineSection, request: DraftRequest, k: int) -> tuple[list[str], list[dict[str, Any]]]:
+    examples = find_examples(section, request, k)
+    styles = [phrase for e in examples for phrase in style_phrases(e.masked)]
+    shown = [{"id": e.id, "summary_id": e.summary_id, "title": e.title, "heading": e.heading, "kind": e.kind,
+              "org_level": e.org_level, "period": e.period, "text": e.text, "score": round(e.score, 4),
+              "source": e.source} for e in examples]
+    return styles, shown
+
+
+def _write_one(client: LLMClient, request: DraftRequest, section: OutlineSection, index: int, total: int,
+               target: int, k: int, on_event: Callable[[Event], None] | None, temperature: float = 0.3,
+               position: int | None = None) -> tuple[SectionResult, list[dict[str, Any]]]:
     started = time.monotonic()
-    client = client or get_client()
-    outline = outline or plan(request)
-    total = len(outline.sections)
-    results: list[SectionResult] = []
-    for index, section in enumerate(outline.sections):
-        _emit(on_event, type="section_started", index=index, total=total, title=section.heading)
-        generation = write_section(
-            client, section, request.org, request.period,
-            on_delta=lambda piece, i=index: _emit(on_event, type="delta", index=i, text=piece),
-        )
-        results.append(SectionResult(section.heading, section.facts, generation.text, generation.text,
-                                     generation.seconds, generation.completion_tokens))
-        _emit(on_event, type="section_done", index=index, text=generation.text, seconds=generation.seconds)
+    _emit(on_event, type="section_started", index=index, total=total, title=section.heading)
+    styles, shown = _examples_for(section, request, k)
+    generation = write_section(
+        client, section, write_context(request), styles, target,
+        position=index if position is None else position, temperature=temperature,
+        on_delta=lambda piece: _emit(on_event, type="delta", index=index, text=piece),
+    )
+    return _finish_section(client, request, section, index, target, generation.text, started,
+                           generation.completion_tokens, shown, on_event)
+
+
+def _finish_section(client: LLMClient | None, request: DraftRequest, section: OutlineSection, index: int,
+                    target: int, raw: str, started: float, tokens: int, shown: list[dict[str, Any]],
+                    on_event: Callable[[Event], None] | None) -> tuple[SectionResult, list[dict[str, Any]]]:
+    fields = request.field_texts()
+    checked = check_and_repair(
+        client, section, raw, fields, target,
+        on_event=lambda e: _emit(on_event, index=index, **e),
+    )
+    seconds = time.monotonic() - started
+    result = SectionResult(section.heading, list(section.facts), checked.text, raw, seconds, tokens,
+                           checked.attempts, [e["id"] for e in shown], section.kind)
+    _emit(on_event, type="section_done", index=index, text=checked.text, seconds=seconds)
+    return result, shown
+
+
+def _assemble(request: DraftRequest, outline: Outline, results: list[SectionResult], client: LLMClient | None,
+              examples: list[dict[str, Any]], started: float, strategy: str) -> DraftResult:
     opening, closing = asm.opening(request), asm.closing(request)
     text = asm.assemble(outline.title, opening, [(r.heading, r.text) for r in results], closing)
     raw_text = asm.assemble(outline.title, opening, [(r.heading, r.raw_text) for r in results], closing)
     report = check(text, request.facts, fields=request.field_texts())
+    if report.unsupported:  # cannot happen after repair; never hand over an unmarked figure
+        for r in results:
+            r.text = "".join(bullet_sentence(f) for f in r.facts)
+        text = asm.assemble(outline.title, opening, [(r.heading, r.text) for r in results], closing)
+        report = check(text, request.facts, fields=request.field_texts())
+    unique: dict[str, dict[str, Any]] = {}
+    for example in examples:
+        unique.setdefault(example["id"], example)
     seconds = time.monotonic() - started
-    _emit(on_event, type="done", seconds=seconds)
     return DraftResult(
         title=outline.title, text=text, raw_text=raw_text, sections=results, check=report.to_dict(),
-        timings={"total": round(seconds, 3), "sections": round(sum(r.seconds for r in results), 3)},
-        model=client.label,
+        examples=list(unique.values()), model=client.label if client else "", strategy=strategy,
+        opening=opening, closing=closing,
+        timings={"total": round(seconds, 3), "sections": round(sum(r.seconds for r in results), 3),
+                 "per_section": [round(r.seconds, 3) for r in results]},
     )
+
+
+def draft(request: DraftRequest, on_event: Callable[[Event], None] | None = None,
+          client: LLMClient | None = None, outline: Outline | None = None,
+          cancel: threading.Event | None = None) -> DraftResult:
+    """Write the whole summary for `request` (optionally from an edited `outline`)."""
+    started = time.monotonic()
+    client = client or get_client()
+    outline = outline or plan(request)
+    strategy = request.options.get("strategy") or "sectioned"
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}")
+    k = int(request.options.get("examples", DEFAULT_EXAMPLES))
+    _emit(on_event, type="plan", outline=outline.to_dict())
+    targets = section_targets(outline, request)
+    results: list[SectionResult] = []
+    examples: list[dict[str, Any]] = []
+    if strategy == "whole":
+        results, examples = _draft_whole(client, request, outline, targets, on_event, cancel)
+    else:
+        total = len(outline.sections)
+        for index, section in enumerate(outline.sections):
+            _check_cancel(cancel)
+            result, shown = _write_one(client, request, section, index, total, targets[index], k, on_event)
+            results.append(result)
+            examples.extend(shown)
+    draft_result = _assemble(request, outline, results, client, examples, started, strategy)
+    _emit(on_event, type="done", seconds=draft_result.timings["total"])
+    return draft_result
+
+
+def _draft_whole(client: LLMClient, request: DraftRequest, outline: Outline, targets: list[int],
+                 on_event: Callable[[Event], None] | None,
+                 cancel: threading.Event | None) -> tuple[list[SectionResult], list[dict[str, Any]]]:
+    """One call for every section body (for strong remote models), then per-section check and repair."""
+    _check_cancel(cancel)
+    started = time.monotonic()
+    headings = [asm.section_heading(i, s.heading) for i, s in enumerate(outline.sections)]
+    blocks = "\n\n".join(f"{h}\n" + "\n".join(f"- {f}" for f in s.facts) for h, s in zip(headings, outline.sections))
+    system, user = render("whole", org=request.org, period=request.period, sections=blocks, target_chars=sum(targets))
+    from drafting.llm import Prompt
+
+    total = len(outline.sections)
+    _emit(on_event, type="section_started", index=0, total=total, title=outline.sections[0].heading)
+    generation = client.stream(
+        Prompt(system=system, user=user, max_tokens=max_tokens_for(sum(targets)), temperature=0.3),
+        on_delta=lambda piece: _emit(on_event, type="delta", index=0, text=piece),
+    )
+    bodies = split_by_headings(generation.text, headings)
+    share = generation.completion_tokens // max(total, 1)
+    results = []
+    for index, section in enumerate(outline.sections):
+        _check_cancel(cancel)
+        result, _ = _finish_section(client, request, section, index, targets[index], bodies[index],
+                                    started, share, [], on_event)
+        results.append(result)
+    return results, []
+
+
+def split_by_headings(text: str, headings: list[str]) -> list[str]:
+    """Bodies under each expected heading of a whole-draft answer ('' where a heading is absent)."""
+    positions = []
+    for heading in headings:
+        enumerator = heading.split("、", 1)[0] + "、"
+        match = re.search(rf"(?m)^\s*{re.escape(enumerator)}.*$", text)
+        positions.append(match if match else None)
+    bodies = []
+    for i, match in enumerate(positions):
+        if match is None:
+            bodies.append("")
+            continue
+        later = [m.start() for m in positions[i + 1:] if m is not None and m.start() > match.end()]
+        body = text[match.end(): min(later) if later else len(text)]
+        bodies.append(finish_paragraph(body))
+    return bodies
+
+
+def regenerate_section(request: DraftRequest, previous: dict[str, Any], index: int,
+                       client: LLMClient | None = None,
+                       on_event: Callable[[Event], None] | None = None) -> DraftResult:
+    """Write section `index` again (a different opening, a little more variety); keep the others."""
+    started = time.monotonic()
+    client = client or get_client()
+    sections = [SectionResult.from_dict(s) for s in previous["sections"]]
+    if not 0 <= index < len(sections):
+        raise IndexError(f"没有第 {index + 1} 节。")
+    outline = Outline(title=previous["title"], sections=[
+        OutlineSection(heading=s.heading, facts=list(s.facts), kind=s.kind) for s in sections])
+    targets = section_targets(outline, request)
+    k = int(request.options.get("examples", DEFAULT_EXAMPLES))
+    attempt = sum(1 for r in sections[index].repairs if r.get("how") == "regenerate") + 1
+    result, shown = _write_one(client, request, outline.sections[index], index, len(sections), targets[index], k,
+                               on_event, temperature=0.7, position=index + attempt)
+    result.repairs = [*result.repairs, {"how": "regenerate", "accepted": True}]
+    sections[index] = result
+    replaced = set(previous["sections"][index].get("examples", []))
+    kept_examples = [e for e in previous.get("examples", []) if e["id"] not in replaced]
+    draft_result = _assemble(request, outline, sections, client, kept_examples + shown, started,
+                             previous.get("strategy", "sectioned"))
+    _emit(on_event, type="done", seconds=draft_result.timings["total"])
+    return draft_result

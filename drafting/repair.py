@@ -1,0 +1,109 @@
+"""Stages 5–6 — check and repair one section.
+
+A section is checked against its own bullets (plus the request fields). Problems are the
+unsupported figures and the FACT warnings (a hedge dropped or added, 人 for 人次): the model is
+re-asked with those spans named, a bounded number of times; then a deterministic fallback
+removes every sentence that still carries a problem and restates each bullet whose figures
+are missing as a plain sentence. The fallback text is built from the bullets themselves, so
+the final section never carries an unsupported figure.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from drafting.figures import FACT, CheckReport, check
+from drafting.llm import LLMClient
+from drafting.plan import OutlineSection
+from drafting.write import finish_paragraph, repair_prompt
+
+MAX_MODEL_REPAIRS = 1
+_SENTENCE = re.compile(r"[^。！？；]+[。！？；”]*")
+_TRAILING_PUNCT = re.compile(r"[，,；;。.！!？?、\s]+$")
+
+
+@dataclass
+class SectionCheck:
+    text: str
+    report: CheckReport
+    attempts: list[dict[str, Any]] = field(default_factory=list)  # what each repair did
+
+    @property
+    def repaired(self) -> bool:
+        return bool(self.attempts)
+
+
+def problems_of(report: CheckReport) -> list[tuple[int, int, str, str]]:
+    """(start, end, text, reason) of every unsupported figure and FACT warning."""
+    found = [(u.start, u.end, u.text, u.reason) for u in report.unsupported]
+    found += [(w.start, w.end, w.text, w.reason) for w in report.warnings if w.cls == FACT]
+    return sorted(found)
+
+
+def is_clean(report: CheckReport) -> bool:
+    return not problems_of(report) and not report.missing
+
+
+def check_section(text: str, section: OutlineSection, fields: list[str]) -> CheckReport:
+    return check(text, section.facts, fields=fields)
+
+
+def bullet_sentence(fact: str) -> str:
+    """A bullet as a plain sentence (the deterministic fallback); its figures are the input's own."""
+    return _TRAILING_PUNCT.sub("", fact.strip()) + "。"
+
+
+def drop_problem_sentences(text: str, report: CheckReport) -> str:
+    spans = [(start, end) for start, end, _, _ in problems_of(report)]
+    kept = []
+    for match in _SENTENCE.finditer(text):
+        if not any(start < match.end() and end > match.start() for start, end in spans):
+            kept.append(match.group())
+    return "".join(kept)
+
+
+def fallback(text: str, section: OutlineSection, fields: list[str]) -> str:
+    """Remove sentences with problems, then restate each bullet whose figures are missing."""
+    kept = drop_problem_sentences(text, check_section(text, section, fields))
+    missing_facts = {m.fact for m in check_section(kept, section, fields).missing}
+    additions = [bullet_sentence(f) for f in section.facts if f in missing_facts]
+    if additions and kept:
+        additions[0] = "此外，" + additions[0]
+    return kept + "".join(additions)
+
+
+def check_and_repair(client: LLMClient | None, section: OutlineSection, text: str, fields: list[str],
+                     target_chars: int, on_event: Callable[[dict[str, Any]], None] | None = None,
+                     max_model_repairs: int = MAX_MODEL_REPAIRS) -> SectionCheck:
+    """Check `text`; re-ask the model about its problems, then fall back deterministically."""
+    report = check_section(text, section, fields)
+    result = SectionCheck(text=text, report=report)
+    if on_event:
+        on_event({"type": "section_checked", "ok": not problems_of(report),
+                  "problems": [{"text": t, "reason": r} for _, _, t, r in problems_of(report)],
+                  "missing": [m.text for m in report.missing]})
+    for _ in range(max_model_repairs if client is not None else 0):
+        problems = problems_of(result.report)
+        if not problems:
+            break
+        notes = [f"“{t}”：{reason}" for _, _, t, reason in problems]
+        generation = client.stream(repair_prompt(section, result.text, notes, target_chars, client.embedded))
+        candidate = finish_paragraph(generation.text)
+        candidate_report = check_section(candidate, section, fields)
+        result.attempts.append({"how": "model", "problems": notes, "accepted": False})
+        if len(problems_of(candidate_report)) < len(problems) and len(candidate_report.missing) <= len(result.report.missing):
+            result.text, result.report = candidate, candidate_report
+            result.attempts[-1]["accepted"] = True
+        if on_event:
+            on_event({"type": "section_repaired", "how": "model", "accepted": result.attempts[-1]["accepted"],
+                      "text": result.text})
+    if not is_clean(result.report):
+        repaired = fallback(result.text, section, fields)
+        result.attempts.append({"how": "fallback", "problems": [p[3] for p in problems_of(result.report)],
+                                "missing": [m.text for m in result.report.missing], "accepted": True})
+        result.text, result.report = repaired, check_section(repaired, section, fields)
+        if on_event:
+            on_event({"type": "section_repaired", "how": "fallback", "accepted": True, "text": result.text})
+    return result

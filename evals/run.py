@@ -1,0 +1,160 @@
+"""`python -m evals.run --cases FILE.jsonl --out DIR [--limit N] [--strategy sectioned|whole]
+[--baseline naive] [--force]`: draft every case, score it, write summary.json, cases.jsonl and
+report.md (with the naive baseline beside the pipeline when asked).
+
+Resumable: cases already in DIR/cases.jsonl are skipped unless --force. The model comes from
+the usual configuration (embedded unless DRAFTING_LLM_BASE_URL is set).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from drafting.figures import check, extract
+from drafting.llm import LLMClient, LLMError, get_client
+from drafting.request import RequestError, request_from_json
+from evals.metrics import aggregate, case_metrics
+from evals.report import write_report
+
+Drafter = Callable[[dict[str, Any], LLMClient], dict[str, Any]]
+
+
+def load_cases(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
+    cases = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for case in cases:
+        missing = {"id", "org", "period", "facts"} - case.keys()
+        if missing:
+            raise ValueError(f"case {case.get('id', '?')} lacks {sorted(missing)}")
+    return cases[:limit] if limit else cases
+
+
+def pipeline_drafter(strategy: str) -> Drafter:
+    def run(case: dict[str, Any], client: LLMClient) -> dict[str, Any]:
+        from drafting.pipeline import draft
+
+        request = request_from_json({**case, "options": {**case.get("options", {}), "strategy": strategy}})
+        started = time.monotonic()
+        first: list[float] = []
+
+        def on_event(event: dict[str, Any]) -> None:
+            if event["type"] == "delta" and not first:
+                first.append(time.monotonic() - started)
+
+        result = draft(request, on_event=on_event, client=client).to_dict()
+        result["first_delta_seconds"] = first[0] if first else None
+        return result
+
+    return run
+
+
+def naive_drafter() -> Drafter:
+    def run(case: dict[str, Any], client: LLMClient) -> dict[str, Any]:
+        from evals.baseline import naive_draft
+
+        request = request_from_json(case)
+        result = naive_draft(request, client)
+        result["check"] = check(result["text"], request.facts, fields=request.field_texts()).to_dict()
+        return result
+
+    return run
+
+
+def _read_done(path: Path) -> dict[str, dict[str, Any]]:
+    if not path.is_file():
+        return {}
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {row["id"]: row for row in rows if not row.get("error")}
+
+
+def run_cases(cases: list[dict[str, Any]], out: Path, drafter: Drafter, client: LLMClient,
+              label: str, force: bool = False) -> dict[str, Any]:
+    """Draft and score each case into `out`; returns the summary."""
+    out.mkdir(parents=True, exist_ok=True)
+    cases_file = out / "cases.jsonl"
+    done = {} if force else _read_done(cases_file)
+    rows = {case_id: row for case_id, row in done.items() if case_id in {c["id"] for c in cases}}
+    todo = [c for c in cases if c["id"] not in rows]
+    bar = tqdm(todo, desc=label, unit="篇", file=sys.stderr)
+    for case in bar:
+        bar.set_postfix_str(case["id"])
+        started = time.monotonic()
+        try:
+            result = drafter(case, client)
+        except (LLMError, RequestError) as exc:
+            rows[case["id"]] = {"id": case["id"], "error": str(exc), "seconds": time.monotonic() - started}
+            tqdm.write(f"{case['id']}: 失败：{exc}", file=sys.stderr)
+            continue
+        result["seconds"] = time.monotonic() - started
+        metrics = case_metrics(case, result, extract=extract, check=check)
+        rows[case["id"]] = {
+            "id": case["id"], "text": result["text"], "raw_text": result.get("raw_text", result["text"]),
+            "check": result["check"], "seconds": result["seconds"],
+            "first_delta_seconds": result.get("first_delta_seconds"),
+            "examples": [e.get("summary_id") for e in result.get("examples", [])],
+            "metrics": metrics,
+        }
+        tqdm.write(f"{case['id']}: {result['seconds']:.0f} 秒，精确率 {metrics['figure_precision']}，"
+                   f"召回率 {metrics['figure_recall']}", file=sys.stderr)
+        _write_rows(cases_file, cases, rows)
+    _write_rows(cases_file, cases, rows)
+    scored = [rows[c["id"]]["metrics"] for c in cases if "metrics" in rows.get(c["id"], {})]
+    summary = aggregate(scored)
+    firsts = [rows[c["id"]].get("first_delta_seconds") for c in cases if c["id"] in rows]
+    firsts = [f for f in firsts if f is not None]
+    summary.update({
+        "failed_cases": sum(1 for c in cases if rows.get(c["id"], {}).get("error")),
+        "first_delta_seconds_max": max(firsts) if firsts else None,
+        "model": client.label,
+        "label": label,
+    })
+    (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    return summary
+
+
+def _write_rows(path: Path, cases: list[dict[str, Any]], rows: dict[str, dict[str, Any]]) -> None:
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        for case in cases:
+            if case["id"] in rows:
+                fh.write(json.dumps(rows[case["id"]], ensure_ascii=False) + "\n")
+    tmp.replace(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evals.run", description="在留出案例上评测起草流程")
+    parser.add_argument("--cases", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--strategy", choices=("sectioned", "whole"), default="sectioned")
+    parser.add_argument("--baseline", choices=("naive",))
+    parser.add_argument("--force", action="store_true", help="重跑已完成的案例")
+    args = parser.parse_args(argv)
+    cases = load_cases(args.cases, args.limit)
+    try:
+        client = get_client()
+    except LLMError as exc:
+        sys.stderr.write(f"错误：{exc}\n")
+        return 2
+    started = time.monotonic()
+    summary = run_cases(cases, args.out, pipeline_drafter(args.strategy), client, f"pipeline-{args.strategy}", args.force)
+    summary["strategy"] = args.strategy
+    baseline_dir = None
+    if args.baseline:
+        baseline_dir = args.out / "baseline"
+        run_cases(cases, baseline_dir, naive_drafter(), client, "naive", args.force)
+    summary["run_seconds"] = round(time.monotonic() - started, 1)
+    (args.out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    report = write_report(args.out, baseline_dir)
+    sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + f"\n报告：{report}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""The pipeline against a fake OpenAI-compatible endpoint: structure, events, check and repair."""
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+
+from drafting.llm import LLMClient
+from drafting.pipeline import Cancelled, draft, regenerate_section, split_by_headings
+from drafting.request import SectionInput, build_request
+from tests.fake_llm import FakeLLM
+
+FACTS = [
+    SectionInput("组织建设", ["新建非公企业工会8家，新发展会员1200名"]),
+    SectionInput("帮扶送温暖", ["春节走访慰问困难职工120户，发放慰问金36万元", "金秋助学资助困难职工子女15名"]),
+]
+
+
+def _facts_of(body: dict) -> list[str]:
+    prompt = body.get("prompt") or body["messages"][-1]["content"]
+    return re.findall(r"^- (.+)$", prompt, flags=re.M)
+
+
+def echo(body: dict) -> str:
+    """A well-behaved model: states each bullet of the prompt."""
+    return "".join(f"{f}，工作扎实推进。" for f in _facts_of(body))
+
+
+def inventor(body: dict) -> str:
+    """A model that invents a figure every time, even when asked to repair."""
+    return "共开展活动99场，" + echo(body)
+
+
+def _client(fake: FakeLLM) -> LLMClient:
+    return LLMClient(fake.base_url, "fake-model", None, embedded=True, timeout=5, max_retries=0)
+
+
+@pytest.fixture
+def request_(data_dir):
+    return build_request("东湖街道总工会", "上半年", 2024, FACTS, {"examples": 0})
+
+
+def test_sectioned_draft_structure_events_and_check(request_):
+    events: list[dict] = []
+    with FakeLLM(reply=echo) as fake:
+        result = draft(request_, on_event=events.append, client=_client(fake))
+    lines = result.text.split("\n")
+    assert lines[0] == "东湖街道总工会2024年上半年工作总结"
+    assert lines[1].startswith("2024年上半年，东湖街道总工会") and "二十大" in lines[1]
+    assert "一、组织建设" in lines and "二、帮扶送温暖" in lines
+    assert result.check["ok"] and not result.check["missing"]
+    kinds = [e["type"] for e in events]
+    assert kinds[0] == "plan" and kinds[-1] == "done"
+    assert kinds.count("section_started") == 2 and kinds.count("section_checked") == 2
+    assert "".join(e["text"] for e in events if e["type"] == "delta" and e["index"] == 0).startswith("上半年，")
+    assert len(fake.requests) == 2  # one call per section, no repair needed
+
+
+def test_invented_figure_is_repaired_then_falls_back(request_):
+    events: list[dict] = []
+    with FakeLLM(reply=inventor) as fake:
+        result = draft(request_, on_event=events.append, client=_client(fake))
+    assert result.check["ok"], result.check["unsupported"]
+    assert "99场" not in result.text and "99场" in result.raw_text
+    assert all(f in result.text for f in ("8家", "1200名", "120户", "36万元", "15名"))
+    hows = [e["how"] for e in events if e["type"] == "section_repaired"]
+    assert hows == ["model", "fallback", "model", "fallback"]
+    assert len(fake.requests) == 4  # a write and one repair per section
+
+
+def test_missing_bullet_is_restated(request_):
+    def forgetful(body: dict) -> str:
+        return f"{_facts_of(body)[0]}，成效明显。"
+
+    with FakeLLM(reply=forgetful) as fake:
+        result = draft(request_, client=_client(fake))
+    assert result.check["ok"] and not result.check["missing"]
+    assert "金秋助学资助困难职工子女15名。" in result.text
+
+
+def test_cancel_stops_between_sections(request_):
+    cancel = threading.Event()
+
+    def stop_after_first(event: dict) -> None:
+        if event["type"] == "section_done":
+            cancel.set()
+
+    with FakeLLM(reply=echo) as fake, pytest.raises(Cancelled):
+        draft(request_, on_event=stop_after_first, client=_client(fake), cancel=cancel)
+    assert len(fake.requests) == 1
+
+
+def test_regenerate_one_section_keeps_the_others(request_):
+    with FakeLLM(reply=echo) as fake:
+        first = draft(request_, client=_client(fake)).to_dict()
+    with FakeLLM(reply=lambda body: "同时，" + echo(body)) as fake:
+        second = regenerate_section(request_, first, 1, client=_client(fake))
+    assert second.sections[0].text == first["sections"][0]["text"]
+    assert second.sections[1].text != first["sections"][1]["text"]
+    assert second.check["ok"] and len(fake.requests) == 1
+
+
+def test_whole_strategy_splits_by_headings(data_dir):
+    request = build_request("东湖街道总工会", "全年", 2021, FACTS, {"examples": 0, "strategy": "whole"})
+
+    def whole(body: dict) -> str:
+        facts = _facts_of(body)
+        return f"一、组织建设\n{facts[0]}。\n二、帮扶送温暖\n{facts[1]}，{facts[2]}。"
+
+    with FakeLLM(reply=whole) as fake:
+        result = draft(request, client=LLMClient(fake.base_url, "m", None, embedded=False, max_retries=0))
+    assert result.check["ok"] and not result.check["missing"]
+    assert len(fake.requests) == 1 and "二十大" not in result.text and "2021年，" in result.text
+    assert result.strategy == "whole"
+
+
+def test_split_by_headings_tolerates_a_missing_heading():
+    assert split_by_headings("一、甲\n正文一。\n三、丙\n正文三。", ["一、甲", "二、乙", "三、丙"]) == ["正文一。", "", "正文三。"]
+
+
+def test_target_length_is_spread_over_sections(data_dir):
+    from drafting.pipeline import section_targets
+    from drafting.plan import plan
+
+    request = build_request("东湖街道总工会", "上半年", 2024, FACTS, {"target_chars": 1500})
+    targets = section_targets(plan(request), request)
+    assert len(targets) == 2 and targets[1] > targets[0]  # more bullets, more room
+    assert 900 <= sum(targets) <= 1500
