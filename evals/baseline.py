@@ -1,0 +1,68 @@
+"""The naive baseline: what a plain LangChain RAG chain does with the same model.
+
+k whole past summaries (retrieved by the same index, shown as they are) and all bullets go
+into one prompt; the model writes the whole summary in one call; nothing is checked or
+repaired. The evaluation scores it exactly like the pipeline.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_openai import ChatOpenAI
+
+from drafting.llm import LLMClient
+from drafting.prompts import load_parts
+from drafting.request import DraftRequest
+from drafting.tokens import count_tokens
+
+K_SUMMARIES = 2
+MAX_TOKENS = 1400
+MARGIN = 128
+
+
+def _examples(request: DraftRequest, budget: int) -> tuple[str, list[dict[str, Any]]]:
+    from drafting.index import ExampleIndex
+
+    found = ExampleIndex.open().summaries("\n".join(request.facts), k=K_SUMMARIES)
+    share = budget // max(len(found), 1)
+    texts = []
+    for summary in found:
+        text = summary["text"]
+        while text and count_tokens(text) > share:
+            text = text[: int(len(text) * 0.9)]
+        texts.append(f"【{summary['title']}】\n{text}")
+    return "\n\n".join(texts), [{"id": s["summary_id"], "summary_id": s["summary_id"], "title": s["title"],
+                                 "text": s["text"]} for s in found]
+
+
+def naive_draft(request: DraftRequest, client: LLMClient) -> dict[str, Any]:
+    parts = load_parts("naive_rag")
+    facts = "\n".join(f"- {f}" for f in request.facts)
+    bare = parts["system"].substitute() + parts["user"].safe_substitute(org=request.org, period=request.period,
+                                                                         facts=facts, examples="")
+    budget = client.context_window - MAX_TOKENS - MARGIN - count_tokens(bare)
+    examples_text, examples = _examples(request, max(budget, 0))
+    prompt = ChatPromptTemplate.from_messages([
+        ("system", parts["system"].substitute()),
+        ("human", parts["user"].safe_substitute(org=request.org, period=request.period, facts=facts,
+                                                examples="{examples}")),
+    ])
+    llm = ChatOpenAI(base_url=client.base_url, api_key=client.api_key or "not-needed", model=client.model,
+                     max_tokens=MAX_TOKENS, temperature=0.3, timeout=client.timeout, max_retries=1)
+    chain = prompt | llm | StrOutputParser()
+    started = time.monotonic()
+    chunks = 0
+    text = ""
+    for piece in chain.stream({"examples": examples_text}):
+        text += piece
+        chunks += 1 if piece else 0
+    seconds = time.monotonic() - started
+    text = text.strip()
+    return {
+        "title": text.split("\n", 1)[0], "text": text, "raw_text": text,
+        "sections": [{"heading": "全文", "text": text, "seconds": seconds, "completion_tokens": chunks}],
+        "examples": examples, "timings": {"total": seconds},
+    }
