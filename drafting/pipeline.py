@@ -274,3 +274,17 @@ def regenerate_section(request: DraftRequest, previous: dict[str, Any], index: i
                              previous.get("strategy", "sectioned"))
     _emit(on_event, type="done", seconds=draft_result.timings["total"])
     return draft_result
+
+
+def plain_draft(request: DraftRequest, outline: Outline | None = None) -> DraftResult:
+    """The deterministic draft for when no model can be reached: every section states its
+    bullets as plain sentences, in the usual frame. Its figures are the input's own."""
+    started = time.monotonic()
+    outline = outline or plan(request)
+    results = []
+    for section in outline.sections:
+        text = "".join(bullet_sentence(f) for f in section.facts)
+        results.append(SectionResult(section.heading, list(section.facts), text, text, 0.0, kind=section.kind,
+                                     repairs=[{"how": "fallback", "accepted": True}]))
+    return _assemble(request, outline, results, None, [], started,
+                     request.options.get("strategy") or "sectioned")

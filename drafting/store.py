@@ -6,10 +6,17 @@ under a key so that nothing typed is lost across refreshes and restarts.
 
 Each call opens its own connection (WAL mode, a busy timeout, one transaction per write), so
 the page, the HTTP API and the CLI can share the file from several processes and threads.
+
+The HTTP API stores a request before drafting it (`accept_draft`, status "accepted"), marks it
+"running" while the model writes and fills the row in one transaction when done
+(`finish_draft`); a process that dies mid-draft leaves the row with the user's input, which
+`recover_interrupted` marks "interrupted". Only finished rows ("done") are listed as history.
 """
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +29,9 @@ from drafting.config import get_settings
 
 KINDS = ("generated", "regenerated", "edited")
 KIND_ZH = {"generated": "生成", "regenerated": "重写一节", "edited": "人工修改"}
+ACCEPTED, RUNNING, DONE, FAILED, INTERRUPTED = "accepted", "running", "done", "failed", "interrupted"
+STATUSES = (ACCEPTED, RUNNING, DONE, FAILED, INTERRUPTED)
+INTERRUPTED_MESSAGE = "生成过程中服务中断，要点已保存，请重新提交。"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS drafts (
@@ -46,6 +56,13 @@ CREATE TABLE IF NOT EXISTS inputs (
     updated_at TEXT NOT NULL
 );
 """
+# Columns added after the first release; older files get them on open (status "done" for old rows).
+_ADDED_COLUMNS = {
+    "status": "TEXT NOT NULL DEFAULT 'done'",
+    "error": "TEXT NOT NULL DEFAULT ''",
+    "request_id": "TEXT NOT NULL DEFAULT ''",
+    "owner": "TEXT NOT NULL DEFAULT ''",  # host:pid of the process drafting an unfinished row
+}
 
 
 @dataclass(frozen=True)
@@ -69,9 +86,26 @@ class Draft(DraftSummary):
     request: dict[str, Any]
     result: dict[str, Any]
     check: dict[str, Any]
+    status: str = DONE
+    error: str = ""
+    request_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def _now() -> str:
@@ -90,6 +124,14 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as conn:
             conn.executescript(_SCHEMA)
+            present = {row["name"] for row in conn.execute("PRAGMA table_info(drafts)")}
+            for name, decl in _ADDED_COLUMNS.items():
+                if name not in present:
+                    try:
+                        conn.execute(f"ALTER TABLE drafts ADD COLUMN {name} {decl}")
+                    except sqlite3.OperationalError as exc:  # another process added it first
+                        if "duplicate column" not in str(exc):
+                            raise
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -127,15 +169,69 @@ class Store:
             return None
         return Draft(**_summary_fields(row), text=row["text"], facts_text=row["facts_text"],
                      request=json.loads(row["request"]), result=json.loads(row["result"]),
-                     check=json.loads(row["check_report"]))
+                     check=json.loads(row["check_report"]), status=row["status"], error=row["error"],
+                     request_id=row["request_id"])
 
     def list_drafts(self, limit: int = 500) -> list[DraftSummary]:
-        """Newest first."""
+        """Finished versions, newest first."""
         with self._connect() as conn:
             rows = conn.execute(
                 "SELECT id, created_at, parent_id, kind, title, ok, unsupported, missing FROM drafts"
-                " ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+                " WHERE status = ? ORDER BY id DESC LIMIT ?", (DONE, limit)).fetchall()
         return [DraftSummary(**_summary_fields(row)) for row in rows]
+
+    def accept_draft(self, *, title: str, request: dict[str, Any], facts_text: str = "",
+                     request_id: str = "", kind: str = "generated") -> int:
+        """Store a request before it is drafted (status "accepted"); returns the row's id."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown draft kind {kind!r}")
+        with self._connect() as conn:
+            cur = conn.execute(
+                "INSERT INTO drafts (created_at, kind, title, text, facts_text, request, result, check_report,"
+                " ok, unsupported, missing, status, request_id, owner) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (_now(), kind, title, "", facts_text, _dump(request), _dump({}), _dump({}), 0, 0, 0,
+                 ACCEPTED, request_id, _owner()),
+            )
+            return int(cur.lastrowid)
+
+    def set_status(self, draft_id: int, status: str, error: str = "") -> None:
+        """Mark an unfinished row (running, failed); a finished row is left alone."""
+        if status not in STATUSES or status == DONE:
+            raise ValueError(f"status {status!r} cannot be set directly")
+        with self._connect() as conn:
+            conn.execute("UPDATE drafts SET status = ?, error = ?, owner = ? WHERE id = ? AND status != ?",
+                         (status, error, _owner(), draft_id, DONE))
+
+    def finish_draft(self, draft_id: int, *, text: str, title: str, check: dict[str, Any],
+                     result: dict[str, Any]) -> None:
+        """Fill an accepted row with its draft and report, all in one transaction."""
+        with self._connect() as conn:
+            conn.execute(
+                "UPDATE drafts SET title = ?, text = ?, result = ?, check_report = ?, ok = ?, unsupported = ?,"
+                " missing = ?, status = ?, error = '' WHERE id = ?",
+                (title, text, _dump(result), _dump(check), int(bool(check.get("ok"))),
+                 len(check.get("unsupported", [])), len(check.get("missing", [])), DONE, draft_id),
+            )
+
+    def find_by_request_id(self, request_id: str) -> list[int]:
+        """Ids of the rows stored for one HTTP request id, newest first."""
+        with self._connect() as conn:
+            rows = conn.execute("SELECT id FROM drafts WHERE request_id = ? ORDER BY id DESC", (request_id,)).fetchall()
+        return [row["id"] for row in rows]
+
+    def recover_interrupted(self) -> list[int]:
+        """Mark unfinished rows whose drafting process on this host is gone as "interrupted"."""
+        host = socket.gethostname()
+        with self._connect() as conn:
+            rows = conn.execute("SELECT id, owner FROM drafts WHERE status IN (?, ?)", (ACCEPTED, RUNNING)).fetchall()
+            lost = []
+            for row in rows:
+                owner_host, _, pid = row["owner"].rpartition(":")
+                if owner_host == host and pid.isdigit() and not _pid_alive(int(pid)):
+                    lost.append(row["id"])
+            conn.executemany("UPDATE drafts SET status = ?, error = ? WHERE id = ? AND status IN (?, ?)",
+                             [(INTERRUPTED, INTERRUPTED_MESSAGE, i, ACCEPTED, RUNNING) for i in lost])
+        return lost
 
     def delete_draft(self, draft_id: int) -> bool:
         """Delete one version (its children keep their text; their parent becomes empty)."""
