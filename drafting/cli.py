@@ -114,7 +114,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from drafting import api
 
-    return api.serve(host=args.host, port=args.port)
+    return api.serve(host=args.host, port=args.port, workers=args.workers)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -160,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="HTTP API")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1, help="工作进程数（/v1/check 吞吐随之提高；模型仍一次只写一份）")
     p.set_defaults(func=cmd_serve)
     return parser
 
