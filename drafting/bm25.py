@@ -1,20 +1,19 @@
-"""Character n-gram BM25 for Chinese (no word segmentation).
+"""Character n-gram BM25 for Chinese (no word segmentation), as a numpy inverted index.
 
-Character 1–2-grams beat jieba words for this genre (offline-stack.md). The scorer keeps only
-corpus statistics (document frequencies, lengths), so that it can score any set of documents
-against the whole corpus's IDF: all of them for pure BM25 retrieval, or the dense retriever's
-candidates for fusion, which costs the same at 200 sections as at 100,000.
+Character 1–2-grams beat jieba words for this genre (offline-stack.md). The index is built
+once from all documents (about 0.4 ms per section) and scores every document for a query
+with one `np.bincount` over the query terms' postings, so a query costs milliseconds at
+100,000 sections. It is rebuilt, not updated, when the documents change.
 """
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-_NON_TEXT = re.compile(r"[\s\W_〔〕]+")
+_NON_TEXT = re.compile(r"[\s\W_]+")
 
 
 def terms(text: str, max_n: int = 2) -> Counter[str]:
@@ -26,47 +25,42 @@ def terms(text: str, max_n: int = 2) -> Counter[str]:
     return counts
 
 
-class CharBM25:
-    """BM25 (k1, b) over character n-grams, with incrementally maintained corpus statistics."""
+class BM25Index:
+    """Okapi BM25 (k1, b) over character 1–2-grams of a fixed list of documents."""
 
-    def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
-        self.k1 = k1
-        self.b = b
-        self.df: Counter[str] = Counter()
-        self.n_docs = 0
-        self.total_len = 0
+    def __init__(self, docs: Sequence[str], k1: float = 1.2, b: float = 0.75) -> None:
+        vocab: dict[str, int] = {}
+        term_ids: list[int] = []
+        doc_ids: list[int] = []
+        tfs: list[int] = []
+        lengths = np.zeros(len(docs), dtype=np.float32)
+        for d, doc in enumerate(docs):
+            counts = terms(doc)
+            lengths[d] = sum(counts.values())
+            for term, tf in counts.items():
+                term_ids.append(vocab.setdefault(term, len(vocab)))
+                doc_ids.append(d)
+                tfs.append(tf)
+        self.vocab = vocab
+        self.n_docs = len(docs)
+        tid = np.asarray(term_ids, dtype=np.int64)
+        order = np.argsort(tid, kind="stable")
+        self.postings = np.asarray(doc_ids, dtype=np.int32)[order]
+        self.indptr = np.concatenate([[0], np.cumsum(np.bincount(tid, minlength=len(vocab)))]).astype(np.int64)
+        df = np.diff(self.indptr).astype(np.float32)
+        self.idf = np.log1p((self.n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        # The BM25 term-frequency part, precomputed per posting.
+        tf = np.asarray(tfs, dtype=np.float32)[order]
+        avg_len = float(lengths.mean()) if len(docs) else 1.0
+        norm = k1 * (1 - b + b * lengths[self.postings] / max(avg_len, 1e-9))
+        self.weights = (tf * (k1 + 1) / (tf + norm)).astype(np.float32)
 
-    def add(self, docs: Iterable[str]) -> None:
-        for doc in docs:
-            doc_terms = terms(doc)
-            self.df.update(doc_terms.keys())
-            self.n_docs += 1
-            self.total_len += sum(doc_terms.values())
-
-    def remove(self, docs: Iterable[str]) -> None:
-        for doc in docs:
-            doc_terms = terms(doc)
-            self.df.subtract(doc_terms.keys())
-            self.n_docs -= 1
-            self.total_len -= sum(doc_terms.values())
-
-    def idf(self, term: str) -> float:
-        df = self.df.get(term, 0)
-        return math.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5))
-
-    def score(self, query: str, docs: Sequence[str]) -> np.ndarray:
-        """BM25 score of each document for the query, under the corpus statistics."""
-        query_terms = terms(query)
-        weights = {t: self.idf(t) for t in query_terms}
-        avg_len = self.total_len / self.n_docs if self.n_docs else 1.0
-        scores = np.zeros(len(docs), dtype=np.float32)
-        for i, doc in enumerate(docs):
-            doc_terms = terms(doc)
-            norm = self.k1 * (1 - self.b + self.b * sum(doc_terms.values()) / avg_len)
-            total = 0.0
-            for term, weight in weights.items():
-                tf = doc_terms.get(term)
-                if tf:
-                    total += weight * tf * (self.k1 + 1) / (tf + norm)
-            scores[i] = total
-        return scores
+    def scores(self, query: str) -> np.ndarray:
+        """The BM25 score of every document for the query (float32, length n_docs)."""
+        ids = [self.vocab[t] for t in terms(query) if t in self.vocab]
+        if not ids or not self.n_docs:
+            return np.zeros(self.n_docs, dtype=np.float32)
+        spans = [(self.indptr[t], self.indptr[t + 1]) for t in ids]
+        docs = np.concatenate([self.postings[s:e] for s, e in spans])
+        weights = np.concatenate([self.weights[s:e] * self.idf[t] for t, (s, e) in zip(ids, spans)])
+        return np.bincount(docs, weights=weights, minlength=self.n_docs).astype(np.float32)

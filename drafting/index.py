@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from drafting.bm25 import CharBM25
+from drafting.bm25 import BM25Index
 from drafting.config import Settings, get_settings
 from drafting.corpus import QUALITY_CLEAN, QUALITY_USER, load_summaries
 from drafting.masking import NAME_TAG, NUM_TAG, masking_version
@@ -37,14 +37,14 @@ from drafting.userdocs import UserFileError, infer_org_level, infer_period, pars
 
 COLLECTION = "summary_sections"
 MODE_DENSE, MODE_BM25, MODE_HYBRID = "dense", "bm25", "hybrid"
-DEFAULT_MODE = MODE_DENSE
-CANDIDATES = 40  # dense candidates re-ranked per query (at least k)
-RRF_K = 60
-# Soft preferences, in cosine units (the top candidates' cosines differ by a few hundredths).
-BOOST_SAME_FAMILY = 0.02  # same kind of body: street/town, district/county/city, enterprise
-BOOST_SAME_LEVEL = 0.01  # the very same org level on top of that
-BOOST_SAME_PERIOD = 0.01  # half-year vs annual
-PENALTY_DEGRADED = 0.03  # quality masked/partial: figures deleted or replaced in the source
+DEFAULT_MODE = MODE_HYBRID
+CANDIDATES = 60  # candidates per retriever and query (at least 4k)
+# Soft preferences, in units of the normalised score (each retriever spans 0..1 over its
+# candidates): enough to order near-ties, never to lift an off-topic section.
+BOOST_SAME_FAMILY = 0.05  # same kind of body: street/town, district/county/city, enterprise
+BOOST_SAME_LEVEL = 0.02  # the very same org level on top of that
+BOOST_SAME_PERIOD = 0.02  # half-year vs annual
+PENALTY_DEGRADED = 0.1  # quality masked/partial: figures deleted or replaced in the source
 UPSERT_BATCH = 256
 
 
@@ -122,13 +122,21 @@ def period_family(period: str) -> str:
     return period
 
 
-def _content_hash(section: Section) -> str:
-    """Changes whenever the embedded document or any stored field would change."""
+def _hash(*parts: Any) -> str:
+    return hashlib.sha1(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def _embedding_hash(section: Section) -> str:
+    """Changes whenever the embedded document would change (computed without masking)."""
     from drafting.embeddings import MODEL_NAME
 
-    payload = [section.text, section.heading, section.context, section.kind, section.topic, section.title,
-               section.org_level, section.period, section.quality, section.source, masking_version(), MODEL_NAME]
-    return hashlib.sha1(json.dumps(payload, ensure_ascii=False).encode("utf-8")).hexdigest()
+    return _hash(section.text, section.context, masking_version(), MODEL_NAME)
+
+
+def _metadata_hash(section: Section) -> str:
+    """Changes whenever any other stored field would change."""
+    return _hash(section.heading, section.kind, section.topic, section.title, section.org_level,
+                 section.period, section.quality, section.source, section.ordinal)
 
 
 def _document(section: Section) -> str:
@@ -137,12 +145,13 @@ def _document(section: Section) -> str:
     return f"{section.context}\n{masked}" if section.context else masked
 
 
-def _metadata(section: Section, content_hash: str) -> dict[str, Any]:
+def _metadata(section: Section) -> dict[str, Any]:
     return {
         "summary_id": section.summary_id, "title": section.title, "org_level": section.org_level,
         "period": section.period, "ordinal": section.ordinal, "kind": section.kind, "heading": section.heading,
         "context": section.context, "topic": section.topic, "quality": section.quality, "source": section.source,
-        "text": section.text, "masked": section.masked, "hash": content_hash,
+        "text": section.text, "masked": section.masked,
+        "embedding_hash": _embedding_hash(section), "metadata_hash": _metadata_hash(section),
     }
 
 
@@ -164,8 +173,7 @@ class ExampleIndex:
         self._client = client
         self.location = location
         self._collection = self._open_collection()
-        self._bm25: CharBM25 | None = None
-        self._bm25_count = -1
+        self._lex: _Lexical | None = None
 
     # --- opening -----------------------------------------------------------------------------
 
@@ -204,39 +212,42 @@ class ExampleIndex:
     # --- writing -----------------------------------------------------------------------------
 
     def _upsert(self, sections: list[Section], progress: bool) -> int:
-        """Store sections, embedding only those whose content hash changed. Returns how many."""
+        """Store sections, embedding only those whose text changed (content hash); sections
+        whose metadata alone changed are updated in place. Returns how many were embedded."""
         from drafting.embeddings import embed_passages
 
-        if not sections:
-            return 0
+        stored: dict[str, dict[str, Any]] = {}
         ids = [s.id for s in sections]
-        stored: dict[str, str] = {}
         for start in range(0, len(ids), UPSERT_BATCH):
             got = self._collection.get(ids=ids[start : start + UPSERT_BATCH], include=["metadatas"])
-            stored.update({i: (m or {}).get("hash", "") for i, m in zip(got["ids"], got["metadatas"])})
-        hashes = [_content_hash(s) for s in sections]
-        changed = [(s, h) for s, h in zip(sections, hashes) if stored.get(s.id) != h]
-        if not changed:
+            stored.update({i: m or {} for i, m in zip(got["ids"], got["metadatas"])})
+        to_embed = [s for s in sections if stored.get(s.id, {}).get("embedding_hash") != _embedding_hash(s)]
+        embed_ids = {s.id for s in to_embed}
+        to_update = [s for s in sections if s.id not in embed_ids
+                     and stored[s.id].get("metadata_hash") != _metadata_hash(s)]
+        if to_update:
+            self._collection.update(ids=[s.id for s in to_update], metadatas=[_metadata(s) for s in to_update])
+        if not to_embed:
             return 0
-        documents = [_document(s) for s, _ in changed]
+        documents = [_document(s) for s in to_embed]
         vectors = embed_passages(documents, progress=progress)
-        for start in range(0, len(changed), UPSERT_BATCH):
-            batch = changed[start : start + UPSERT_BATCH]
+        for start in range(0, len(to_embed), UPSERT_BATCH):
+            end = start + UPSERT_BATCH
             self._collection.upsert(
-                ids=[s.id for s, _ in batch],
-                embeddings=vectors[start : start + len(batch)],
-                documents=documents[start : start + len(batch)],
-                metadatas=[_metadata(s, h) for s, h in batch],
+                ids=[s.id for s in to_embed[start:end]],
+                embeddings=vectors[start:end],
+                documents=documents[start:end],
+                metadatas=[_metadata(s) for s in to_embed[start:end]],
             )
-        self._bm25 = None
-        return len(changed)
+        self._lex = None
+        return len(to_embed)
 
     def _delete_where(self, where: dict[str, Any], keep: set[str]) -> int:
         got = self._collection.get(where=where, include=[])
         stale = [i for i in got["ids"] if i not in keep]
         if stale:
             self._collection.delete(ids=stale)
-            self._bm25 = None
+            self._lex = None
         return len(stale)
 
     def _record_build(self, info: dict[str, Any]) -> None:
@@ -251,7 +262,7 @@ class ExampleIndex:
         if force:
             self._client.delete_collection(COLLECTION)
             self._collection = self._open_collection()
-            self._bm25 = None
+            self._lex = None
         summaries = load_summaries("index")
         sections = [section for summary in summaries for section in split_summary(summary)]
         embedded = self._upsert(sections, progress=progress)
@@ -306,41 +317,52 @@ class ExampleIndex:
             "last_build": {k.removeprefix("last_build_"): v for k, v in meta.items() if k.startswith("last_build_")},
         }
 
-    def _corpus_bm25(self) -> CharBM25:
-        """BM25 statistics over every stored document (rebuilt when the collection changed size)."""
+    def _lexical(self) -> _Lexical:
+        """BM25 over every stored document; rebuilt when the collection changed (in this
+        process, or in size when another client wrote to a shared server)."""
         count = self._collection.count()
-        if self._bm25 is None or self._bm25_count != count:
-            bm25 = CharBM25()
-            bm25.add(self._collection.get(include=["documents"])["documents"])
-            self._bm25, self._bm25_count = bm25, count
-        return self._bm25
+        if self._lex is None or self._lex.count != count:
+            got = self._collection.get(include=["documents", "metadatas"])
+            self._lex = _Lexical(
+                count=count,
+                ids=got["ids"],
+                position={id_: i for i, id_ in enumerate(got["ids"])},
+                kinds=np.asarray([m["kind"] for m in got["metadatas"]]),
+                summary_ids=np.asarray([m["summary_id"] for m in got["metadatas"]]),
+                index=BM25Index(got["documents"]),
+            )
+        return self._lex
 
-    def _candidates(self, text: str, n: int, where: dict[str, Any] | None, mode: str) -> list[tuple[str, dict, float]]:
-        """(id, metadata, base score) candidates, best first, before boosts."""
-        if mode == MODE_BM25:  # every matching document scored (small indexes, benchmarks)
-            got = self._collection.get(where=where, include=["metadatas", "documents"])
-            scores = self._corpus_bm25().score(text, got["documents"])
-            order = np.argsort(-scores, kind="stable")[:n]
-            return [(got["ids"][i], got["metadatas"][i], float(scores[i])) for i in order]
+    def _candidates(self, text: str, n: int, kind: str | None, exclude: Sequence[str], mode: str) -> dict[str, _Candidate]:
+        """Dense top-n and/or BM25 top-n candidates, each with both raw scores where used."""
         from drafting.embeddings import embed_query
 
-        result = self._collection.query(
-            query_embeddings=[embed_query(text)], n_results=n, where=where,
-            include=["metadatas", "documents", "distances"],
-        )
-        ids, metas, docs = result["ids"][0], result["metadatas"][0], result["documents"][0]
-        dense = [1.0 - d for d in result["distances"][0]]
-        if mode == MODE_DENSE or not ids:
-            return list(zip(ids, metas, dense))
-        # Hybrid: reciprocal-rank fusion of the dense order and BM25's order of the same candidates,
-        # rescaled so that the boosts keep their meaning (top fused score = top cosine).
-        bm25 = self._corpus_bm25().score(text, docs)
-        bm25_rank = np.empty(len(ids), dtype=np.int64)
-        bm25_rank[np.argsort(-bm25, kind="stable")] = np.arange(len(ids))
-        fused = np.array([1.0 / (RRF_K + r) + 1.0 / (RRF_K + bm25_rank[r]) for r in range(len(ids))])
-        fused *= dense[0] / fused.max()
-        order = np.argsort(-fused, kind="stable")
-        return [(ids[i], metas[i], float(fused[i])) for i in order]
+        pool: dict[str, _Candidate] = {}
+        vector = embed_query(text) if mode in (MODE_DENSE, MODE_HYBRID) else None
+        if vector is not None:
+            result = self._collection.query(query_embeddings=[vector], n_results=n, where=_where(kind, exclude),
+                                            include=["metadatas", "distances"])
+            for id_, meta, distance in zip(result["ids"][0], result["metadatas"][0], result["distances"][0]):
+                pool[id_] = _Candidate(meta, dense=1.0 - distance)
+        if mode in (MODE_BM25, MODE_HYBRID):
+            lex = self._lexical()
+            scores = lex.index.scores(text)
+            allowed = np.ones(len(scores), dtype=bool)
+            if kind:
+                allowed &= lex.kinds == kind
+            if exclude:
+                allowed &= ~np.isin(lex.summary_ids, list(exclude))
+            scores = np.where(allowed, scores, 0.0)
+            top = np.argsort(-scores, kind="stable")[:n]
+            missing = [lex.ids[i] for i in top if scores[i] > 0 and lex.ids[i] not in pool]
+            if missing:
+                got = self._collection.get(ids=missing, include=["metadatas", "embeddings"])
+                for id_, meta, emb in zip(got["ids"], got["metadatas"], got["embeddings"]):
+                    dense = float(np.dot(np.asarray(emb, dtype=np.float32), vector)) if vector is not None else 0.0
+                    pool[id_] = _Candidate(meta, dense=dense)
+            for id_, candidate in pool.items():
+                candidate.bm25 = float(scores[lex.position[id_]]) if id_ in lex.position else 0.0
+        return pool
 
     def query(
         self,
@@ -355,26 +377,32 @@ class ExampleIndex:
         """The k sections closest to `text` (a heading, bullets or a draft paragraph).
 
         `kind` (opening/topic/problems/plan/closing) filters; `org_level` (a level or a body's
-        name, e.g. "XX街道总工会") and `period` only boost.
+        name, e.g. "XX街道总工会") and `period` only boost. The score is the sum of the
+        min-max-normalised dense and/or BM25 scores over the candidates, plus boosts.
         """
-        count = self._collection.count()
-        if count == 0 or not text.strip():
+        if self._collection.count() == 0 or not text.strip():
             return []
-        n = min(count, max(CANDIDATES, 4 * k))
-        candidates = self._candidates(text, n, _where(kind, exclude_summary_ids), mode)
+        pool = self._candidates(text, max(CANDIDATES, 4 * k), kind, exclude_summary_ids, mode)
+        if not pool:
+            return []
+        ids = list(pool)
+        score = np.zeros(len(ids))
+        if mode in (MODE_DENSE, MODE_HYBRID):
+            score += _minmax(np.array([pool[i].dense for i in ids]))
+        if mode in (MODE_BM25, MODE_HYBRID):
+            score += _minmax(np.array([pool[i].bm25 for i in ids]))
         family, exact = org_family(org_level or ""), infer_org_level(org_level or "") or (org_level or "")
         wanted_period = period_family(period or "")
-        ranked = []
-        for id_, meta, score in candidates:
+        for j, id_ in enumerate(ids):
+            meta = pool[id_].meta
             if family and org_family(meta["org_level"]) == family:
-                score += BOOST_SAME_FAMILY + (BOOST_SAME_LEVEL if meta["org_level"] == exact else 0.0)
+                score[j] += BOOST_SAME_FAMILY + (BOOST_SAME_LEVEL if meta["org_level"] == exact else 0.0)
             if wanted_period and period_family(meta["period"]) == wanted_period:
-                score += BOOST_SAME_PERIOD
+                score[j] += BOOST_SAME_PERIOD
             if meta["quality"] not in (QUALITY_CLEAN, QUALITY_USER):
-                score -= PENALTY_DEGRADED
-            ranked.append((score, id_, meta))
-        ranked.sort(key=lambda item: -item[0])
-        return [_example(id_, meta, score) for score, id_, meta in ranked[:k]]
+                score[j] -= PENALTY_DEGRADED
+        order = np.argsort(-score, kind="stable")[:k]
+        return [_example(ids[j], pool[ids[j]].meta, float(score[j])) for j in order]
 
     def summaries(self, text: str, k: int = 3) -> list[dict[str, Any]]:
         """Whole past summaries ranked by their best section (for a naive RAG baseline)."""
@@ -392,6 +420,30 @@ class ExampleIndex:
                 "text": "\n".join(m["text"] for m in metas), "masked": "\n".join(m["masked"] for m in metas),
             })
         return out
+
+
+@dataclass
+class _Candidate:
+    meta: dict[str, Any]
+    dense: float = 0.0
+    bm25: float = 0.0
+
+
+@dataclass
+class _Lexical:
+    """The BM25 index of all stored documents and what filtering needs."""
+
+    count: int
+    ids: list[str]
+    position: dict[str, int]
+    kinds: np.ndarray
+    summary_ids: np.ndarray
+    index: BM25Index
+
+
+def _minmax(values: np.ndarray) -> np.ndarray:
+    spread = float(values.max() - values.min()) if len(values) else 0.0
+    return (values - values.min()) / spread if spread > 0 else np.ones_like(values)
 
 
 def _example(id_: str, meta: dict[str, Any], score: float) -> Example:

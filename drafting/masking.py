@@ -4,18 +4,15 @@ Retrieved examples teach tone and phrasing only. A small model shown an example 
 (or with slots such as `xx名`) copies them, so every figure, placeholder and proper name is
 replaced by a neutral tag before an example reaches a prompt:
 
-- 〔数〕 for figures: any Arabic number with its unit and hedges (`90多万元`, `53.3%`,
-  `5月5日`, `3-5家`), Chinese-numeral quantities of two or more (`两百元`, `四位`, `第三名`),
-  Chinese-numeral dates, and number placeholders (`20xx年`, `xx名`, `2x14`, `x。xx万元`);
+- 〔数〕 for figures: the spans that the checker's extractor (`drafting.figures.extract`, the
+  single source of truth) classes FACT (`90多万元`, `53.3%`, `5月5日`, `3-5家`, `第三名`,
+  `三届二次`), and number placeholders (`20xx`, `2x14`, `xx` before a unit, `x。xx万元`);
 - 〔名〕 for names: people, places and companies found by jieba.posseg (nr/ns, filtered, see
   `_name_spans`), name placeholders (`**区`, `xx街道`, `XX市`) and any other 〔…〕 slot.
 
-Fixed formulae that merely contain numerals (三个代表, 十三五, 五一, 两节, 第一书记 …) are
-kept: they are style, not figures. List enumerators at line start (`1、`, `(2)`) are dropped,
-so that the masked text holds no digit at all.
-
-The figure spans come from this module's own regular expressions; `drafting.figures` (the
-checker's extractor) did not exist when this was written.
+What the extractor classes LEXICON, STRUCTURE or SOFT (三个代表, 十三五, 五一, 一是, 一次) is
+style and kept. List enumerators at line start (`1、`, `(2)`) are dropped, and any digit still
+left (inside 世界500强, 324国道) is masked, so that the masked text holds no digit at all.
 """
 from __future__ import annotations
 
@@ -27,59 +24,14 @@ from pathlib import Path
 NUM_TAG = "〔数〕"
 NAME_TAG = "〔名〕"
 
-_CN_DIGIT = "零〇○一二两三四五六七八九十百千万亿"
-# A Chinese numeral worth masking: two or more (a bare 一 is an article: 一次, 一批), or a
-# hedged round number (上百, 几十, 近千).
-_CN_NUM = rf"(?:[零〇○两二三四五六七八九十]|一(?=[十百千万亿])|(?<=[上几近])[十百千万])[{_CN_DIGIT}]*"
-# Approximation words that belong to a figure (kept inside the masked span).
-_PRE = r"(?:约|近|超过|逾|不少于|上(?=[百千万])|几(?=[十百千万]))?"
-_HEDGE = r"(?:多|余|来)?"
-_POST = r"(?:多|余)?(?:左右|以上|以下|之多)?"
-_UNITS = (
-    "元|"
-    "人次|名次|场次|户次|批次|班次|个百分点|百分点|"
-    "年度|年|个月|月份|月|日|号|天|周|小时|季度|"
-    "人|名|位|家|个|户|所|次|场|期|项|条|篇|件|份|册|本|套|部|台|辆|支|队|组|届|批|起|宗|"
-    "张|幅|块|间|座|处|站|亩|平方米|平米|㎡|m3|米|公里|千米|吨|箱|斤|岁|课时|学时|"
-    "%|％|﹪|‰"
-)
-_DEC = r"(?:[.．。·](?:[0-9０-９]+|[xX×]+))?"
-_SCALE = r"(?:[万亿千百](?:多|余)?)?"
-# An Arabic number, possibly with placeholders in it (2x14, 201*), or a pure x/X placeholder
-# (xx名, XX年). A bare xx ties with the name placeholder below, and the name wins (xx街道).
-_NUMBER = r"(?<![A-Za-z])(?:(?=[0-9０-９xX×*]*[0-9０-９])[0-9０-９xX×*]+|[xX×ｘＸ]+)(?![A-Za-z])"
-_ATOM = rf"{_PRE}{_NUMBER}{_DEC}{_HEDGE}{_SCALE}(?:{_UNITS})?{_POST}"
-_RANGE_SEP = r"(?:-|－|—|–|~|～|至|到|、)"
-_ARABIC_FIGURE = re.compile(rf"{_ATOM}(?:{_RANGE_SEP}?{_ATOM})*")
-_CN_ATOM = rf"{_PRE}(?:百分之{_CN_NUM}(?:点{_CN_NUM})?|{_CN_NUM}{_HEDGE}(?:{_UNITS}|[万亿千百]){_POST})"
-_CN_FIGURE = re.compile(rf"{_CN_ATOM}(?:{_RANGE_SEP}?{_CN_ATOM})*")
-_ORDINAL = re.compile(
-    rf"(?:第|前)[{_CN_DIGIT}0-9０-９]+(?:名|届|次|批|期|季度|等奖|轮)|首届|[一二三四五六七八九十]+(?:、[一二三四五六七八九十]+)*等(?:奖|功)"
-)
-_CN_YEAR = re.compile(r"[二〇○零一三四五六七八九0_]{2,4}[_＿]*年")
-# Placeholders for names: **区, xx街道, XX市, xxxx区总工会 …; also a bare ** or __.
-_NAME_PLACEHOLDER = re.compile(r"[*＊]{2,}|(?<![A-Za-z])[xX×ｘＸ]+(?![A-Za-z])")
-_BLANK = re.compile(r"[_＿]{2,}|[~～](?=年)")
+# A placeholder that stands for a number (20xx, 2x14, xx名, 万元 with its figure deleted);
+# any other placeholder (**区, xx街道, x晚报, “”) stands for a name.
+_NUMBER_PLACEHOLDER = re.compile(r"[0-9０-９年月日万亿元%％]")
+_UNIT_AFTER = re.compile(r"(?:多|余)?[年月日号名人位家个户所次场期项条篇件份册万亿元岁宗起届批%％]")
 _SLOT = re.compile(r"〔[^〔〕]{0,20}〕")
 _ANY_DIGIT = re.compile(r"[0-9０-９]+")
 _LIST_MARK = re.compile(r"^\s*(?:[0-9０-９]{1,2}\s*[、.．)）](?![0-9])|[(（][0-9０-９]{1,2}[)）]\s*[、.．]?)", re.M)
 _REPEATED_TAG = re.compile(r"(〔[数名]〕)(?:\s*[、和及至\-—~]?\s*\1)+")
-
-# Fixed formulae with numerals: style, never figures (kept verbatim).
-_LEXICON = re.compile(
-    "|".join(
-        (
-            r"三个代表", r"两个(?:维护|确立|普遍|务必)", r"四个(?:意识|自信|全面)", r"三个建设",
-            r"[一二三四五六七八九]个(?:工程|年)", r"十[一二三四五六七八九]?五", r"[“\"]?[七八九]五[”\"]?普法",
-            r"十[一二三四五六七八九][届大](?:[一二三四五六七八九]中全会)?",
-            r"全总[一二三四五六七八九十]+届[一二三四五六七八九十]+次执委会",
-            r"五[一·.]", r"三[八·.]八?", r"六一", r"七夕", r"三月三", r"两节", r"双节", r"两新", r"三有",
-            r"红五月", r"三会一课", r"一岗双责", r"一户一策", r"第一书记", r"第一责任人", r"第一手",
-            r"一线", r"千篇一律", r"四场硬仗", r"六为六新", r"世界500强", r"百人以上", r"三级联创",
-            r"一法[一二三四五六七八九十]条例", r"八荣八耻", r"三留守",
-        )
-    )
-)
 
 # Words jieba tags nr/ns that are ordinary vocabulary in this genre (never masked).
 _NOT_NAMES = frozenset(
@@ -110,13 +62,17 @@ def _jieba():
 
 @lru_cache(maxsize=1)
 def masking_version() -> str:
-    """A fingerprint of the masking rules (this file and jieba's version).
+    """A fingerprint of the masking rules (this file, the figure extractor, jieba's version).
 
     Stored with each indexed section, so that changing the rules re-masks and re-embeds.
     """
     import jieba
 
+    import drafting.figures
+
     digest = hashlib.sha1(Path(__file__).read_bytes())
+    for source in sorted(Path(drafting.figures.__file__).parent.glob("*.py")):
+        digest.update(source.read_bytes())
     digest.update(jieba.__version__.encode())
     return digest.hexdigest()[:12]
 
@@ -162,9 +118,16 @@ def _name_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _figure_spans(text: str) -> list[tuple[int, int, str]]:
-    spans: list[tuple[int, int, str]] = []
-    for pattern in (_ORDINAL, _CN_YEAR, _CN_FIGURE, _ARABIC_FIGURE):
-        spans.extend((m.start(), m.end(), NUM_TAG) for m in pattern.finditer(text) if m.group().strip())
+    """FACT figures and placeholders from the checker's extractor, with their tag."""
+    from drafting.figures import FACT, PLACEHOLDER, extract
+
+    spans = []
+    for figure in extract(text):
+        if figure.cls == FACT:
+            spans.append((figure.start, figure.end, NUM_TAG))
+        elif figure.cls == PLACEHOLDER:
+            numeric = _NUMBER_PLACEHOLDER.search(figure.text) or _UNIT_AFTER.match(text, figure.end)
+            spans.append((figure.start, figure.end, NUM_TAG if numeric else NAME_TAG))
     return spans
 
 
@@ -191,15 +154,7 @@ def mask(text: str) -> str:
     """The model-facing version of `text`: figures → 〔数〕, names → 〔名〕, no digits left."""
     text = _LIST_MARK.sub("", text)
     text = _SLOT.sub(lambda m: m.group() if m.group() in (NUM_TAG, NAME_TAG) else NAME_TAG, text)
-    protected = [m.span() for m in _LEXICON.finditer(text)]
-    protected += [m.span() for m in re.finditer("〔[数名]〕", text)]
-    # Name placeholders first: on a tie (a bare xx) the name wins over the figure.
-    spans = [(m.start(), m.end(), NAME_TAG) for m in _NAME_PLACEHOLDER.finditer(text)]
-    spans += _figure_spans(text)
-    spans += [(s, e, NAME_TAG) for s, e in _name_spans(text)]
-    spans += [(m.start(), m.end(), NUM_TAG) for m in _BLANK.finditer(text)]
-    masked = _apply(text, spans, protected)
-    # Whatever digit survived (inside a protected formula like 世界500强, or a code like 324国道)
-    # is masked too: the model-facing text carries no digit at all.
-    masked = _ANY_DIGIT.sub(NUM_TAG, masked)
+    protected = [m.span() for m in re.finditer("〔[数名]〕", text)]
+    spans = _figure_spans(text) + [(s, e, NAME_TAG) for s, e in _name_spans(text)]
+    masked = _ANY_DIGIT.sub(NUM_TAG, _apply(text, spans, protected))
     return _REPEATED_TAG.sub(r"\1", masked)

@@ -23,7 +23,9 @@ MIN_CHARS = 150
 MAX_CHARS = 900
 
 KINDS = ("opening", "topic", "problems", "plan", "closing")
-GENERAL_TOPIC = "综合"
+GENERAL_TOPIC = "综合"  # openings, closings, and body sections without a clear topic
+PROBLEMS_TOPIC = "存在问题"  # problems sections, whatever areas they mention
+MIN_TOPIC_SCORE = 3  # a heading hit, or three body hits: less is no clear topic
 
 # Topic labels and their keywords (corpus-and-numbers.md §4). Heading hits count triple.
 TOPICS: dict[str, tuple[str, ...]] = {
@@ -89,7 +91,7 @@ class Section:
 
 def topic_of(heading: str, body: str) -> str:
     """The topic label whose keywords match best (heading hits count triple), else 综合."""
-    best, best_score = GENERAL_TOPIC, 0
+    best, best_score = GENERAL_TOPIC, MIN_TOPIC_SCORE - 1
     for label, keywords in TOPICS.items():
         score = sum(3 * heading.count(kw) + body.count(kw) for kw in keywords)
         if score > best_score:
@@ -386,6 +388,14 @@ def _groups(lines: list[str]) -> list[_Group]:
     return groups
 
 
+def _section_topic(kind: str, heading: str, text: str) -> str:
+    if kind == "problems":
+        return PROBLEMS_TOPIC
+    if kind in ("opening", "closing"):
+        return GENERAL_TOPIC
+    return topic_of(heading, text)
+
+
 def split_summary(summary: Summary) -> list[Section]:
     """The sections of one summary, in text order."""
     lines = [line.strip() for line in summary.text.split("\n") if line.strip()]
@@ -404,7 +414,7 @@ def split_summary(summary: Summary) -> list[Section]:
                     kind=group.kind,
                     heading=heading,
                     context=group.context,
-                    topic=topic_of(heading, text),
+                    topic=_section_topic(group.kind, heading, text),
                     text=text,
                     quality=summary.quality,
                     source=summary.source,
