@@ -30,6 +30,7 @@ class Generation:
     seconds: float = 0.0
     first_token_seconds: float | None = None
     finish_reason: str | None = None
+    prefill: str = ""  # the part of `text` that was given, not generated
 
     @property
     def tokens_per_second(self) -> float:
@@ -95,7 +96,7 @@ class LLMClient:
         """
         started = time.monotonic()
         prefill = prompt.prefill if self.embedded else ""
-        gen = Generation(text=prefill)
+        gen = Generation(text=prefill, prefill=prefill)
         if prefill and on_delta:
             on_delta(prefill)
         try:

@@ -31,6 +31,8 @@ from drafting.write import (
 
 Event = dict[str, Any]
 DEFAULT_EXAMPLES = 2
+EARLY_STOP_RETRIES = 1
+MIN_GENERATED_CHARS = 12  # less means the model stopped early (seen with the 1.5B model)
 STRATEGIES = ("sectioned", "whole")
 
 
@@ -127,13 +129,21 @@ def _write_one(client: LLMClient, request: DraftRequest, section: OutlineSection
     started = time.monotonic()
     _emit(on_event, type="section_started", index=index, total=total, title=section.heading)
     styles, shown = _examples_for(section, request, k)
-    generation = write_section(
-        client, section, write_context(request), styles, target,
-        position=index if position is None else position, temperature=temperature,
-        on_delta=lambda piece: _emit(on_event, type="delta", index=index, text=piece),
-    )
+    position = index if position is None else position
+    tokens = 0
+    for attempt in range(1 + EARLY_STOP_RETRIES):
+        if attempt:  # the model stopped after a few words: start the section again, differently
+            _emit(on_event, type="section_started", index=index, total=total, title=section.heading, retry=attempt)
+        generation = write_section(
+            client, section, write_context(request), styles, target, position=position + attempt,
+            temperature=temperature + 0.2 * attempt,
+            on_delta=lambda piece: _emit(on_event, type="delta", index=index, text=piece),
+        )
+        tokens += generation.completion_tokens
+        if len(generation.text) - len(generation.prefill) >= MIN_GENERATED_CHARS:
+            break
     return _finish_section(client, request, section, index, target, generation.text, started,
-                           generation.completion_tokens, shown, on_event)
+                           tokens, shown, on_event)
 
 
 def _finish_section(client: LLMClient | None, request: DraftRequest, section: OutlineSection, index: int,

@@ -20,6 +20,7 @@ from drafting.plan import OutlineSection
 from drafting.write import finish_paragraph, repair_prompt
 
 MAX_MODEL_REPAIRS = 1
+MIN_KEPT_CHARS = 16
 _SENTENCE = re.compile(r"[^。！？；]+[。！？；”]*")
 _TRAILING_PUNCT = re.compile(r"[，,；;。.！!？?、\s]+$")
 
@@ -67,10 +68,12 @@ def drop_problem_sentences(text: str, report: CheckReport) -> str:
 def fallback(text: str, section: OutlineSection, fields: list[str]) -> str:
     """Remove sentences with problems, then restate each bullet whose figures are missing."""
     kept = drop_problem_sentences(text, check_section(text, section, fields))
+    if len(kept) < MIN_KEPT_CHARS:  # a stub such as “今年以来，我会按照。” says nothing
+        kept = ""
     missing_facts = {m.fact for m in check_section(kept, section, fields).missing}
     additions = [bullet_sentence(f) for f in section.facts if f in missing_facts]
     if additions and kept:
-        additions[0] = "此外，" + additions[0]
+        additions[0] = ("同时，" if "此外" in kept else "此外，") + additions[0]
     return kept + "".join(additions)
 
 

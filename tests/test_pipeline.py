@@ -127,3 +127,13 @@ def test_target_length_is_spread_over_sections(data_dir):
     targets = section_targets(plan(request), request)
     assert len(targets) == 2 and targets[1] > targets[0]  # more bullets, more room
     assert 900 <= sum(targets) <= 1500
+
+
+def test_early_stop_is_retried_then_the_stub_dropped(request_):
+    events: list[dict] = []
+    with FakeLLM(reply="按照") as fake:  # the model gives up after a word, every time
+        result = draft(request_, on_event=events.append, client=_client(fake))
+    assert len(fake.requests) == 4  # each section written twice, no model repair for a stub
+    assert [e.get("retry") for e in events if e["type"] == "section_started"] == [None, 1, None, 1]
+    assert "按照" not in result.text and result.check["ok"] and not result.check["missing"]
+    assert "新建非公企业工会8家，新发展会员1200名。" in result.text
