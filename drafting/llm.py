@@ -81,6 +81,8 @@ class LLMClient:
                  timeout: float = 180.0, max_retries: int = 2, context_window: int = 4096) -> None:
         self.base_url = base_url
         self.model = model
+        self.api_key = api_key
+        self.timeout = timeout
         self.embedded = embedded
         self.context_window = context_window
         self.label = "内置模型" if embedded else f"{model} @ {base_url}"
