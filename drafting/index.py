@@ -46,6 +46,7 @@ BOOST_SAME_LEVEL = 0.02  # the very same org level on top of that
 BOOST_SAME_PERIOD = 0.02  # half-year vs annual
 PENALTY_DEGRADED = 0.1  # quality masked/partial: figures deleted or replaced in the source
 UPSERT_BATCH = 256
+PAGE = 5000  # records per `get`: one big get of every record exceeds SQLite's variable limit
 
 
 @dataclass
@@ -242,9 +243,18 @@ class ExampleIndex:
         self._lex = None
         return len(to_embed)
 
+    def _get_all(self, include: list[str], where: dict[str, Any] | None = None) -> dict[str, list]:
+        """Every matching record, fetched page by page."""
+        out: dict[str, list] = {"ids": [], **{key: [] for key in include}}
+        while True:
+            got = self._collection.get(where=where, include=include, limit=PAGE, offset=len(out["ids"]))
+            for key in out:
+                out[key] += got[key]
+            if len(got["ids"]) < PAGE:
+                return out
+
     def _delete_where(self, where: dict[str, Any], keep: set[str]) -> int:
-        got = self._collection.get(where=where, include=[])
-        stale = [i for i in got["ids"] if i not in keep]
+        stale = [i for i in self._get_all([], where)["ids"] if i not in keep]
         if stale:
             self._collection.delete(ids=stale)
             self._lex = None
@@ -304,7 +314,7 @@ class ExampleIndex:
     # --- reading -----------------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
-        metadatas = self._collection.get(include=["metadatas"])["metadatas"]
+        metadatas = self._get_all(["metadatas"])["metadatas"]
         summaries = {(m["source"], m["summary_id"]) for m in metadatas}
         meta = self._collection.metadata or {}
         return {
@@ -322,7 +332,7 @@ class ExampleIndex:
         process, or in size when another client wrote to a shared server)."""
         count = self._collection.count()
         if self._lex is None or self._lex.count != count:
-            got = self._collection.get(include=["documents", "metadatas"])
+            got = self._get_all(["documents", "metadatas"])
             self._lex = _Lexical(
                 count=count,
                 ids=got["ids"],
@@ -459,7 +469,15 @@ def _example(id_: str, meta: dict[str, Any], score: float) -> Example:
 
 def cli(args: argparse.Namespace) -> int:
     """`python -m drafting index build|status|add FILES…` (Chinese output)."""
-    index = ExampleIndex.open()
+    try:
+        index = ExampleIndex.open()
+    except ValueError as exc:  # chromadb: "Could not connect to a Chroma server"
+        settings = get_settings()
+        if not settings.chroma_host:
+            raise
+        sys.stderr.write(f"错误：无法连接 chroma 服务 {settings.chroma_host}:{settings.chroma_port}"
+                         f"（{exc}）。请先启动服务，或取消 DRAFTING_CHROMA_HOST 改用本地索引。\n")
+        return 2
     if args.action == "status":
         status = index.status()
         last = status["last_build"]
