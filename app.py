@@ -34,7 +34,7 @@ FACTS_HELP = ("每行一条要点，写清数字和单位（如“新建工会8�
 FACTS_PLACEHOLDER = ("# 组织建设\n新建非公企业工会8家，新发展会员1200名\n# 帮扶送温暖\n"
                      "春节走访慰问困难职工120户，发放慰问金36万元\n……")
 
-st.set_page_config(page_title="工会工作总结起草", page_icon=":material/edit_document:", layout="wide")
+st.set_page_config(page_title="工会工作总结起草", page_icon="📝", layout="wide")
 state = st.session_state
 settings = get_settings()
 store = get_store()
@@ -45,6 +45,7 @@ h1{font-size:1.75rem!important}
 .step-title{font-size:1.08rem;font-weight:700;margin:.1rem 0 .35rem 0}
 .muted{color:#667085;font-size:.86rem}
 .outline-fact{font-size:.95rem;line-height:1.55;padding:.3rem 0 0 .2rem}
+.ordinal{white-space:nowrap;font-weight:700}
 .st-key-facts_text textarea,.st-key-editor textarea{font-size:15px;line-height:1.7}
 </style>"""
 # Streamlit commits a text area on blur or Ctrl+Enter; commit after a pause in typing as well,
@@ -319,7 +320,7 @@ def outline_panel() -> None:
         uid = section["uid"]
         with st.container(border=True, gap="small"):
             head = st.columns([0.8, 8, 1, 1, 1], vertical_alignment="center", gap="small")
-            head[0].markdown(f"**{ordinal(i + 1)}、**")
+            head[0].markdown(f'<div class="ordinal">{ordinal(i + 1)}、</div>', unsafe_allow_html=True)
             head[1].text_input(f"第{ordinal(i + 1)}节标题", value=section["heading"], key=f"heading_{uid}",
                                on_change=on_rename, args=(uid,), label_visibility="collapsed")
             head[2].button("", icon=":material/arrow_upward:", key=f"up_{uid}", help="上移", disabled=i == 0,
