@@ -25,8 +25,8 @@ from drafting.prompts import render
 from drafting.repair import bullet_sentence, check_and_repair
 from drafting.request import DraftRequest
 from drafting.write import (
-    MAX_SECTION_CHARS, MIN_SECTION_CHARS, WriteContext, finish_paragraph, max_tokens_for,
-    section_target_chars, write_section,
+    MAX_SECTION_CHARS, MIN_LENGTH_SHARE, MIN_SECTION_CHARS, WriteContext, fact_chunks, finish_paragraph,
+    max_tokens_for, section_target_chars, write_section,
 )
 
 Event = dict[str, Any]
@@ -130,19 +130,31 @@ def _write_one(client: LLMClient, request: DraftRequest, section: OutlineSection
     _emit(on_event, type="section_started", index=index, total=total, title=section.heading)
     styles, shown = _examples_for(section, request, k)
     position = index if position is None else position
+    explicit_length = bool(request.options.get("target_chars"))
+    chunks = fact_chunks(section.facts)
+    paragraphs: list[str] = []
     tokens = 0
-    for attempt in range(1 + EARLY_STOP_RETRIES):
-        if attempt:  # the model stopped after a few words: start the section again, differently
-            _emit(on_event, type="section_started", index=index, total=total, title=section.heading, retry=attempt)
-        generation = write_section(
-            client, section, write_context(request), styles, target, position=position + attempt,
-            temperature=temperature + 0.2 * attempt,
-            on_delta=lambda piece: _emit(on_event, type="delta", index=index, text=piece),
-        )
-        tokens += generation.completion_tokens
-        if len(generation.text) - len(generation.prefill) >= MIN_GENERATED_CHARS:
-            break
-    return _finish_section(client, request, section, index, target, generation.text, started,
+    for n, chunk in enumerate(chunks):
+        part = OutlineSection(heading=section.heading, facts=chunk, kind=section.kind, topic=section.topic)
+        part_target = max(MIN_SECTION_CHARS // 2, target * len(chunk) // len(section.facts))
+        if n:
+            _emit(on_event, type="delta", index=index, text="\n")
+        for attempt in range(1 + EARLY_STOP_RETRIES):
+            if attempt:  # the model stopped after a few words: start the section again, differently
+                paragraphs = paragraphs[:n]
+                _emit(on_event, type="section_started", index=index, total=total, title=section.heading,
+                      retry=attempt, text="\n".join(paragraphs))
+            generation = write_section(
+                client, part, write_context(request), styles, part_target, position=position + n + attempt,
+                temperature=temperature + 0.2 * attempt,
+                on_delta=lambda piece: _emit(on_event, type="delta", index=index, text=piece),
+                min_chars=int(part_target * MIN_LENGTH_SHARE) if explicit_length else 0,
+            )
+            tokens += generation.completion_tokens
+            if len(generation.text) - len(generation.prefill) >= MIN_GENERATED_CHARS:
+                break
+        paragraphs.append(generation.text)
+    return _finish_section(client, request, section, index, target, "\n".join(paragraphs), started,
                            tokens, shown, on_event)
 
 

@@ -17,7 +17,12 @@ from drafting.prompts import load_parts, render
 from drafting.tokens import count_tokens, fit_to_budget
 
 # One paragraph of plain prose: no line breaks and none of the characters Markdown needs.
-PARAGRAPH_GRAMMAR = r"root ::= [^\n#*>|`_]+"
+PARAGRAPH_CHARS = r"[^\n#*>|`_]"
+PARAGRAPH_GRAMMAR = f"root ::= {PARAGRAPH_CHARS}+"
+MIN_LENGTH_SHARE = 0.7  # with an explicit length target, each call writes at least this share of its part
+MAX_FACTS_PER_CALL = 3  # the 1.5B model writes well from two or three bullets at a time
+# The model sometimes echoes its prompt ("可以借鉴的公文用语：…") after the paragraph: cut from there.
+_PROMPT_ECHO = re.compile(r"(?:可以借鉴的公文用语|本节要点|本节标题|原稿的问题|参考文风)[：:]?")
 CHARS_PER_FACT = 80
 MIN_SECTION_CHARS, MAX_SECTION_CHARS = 100, 600
 TOKENS_PER_CHAR = 0.8  # Qwen spends ~0.7 tokens per Chinese character; leave room to finish
@@ -57,8 +62,28 @@ def _examples_block(phrases: list[str], budget: int) -> str:
     return f"可以借鉴的公文用语（只借用措辞，不要当作本单位做过的事）：{''.join(kept)}\n" if kept else ""
 
 
+def paragraph_grammar(min_chars: int = 0) -> str:
+    """One paragraph; with `min_chars`, the model may not stop before that many characters."""
+    return f"root ::= {PARAGRAPH_CHARS}{{{min_chars},}}" if min_chars > 0 else PARAGRAPH_GRAMMAR
+
+
+def fact_chunks(facts: list[str], size: int = MAX_FACTS_PER_CALL) -> list[list[str]]:
+    """Bullets split into near-equal calls of at most `size` (4 → 2+2, not 3+1)."""
+    if len(facts) <= size:
+        return [facts]
+    n = -(-len(facts) // size)
+    base, extra = divmod(len(facts), n)
+    chunks, start = [], 0
+    for i in range(n):
+        end = start + base + (1 if i < extra else 0)
+        chunks.append(facts[start:end])
+        start = end
+    return chunks
+
+
 def section_prompt(section: OutlineSection, ctx: WriteContext, styles: list[str], target_chars: int,
-                   context_window: int, position: int = 0, embedded: bool = True) -> Prompt:
+                   context_window: int, position: int = 0, embedded: bool = True,
+                   min_chars: int = 0) -> Prompt:
     facts = "\n".join(f"- {fact}" for fact in section.facts)
     max_tokens = max_tokens_for(target_chars)
     values = dict(org=ctx.org, period=ctx.period, heading=section.heading, facts=facts, target_chars=target_chars)
@@ -66,12 +91,14 @@ def section_prompt(section: OutlineSection, ctx: WriteContext, styles: list[str]
     room = context_window - max_tokens - PROMPT_MARGIN - count_tokens(system) - count_tokens(bare_user)
     _, user = render("section", examples=_examples_block(styles, max(room, 0)), **values)
     return Prompt(system=system, user=user, prefill=prefill_for(section, ctx, position), max_tokens=max_tokens,
-                  grammar=PARAGRAPH_GRAMMAR if embedded else None)
+                  grammar=paragraph_grammar(min_chars) if embedded else None)
 
 
 def finish_paragraph(text: str) -> str:
     """Strip the text; when the model stopped mid-sentence, drop the unfinished tail."""
     text = _INLINE_ENUMERATOR.sub("", re.sub(r"\s+", "", text))
+    if echo := _PROMPT_ECHO.search(text):
+        text = text[: echo.start()]
     if not text or text[-1] in _SENTENCE_END:
         return text
     cut = max(text.rfind(ch) for ch in _SENTENCE_END)
@@ -80,8 +107,9 @@ def finish_paragraph(text: str) -> str:
 
 def write_section(client: LLMClient, section: OutlineSection, ctx: WriteContext, styles: list[str],
                   target_chars: int, position: int = 0, temperature: float = 0.3,
-                  on_delta: Callable[[str], None] | None = None) -> Generation:
-    prompt = section_prompt(section, ctx, styles, target_chars, client.context_window, position, client.embedded)
+                  on_delta: Callable[[str], None] | None = None, min_chars: int = 0) -> Generation:
+    prompt = section_prompt(section, ctx, styles, target_chars, client.context_window, position, client.embedded,
+                            min_chars)
     prompt.temperature = temperature
     generation = client.stream(prompt, on_delta=on_delta)
     generation.text = finish_paragraph(generation.text)

@@ -137,3 +137,24 @@ def test_early_stop_is_retried_then_the_stub_dropped(request_):
     assert [e.get("retry") for e in events if e["type"] == "section_started"] == [None, 1, None, 1]
     assert "按照" not in result.text and result.check["ok"] and not result.check["missing"]
     assert "新建非公企业工会8家，新发展会员1200名。" in result.text
+
+
+def test_fact_chunks_and_length_grammar():
+    from drafting.write import fact_chunks, finish_paragraph, paragraph_grammar
+
+    assert fact_chunks(["a", "b", "c"]) == [["a", "b", "c"]]
+    assert [len(c) for c in fact_chunks(list("abcd"))] == [2, 2]
+    assert [len(c) for c in fact_chunks(list("abcdefg"))] == [3, 2, 2]
+    assert paragraph_grammar() == r"root ::= [^\n#*>|`_]+"
+    assert paragraph_grammar(120).endswith("{120,}")
+    assert finish_paragraph("慰问困难职工120户。可以借鉴的公文用语：无。20xx年") == "慰问困难职工120户。"
+
+
+def test_long_sections_are_written_in_parts_with_a_minimum_length(data_dir):
+    facts = [SectionInput("帮扶", [f"慰问困难职工{n}户" for n in (11, 12, 13, 14)])]
+    request = build_request("东湖街道总工会", "上半年", 2024, facts, {"examples": 0, "target_chars": 900})
+    with FakeLLM(reply=echo) as fake:
+        result = draft(request, client=_client(fake))
+    assert len(fake.requests) == 2  # 4 bullets → two calls of two
+    assert all("{" in body["grammar"] for body in fake.requests)  # a minimum length was asked for
+    assert result.sections[0].text.count("\n") == 1 and result.check["ok"]

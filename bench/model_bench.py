@@ -1,0 +1,61 @@
+"""Embedded model figures: server start-to-ready time, and one ~300-character generation.
+
+    .venv/bin/python bench/model_bench.py [--runs 3]
+
+Starts its own server on a free loopback port (so a running one is not disturbed), measures,
+and stops it. Prints time to ready, then per run: seconds, characters, tokens, tokens/s and
+time to first token.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from drafting import config, model_server  # noqa: E402
+from drafting.llm import get_client  # noqa: E402
+from drafting.plan import OutlineSection  # noqa: E402
+from drafting.write import WriteContext, write_section  # noqa: E402
+
+SECTION = OutlineSection(
+    heading="深化帮扶解困，用心服务职工群众",
+    facts=["春节走访慰问困难职工120户，发放慰问金36万元", "金秋助学资助困难职工子女15名",
+           "为120名环卫工人送去防暑降温用品"],
+)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        os.environ["DRAFTING_MODEL_PORT"] = str(s.getsockname()[1])
+    config.reset_settings()
+    settings = config.get_settings()
+    started = time.monotonic()
+    model_server.ensure_running(settings=settings)
+    print(f"server start-to-ready: {time.monotonic() - started:.2f} s (load average {os.getloadavg()[0]:.2f})")
+    try:
+        client = get_client(settings)
+        ctx = WriteContext(org="东湖街道总工会", period="上半年", lead="上半年")
+        rates = []
+        for run in range(args.runs):
+            gen = write_section(client, SECTION, ctx, [], target_chars=300, position=run)
+            rates.append(gen.tokens_per_second)
+            print(f"run {run + 1}: {gen.seconds:.1f} s, {len(gen.text)} chars, {gen.completion_tokens} tokens, "
+                  f"{gen.tokens_per_second:.1f} tokens/s, first token {gen.first_token_seconds:.2f} s")
+        print(f"median tokens/s: {statistics.median(rates):.1f}")
+    finally:
+        model_server.stop(settings=settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
