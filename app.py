@@ -111,6 +111,7 @@ def absorb_finished_job() -> None:
         state["notice"] = ("info", view.message)
     else:
         state["job_error"] = view.message
+        state["job_error_kind"] = view.kind
 
 
 def current_job() -> jobs.Job | None:
@@ -387,14 +388,16 @@ def progress_panel() -> None:
 
 def error_panel() -> None:
     st.error(f"生成没有完成：{state['job_error']}", icon=":material/error:")
+    regenerate = state.get("job_error_kind") == "regenerate"
+    retry = "在下方再点“重写一节”" if regenerate else "点“重试”"
     if settings.uses_embedded_model:
-        way = ("可以点“重试”。如果仍然连接不上，可在终端运行 `.venv/bin/python -m drafting model start` "
+        way = (f"可以{retry}。如果仍然连接不上，可在终端运行 `.venv/bin/python -m drafting model start` "
                "启动内置模型后再试。")
     else:
-        way = "可以点“重试”，或检查 .env 中的 DRAFTING_LLM_BASE_URL / DRAFTING_LLM_MODEL 是否正确。"
-    st.markdown(f"您的要点和提纲都已保存，不会丢失。{way}")
-    c1, c2 = st.columns([1, 3])
-    c1.button("重试", type="primary", on_click=on_generate, disabled=not state["outline"], width="stretch")
+        way = f"可以{retry}，或检查 .env 中的 DRAFTING_LLM_BASE_URL / DRAFTING_LLM_MODEL 是否正确。"
+    st.markdown(("原来的版本没有改动。" if regenerate else "您的要点和提纲都已保存，不会丢失。") + way)
+    if not regenerate:
+        st.button("重试", type="primary", on_click=on_generate, disabled=not state["outline"], width=160)
 
 
 def badge(draft: Draft) -> None:
@@ -422,7 +425,7 @@ def draft_panel(draft: Draft) -> None:
     meta = [f"版本 #{draft.id}", KIND_ZH.get(draft.kind, draft.kind), when(draft.created_at)]
     if draft.parent_id:
         meta.append(f"基于 #{draft.parent_id}")
-    if seconds := draft.result.get("timings", {}).get("total"):
+    if draft.kind != "edited" and (seconds := draft.result.get("timings", {}).get("total")):
         meta.append(f"生成用时 {seconds:.0f} 秒")
     if model := draft.result.get("model"):
         meta.append(model)
@@ -432,9 +435,9 @@ def draft_panel(draft: Draft) -> None:
     fallbacks = [section_heading(i, s["heading"]) for i, s in enumerate(draft.result.get("sections", []))
                  if any(r.get("how") == "fallback" for r in s.get("repairs", []))]
     if fallbacks:
-        st.info(f"模型为{'、'.join(fallbacks)}写的内容没有通过数字核对，这几节已改用要点原话表述，"
-                "不会带入无依据的数字。可以用“重写一节”再试，或在设置中换用能力更强的模型。",
-                icon=":material/build:")
+        st.info(f"模型为{'、'.join(fallbacks)}写的内容没有完全通过数字核对，已自动修正："
+                "去掉找不到依据的数字，按要点原话补上漏写的内容。如不满意，可以用“重写一节”再试，"
+                "或在设置中换用能力更强的模型。", icon=":material/build:")
     if state["editing"]:
         st.text_area("修改正文（改完点“重新核对”，核对会针对您修改后的文字）", key="editor", height=560,
                      persist_state="session")

@@ -262,7 +262,7 @@ def test_nonsense_from_the_model_never_reaches_the_draft(data_dir, monkeypatch) 
         at = generate(fill(page()))
     draft = get_store().get_draft(at.session_state["draft_id"])
     assert draft.check["ok"] and "xx" not in draft.text
-    assert "改用要点原话表述" in texts(at.info)
+    assert "已自动修正" in texts(at.info)
 
 
 def test_history_reopens_compares_and_deletes(fake) -> None:

@@ -204,7 +204,7 @@ def _bullets_to_docx(page) -> None:
     assert red == ["15期"]
 
     # History holds both versions.
-    page.get_by_text("历史版本").first.click()
+    page.get_by_role("button", name=re.compile("历史版本")).click()
     page.get_by_text("比较两个版本").wait_for(timeout=30_000)
     page.locator(".diff-doc ins").first.wait_for(timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "browser_history.png"))
