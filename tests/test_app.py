@@ -11,8 +11,6 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-import docx
-import io
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -293,11 +291,3 @@ def test_settings_reach_the_request(fake) -> None:
     options = get_store().get_draft(at.session_state["draft_id"]).request["options"]
     assert options == {"strategy": "whole", "examples": 0, "target_chars": 1500}
 
-
-def test_the_download_is_the_checked_text_in_gongwen_layout(fake) -> None:
-    at = generate(fill(page()))
-    draft = get_store().get_draft(at.session_state["draft_id"])
-    from drafting.export import to_docx
-
-    document = docx.Document(io.BytesIO(to_docx(draft.text, draft.check)))
-    assert "\n".join(p.text for p in document.paragraphs) == draft.text

@@ -1,0 +1,72 @@
+"""The page's logic without Streamlit: outline edits, edited-text sections, job progress events."""
+from __future__ import annotations
+
+import pytest
+
+from drafting import jobs
+from drafting import outline_edit as oe
+from drafting.pipeline import Cancelled
+from drafting.plan import Outline, OutlineSection
+from drafting.request import RequestError
+from drafting.revise import section_bodies
+
+
+def _state() -> oe.State:
+    return oe.editable(Outline("某工会2024年上半年工作总结", [
+        OutlineSection("组织建设", ["新建工会8家", "发展会员1200名"]),
+        OutlineSection("帮扶", ["慰问困难职工120户"]),
+    ]))
+
+
+def test_edits_return_new_outlines_and_leave_the_old_one_alone() -> None:
+    state = _state()
+    first, second = (s["uid"] for s in state["sections"])
+    moved = oe.move_section(state, first, -1)  # already first: unchanged
+    assert [s["uid"] for s in moved["sections"]] == [first, second]
+    moved = oe.move_fact(state, first, 1, second)
+    assert moved["sections"][1]["facts"] == ["慰问困难职工120户", "发展会员1200名"]
+    assert state["sections"][1]["facts"] == ["慰问困难职工120户"]  # the original is untouched
+    assert oe.move_fact(state, first, 0, first) == state
+
+
+def test_empty_sections_are_skipped_and_problems_named() -> None:
+    state = oe.add_section(_state(), "新的小节")
+    assert [s.heading for s in oe.to_outline(state).sections] == ["组织建设", "帮扶"]
+    renamed = oe.rename_section(state, state["sections"][0]["uid"], "  ")
+    assert oe.problems(renamed) == ["有小节没有标题，请补上。"]
+    with pytest.raises(RequestError, match="请填写总结的标题"):
+        oe.request_for_outline("某工会", "上半年", "2024", oe.set_title(state, ""))
+    emptied = oe.drop_section(oe.drop_section(state, state["sections"][0]["uid"]), state["sections"][1]["uid"])
+    assert oe.problems(emptied) == ["提纲中没有任何要点，请至少保留一个有要点的小节。"]
+
+
+def test_request_for_outline_holds_exactly_the_outline_bullets() -> None:
+    state = _state()
+    state = oe.drop_section(state, state["sections"][1]["uid"])
+    request = oe.request_for_outline("某工会", "上半年", "2024", state, {"strategy": "sectioned"})
+    assert request.facts == ["新建工会8家", "发展会员1200名"] and request.options == {"strategy": "sectioned"}
+
+
+def test_section_bodies_follow_the_numbered_headings() -> None:
+    text = "标题\n开头\n一、组织建设\n甲段\n乙段\n二、帮扶\n丙段\n结尾"
+    assert section_bodies(text, ["组织建设", "帮扶"]) == ["甲段\n乙段", "丙段"]
+    assert section_bodies(text.replace("二、帮扶", "二、帮扶解困"), ["组织建设", "帮扶"]) is None
+
+
+def test_job_progress_from_pipeline_events() -> None:
+    job = jobs.Job("draft", work=lambda on_event: None, save=lambda result: 0, titles=["组织建设", "帮扶"])
+    job.on_event({"type": "section_started", "index": 0, "total": 2, "title": "组织建设"})
+    job.on_event({"type": "delta", "index": 0, "text": "今年以来，"})
+    job.on_event({"type": "section_checked", "index": 0, "ok": False, "problems": [{}], "missing": []})
+    assert "正在修正" in job.view().current.note
+    job.on_event({"type": "section_repaired", "index": 0, "how": "fallback", "text": "新建工会8家。"})
+    job.on_event({"type": "section_done", "index": 0, "text": "新建工会8家。", "seconds": 3.0})
+    # A whole-draft run announces only its first section; the others arrive done.
+    job.on_event({"type": "section_done", "index": 1, "text": "慰问困难职工120户。", "seconds": 1.0})
+    view = job.view()
+    assert [(s.title, s.text, s.done) for s in view.sections] == [
+        ("组织建设", "新建工会8家。", True), ("帮扶", "慰问困难职工120户。", True)]
+    assert view.first_text_s is not None and view.first_section_s is not None and view.current is None
+    job.cancel()
+    with pytest.raises(Cancelled):
+        job.on_event({"type": "delta", "index": 1, "text": "x"})
