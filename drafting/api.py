@@ -167,7 +167,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @app.post("/v1/check", response_model=CheckOut, responses=ERROR_RESPONSES, tags=["check"],
               summary="核对草稿中的每个数字是否来自要点")
-    def check_draft(body: CheckIn) -> JSONResponse:
+    async def check_draft(body: CheckIn) -> JSONResponse:
         facts = [strip_bullet_marker(clean_text(f)) for f in body.facts]
         facts = [f for f in facts if f]
         if facts:

@@ -83,6 +83,8 @@ def draft_out(row: Draft) -> dict[str, Any]:
         "id": row.id, "status": row.status, "created_at": row.created_at, "error": row.error,
         "fallback": bool(result.get("fallback", False)), "notes": list(result.get("notes", [])),
         "ignored_facts": list(result.get("ignored_facts", [])), "request": row.request, "title": row.title,
+        "text": "", "raw_text": "", "sections": [], "check": None, "examples": [], "timings": {}, "model": "",
+        "strategy": "", "opening": "", "closing": "",
     }
     if row.status == DONE:
         out.update(text=row.text, check=row.check, **{k: result[k] for k in _RESULT_KEYS if k in result})

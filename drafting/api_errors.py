@@ -79,9 +79,10 @@ def _message(error: Mapping[str, Any]) -> str:
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"{field}应为整数。"
     if kind == "too_long":
-        unit = "条" if isinstance(error.get("input"), list) else "字"
-        return f"{field}过长或过多（最多 {ctx.get('max_length')} {unit}）。"
-    if kind == "too_short":
+        return f"{field}过多（最多 {ctx.get('max_length')} 条）。"
+    if kind == "string_too_long":
+        return f"{field}过长（最多 {ctx.get('max_length')} 字）。"
+    if kind in ("too_short", "string_too_short"):
         return f"{field}不能为空。"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         bound = next((ctx[k] for k in ("ge", "le", "gt", "lt") if k in ctx), "")

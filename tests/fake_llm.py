@@ -2,7 +2,9 @@
 
 It speaks just enough of the API (`/v1/models`, `/v1/completions`, `/v1/chat/completions`,
 streaming as server-sent events) for the `openai` client. `reply` decides the text from the
-request body; `mode` injects faults: "ok", "hang", "error500", "drop", "garbage".
+request body; `mode` injects faults: "ok", "hang", "error500", "drop", "garbage", and "cut" (the
+stream stops halfway and the connection closes). `fail_first` answers the first N requests with
+500 before behaving; `delay` sleeps that many seconds before each streamed piece (a slow model).
 """
 from __future__ import annotations
 
@@ -18,11 +20,13 @@ Reply = Callable[[dict[str, Any]], str]
 
 class FakeLLM:
     def __init__(self, reply: Reply | str = "今年以来，各项工作稳步推进。", mode: str = "ok",
-                 model: str = "fake-model", chunk_chars: int = 4) -> None:
+                 model: str = "fake-model", chunk_chars: int = 4, fail_first: int = 0, delay: float = 0.0) -> None:
         self.reply = reply if callable(reply) else (lambda _body, text=reply: text)
         self.mode = mode
         self.model = model
         self.chunk_chars = chunk_chars
+        self.fail_first = fail_first
+        self.delay = delay
         self.requests: list[dict[str, Any]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -62,6 +66,9 @@ class FakeLLM:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 fake.requests.append(body)
+                if len(fake.requests) <= fake.fail_first:
+                    self._json(500, {"error": {"message": "warming up"}})
+                    return
                 if fake.mode == "hang":
                     time.sleep(30)
                     return
@@ -85,10 +92,17 @@ class FakeLLM:
             def _stream(self, text: str, chat: bool) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
+                if fake.mode == "cut":  # promise more than is sent, so the client sees the cut
+                    self.send_header("Content-Length", "1000000")
                 self.end_headers()
                 pieces = [text[i:i + fake.chunk_chars] for i in range(0, len(text), fake.chunk_chars)] or [""]
+                total = len(pieces)
+                if fake.mode == "cut":
+                    pieces, total = pieces[: max(1, len(pieces) // 2)], total + 1
                 for n, piece in enumerate(pieces):
-                    last = n == len(pieces) - 1
+                    if fake.delay:
+                        time.sleep(fake.delay)
+                    last = n == total - 1
                     if chat:
                         choice = {"index": 0, "delta": {"content": piece}, "finish_reason": "stop" if last else None}
                         obj = "chat.completion.chunk"
@@ -98,6 +112,9 @@ class FakeLLM:
                     chunk = {"id": "x", "object": obj, "created": 0, "model": fake.model, "choices": [choice]}
                     self.wfile.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
                     self.wfile.flush()
+                if fake.mode == "cut":
+                    self.connection.close()
+                    return
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
 
