@@ -522,7 +522,7 @@ def history_view() -> None:
     if not drafts:
         st.info("还没有保存的版本。生成初稿后，每一版都会出现在这里。")
         return
-    with st.container(height=min(90 + 62 * len(drafts), 460)):
+    with st.container(border=True, height=460 if len(drafts) > 6 else "content"):
         for d in drafts:
             c = st.columns([0.7, 5, 1.6, 0.9, 0.9], vertical_alignment="center")
             c[0].markdown(f"**#{d.id}**")

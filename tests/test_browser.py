@@ -116,7 +116,7 @@ def _wait_until(predicate, timeout: float, what: str, poll: float = 0.2) -> None
 
 
 def test_bullets_to_checked_draft_to_docx(browser, page_url: str) -> None:
-    context = browser.new_context(viewport={"width": 1440, "height": 1300}, accept_downloads=True, locale="zh-CN")
+    context = browser.new_context(viewport={"width": 1440, "height": 1800}, accept_downloads=True, locale="zh-CN")
     page = context.new_page()
     external: list[str] = []
     local = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")
@@ -204,7 +204,7 @@ def _bullets_to_docx(page) -> None:
     assert red == ["15期"]
 
     # History holds both versions.
-    page.get_by_role("button", name=re.compile("历史版本")).click()
+    page.locator(".st-key-view").get_by_text("历史版本").click()
     page.get_by_text("比较两个版本").wait_for(timeout=30_000)
     page.locator(".diff-doc ins").first.wait_for(timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "browser_history.png"))
