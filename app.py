@@ -106,7 +106,7 @@ def absorb_finished_job() -> None:
         state["draft_id"] = view.draft_id
         state["stage"] = STAGES[1]
         state["editing"] = False
-        state["notice"] = ("success", f"已生成并保存为版本 #{view.draft_id}（用时 {view.elapsed:.0f} 秒）。")
+        state["notice"] = ("toast", f"已生成并保存为版本 #{view.draft_id}（用时 {view.elapsed:.0f} 秒）。")
     elif view.status == jobs.CANCELLED:
         state["notice"] = ("info", view.message)
     else:
@@ -199,11 +199,11 @@ def on_recheck(draft_id: int) -> None:
     new_id, report = save_edit(store, base, state["editor"])
     state["editing"] = False
     if new_id is None:
-        state["notice"] = ("info", "正文没有改动，核对结果不变。")
+        state["notice"] = ("toast", "正文没有改动，核对结果不变。")
         return
     state["draft_id"] = new_id
     verdict = "核对通过" if report["ok"] else f"有 {len(report['unsupported'])} 处数字找不到依据"
-    state["notice"] = ("success" if report["ok"] else "warning", f"已重新核对并保存为版本 #{new_id}：{verdict}。")
+    state["notice"] = ("toast", f"已重新核对并保存为版本 #{new_id}：{verdict}。")
 
 
 def on_open(draft_id: int) -> None:
@@ -215,7 +215,7 @@ def on_delete(draft_id: int) -> None:
     if state["draft_id"] == draft_id:
         state["draft_id"] = None
         state["editing"] = False
-    state["notice"] = ("info", f"已删除版本 #{draft_id}。")
+    state["notice"] = ("toast", f"已删除版本 #{draft_id}。")
 
 
 # ---------------------------------------------------------------- small helpers
@@ -230,9 +230,13 @@ def file_stem(title: str) -> str:
 
 
 def show_notice() -> None:
+    """The message left by the last action: a passing toast, or a box that stays (info, warning)."""
     if notice := state.pop("notice", None):
         kind, text = notice
-        getattr(st, kind)(text)
+        if kind == "toast":
+            st.toast(text, icon=":material/check_circle:")
+        else:
+            getattr(st, kind)(text)
 
 
 @st.cache_data(ttl=15, show_spinner=False)
@@ -287,8 +291,10 @@ def inputs_panel() -> None:
     b1, b2 = st.columns([1, 1.3])
     b1.button("填入示例要点", on_click=on_sample, disabled=bool(state["facts_text"].strip()),
               help="要点框为空时可用：填入一份街道总工会上半年的示例要点。", width="stretch")
-    b2.button("生成提纲 →", type="primary", on_click=on_plan, width="stretch",
-              disabled=current_job() is not None)
+    planned = bool(state["outline"])
+    b2.button("重新生成提纲" if planned else "生成提纲 →", type="secondary" if planned else "primary",
+              on_click=on_plan, width="stretch", disabled=current_job() is not None,
+              help="按当前要点重新规划提纲；您对提纲的修改会被替换。" if planned else "先看看打算怎么分节，确认后再写。")
     if state.get("input_error"):
         st.error(f"{state['input_error']}\n\n您输入的内容都已保留。", icon=":material/front_hand:")
 
@@ -369,9 +375,10 @@ def progress_panel() -> None:
     label = "正在重写一节" if view.kind == "regenerate" else "正在生成初稿"
     st.markdown(f'<div class="step-title">③ {label}</div>', unsafe_allow_html=True)
     fraction, text = _progress_text(view)
-    c1, c2 = st.columns([5, 1], vertical_alignment="center")
+    c1, c2 = st.columns([4, 1], vertical_alignment="center")
     c1.progress(fraction, text=text)
-    c2.button("取消生成", on_click=job.cancel, width="stretch", key="cancel_job")
+    c2.button("取消", icon=":material/stop_circle:", on_click=job.cancel, width="stretch", key="cancel_job",
+              help="停止生成；要点和提纲都会保留")
     if view.idle > SLOW_AFTER_S:
         st.warning(f"模型已有 {view.idle:.0f} 秒没有输出。它可能正忙（这台机器上可能还有其他任务）。"
                    "可以继续等待；也可以取消，稍后重试，或在设置中换用更快的模型服务。", icon=":material/hourglass_top:")
@@ -433,7 +440,7 @@ def draft_panel(draft: Draft) -> None:
                 unsafe_allow_html=True)
     badge(draft)
     fallbacks = [section_heading(i, s["heading"]) for i, s in enumerate(draft.result.get("sections", []))
-                 if any(r.get("how") == "fallback" for r in s.get("repairs", []))]
+                 if draft.kind != "edited" and any(r.get("how") == "fallback" for r in s.get("repairs", []))]
     if fallbacks:
         st.info(f"模型为{'、'.join(fallbacks)}写的内容没有完全通过数字核对，已自动修正："
                 "去掉找不到依据的数字，按要点原话补上漏写的内容。如不满意，可以用“重写一节”再试，"

@@ -166,7 +166,7 @@ def test_stale_outline_is_pointed_out(fake) -> None:
 
 def test_generated_draft_is_checked_saved_and_exportable(fake) -> None:
     at = generate(fill(page()))
-    assert "已生成并保存为版本" in texts(at.success)
+    assert "已生成并保存为版本" in texts(at.toast)
     assert "数字核对通过" in texts(at.success)
     body = html(at)
     assert "东湖街道总工会2024年上半年工作总结" in body and "新建非公企业工会8家" in body
@@ -201,7 +201,7 @@ def test_unchanged_edit_saves_nothing(fake) -> None:
     at = generate(fill(page()))
     click(at, "修改正文")
     click(at, "重新核对并保存")
-    assert "正文没有改动" in texts(at.info)
+    assert "正文没有改动" in texts(at.toast)
     assert len(get_store().list_drafts()) == 1
 
 
