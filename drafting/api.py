@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import anyio
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import FastAPI, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
@@ -54,6 +54,13 @@ QUEUE_FULL = "排队生成的请求已满，本次未受理。请稍后重试。
 INDEX_UNAVAILABLE = "检索索引暂时不可用，请确认索引已建立（python -m drafting index build）或 chroma 服务已启动。"
 NOT_FOUND = "没有编号为 {id} 的草稿。"
 SSE_KEEPALIVE_S = 15.0
+SSE_EVENTS = ("accepted", "queued", "plan", "section_started", "delta", "section_checked", "section_repaired",
+              "section_done", "retry", "done", "result", "error")
+SSE_EVENT_SCHEMA = {  # one event of the stream; `data` is a JSON object
+    "type": "object", "required": ["event", "data"],
+    "properties": {"event": {"type": "string", "enum": list(SSE_EVENTS)},
+                   "data": {"type": "string", "contentMediaType": "application/json"}},
+}
 
 
 def _sse(event: str, data: dict[str, Any]) -> str:
@@ -142,7 +149,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         "description": "server-sent events：accepted {id}、queued {ahead}、plan、section_started、delta、"
                        "section_checked、section_repaired、section_done、retry、done，最后 result（同 POST /v1/drafts 的返回）"
                        "或 error {status, detail}",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+        "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}}}},
         tags=["drafts"], summary="生成初稿（流式，逐节推送）", response_class=StreamingResponse)
     async def create_draft_stream(body: DraftIn) -> StreamingResponse:
         accepted = await run_in_threadpool(service.accept, body.model_dump(), request_id_var.get())
@@ -151,7 +158,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @app.get("/v1/drafts/{draft_id}", response_model=DraftOut, responses=ERROR_RESPONSES, tags=["drafts"],
              summary="取回一份草稿（含未完成的请求及其要点）")
-    def get_draft(draft_id: int) -> JSONResponse:
+    def get_draft(draft_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> JSONResponse:
         row = store.get_draft(draft_id)
         if row is None:
             raise HTTPException(404, NOT_FOUND.format(id=draft_id))

@@ -31,6 +31,7 @@ _STATUS_ZH = {
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut, "description": text}
     for status, text in (
+        (400, "请求体无法解析（如不是 UTF-8 编码）"),
         (401, "缺少或错误的访问密钥（设置了 DRAFTING_API_KEY 时）"),
         (404, "没有这份草稿"),
         (413, "请求体过大"),

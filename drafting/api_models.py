@@ -18,8 +18,8 @@ MAX_EXAMPLES_K = 20
 
 Fact = Annotated[str, Field(max_length=MAX_BULLET_CHARS, description="一条工作要点")]
 FactList = Annotated[list[Fact], Field(max_length=MAX_BULLETS)]
-Org = Annotated[str, Field(max_length=60, description="单位名称，如“东湖街道总工会”")]
-Period = Annotated[str, Field(max_length=20, description="总结期间：上半年、下半年、全年、前三季度……")]
+Org = Annotated[str, Field(min_length=1, max_length=60, description="单位名称，如“东湖街道总工会”")]
+Period = Annotated[str, Field(min_length=1, max_length=20, description="总结期间：上半年、下半年、全年、前三季度……")]
 Year = Annotated[int, Field(ge=1949, le=2100)] | Annotated[str, Field(max_length=8)] | None
 
 
@@ -39,11 +39,14 @@ class DraftOptions(BaseModel):
 class DraftIn(BaseModel):
     """`facts` (a flat list) or `sections` (bullets under the user's own headings)."""
 
+    model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": ["facts"]}, {"required": ["sections"]}]})
+
     org: Org
     period: Period
     year: Year = None
-    facts: FactList | None = Field(None, description=f"要点，最多 {MAX_BULLETS} 条、总计 {MAX_TOTAL_CHARS} 字")
-    sections: Annotated[list[SectionIn], Field(max_length=MAX_BULLETS)] | None = None
+    facts: Annotated[FactList, Field(min_length=1)] | None = Field(
+        None, description=f"要点，最多 {MAX_BULLETS} 条、总计 {MAX_TOTAL_CHARS} 字")
+    sections: Annotated[list[SectionIn], Field(min_length=1, max_length=MAX_BULLETS)] | None = None
     options: DraftOptions = Field(default_factory=DraftOptions)
 
 
