@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from drafting.config import _env, _env_float, _env_int, get_settings
+from drafting.config import _environment, _float, _int, _lookup, get_settings
 
 
 @dataclass(frozen=True)
@@ -24,14 +24,15 @@ class ApiSettings:
 
 
 def load_api_settings() -> ApiSettings:
+    env = _environment()
     return ApiSettings(
         api_key=get_settings().api_key,
-        max_body_bytes=_env_int("DRAFTING_API_MAX_BODY", 1_048_576),
-        model_slots=max(1, _env_int("DRAFTING_API_MODEL_SLOTS", 1)),
-        queue_size=max(0, _env_int("DRAFTING_API_QUEUE_SIZE", 8)),
-        queue_wait=_env_float("DRAFTING_API_QUEUE_WAIT", 300.0),
-        draft_timeout=_env_float("DRAFTING_API_DRAFT_TIMEOUT", 900.0),
-        retries=max(0, _env_int("DRAFTING_API_RETRIES", 1)),
-        retry_backoff=_env_float("DRAFTING_API_RETRY_BACKOFF", 1.0),
-        cors_origins=tuple(o.strip() for o in (_env("DRAFTING_API_CORS_ORIGINS") or "").split(",") if o.strip()),
+        max_body_bytes=_int(env, "DRAFTING_API_MAX_BODY", 1_048_576),
+        model_slots=max(1, _int(env, "DRAFTING_API_MODEL_SLOTS", 1)),
+        queue_size=max(0, _int(env, "DRAFTING_API_QUEUE_SIZE", 8)),
+        queue_wait=_float(env, "DRAFTING_API_QUEUE_WAIT", 300.0),
+        draft_timeout=_float(env, "DRAFTING_API_DRAFT_TIMEOUT", 900.0),
+        retries=max(0, _int(env, "DRAFTING_API_RETRIES", 1)),
+        retry_backoff=_float(env, "DRAFTING_API_RETRY_BACKOFF", 1.0),
+        cors_origins=tuple(o.strip() for o in (_lookup(env, "DRAFTING_API_CORS_ORIGINS") or "").split(",") if o.strip()),
     )
