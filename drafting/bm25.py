@@ -1,9 +1,11 @@
 """Character n-gram BM25 for Chinese (no word segmentation), as a numpy inverted index.
 
 Character 1–2-grams beat jieba words for this genre (offline-stack.md). The index is built
-once from all documents (about 0.4 ms per section) and scores every document for a query
-with one `np.bincount` over the query terms' postings, so a query costs milliseconds at
-100,000 sections. It is rebuilt, not updated, when the documents change.
+once from all documents (about 0.3–0.5 ms per section) and scores every document for a query
+with one `np.bincount` over the query terms' postings. In a large index, terms found in more
+than `MAX_DF` of the documents (工, 会, 职工 …: an IDF near 1, little ranking value, the
+longest postings) are skipped, which keeps a query near 10 ms at 87,000 sections (24 ms
+without). It is rebuilt, not updated, when the documents change.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 
 _NON_TEXT = re.compile(r"[\s\W_]+")
+MAX_DF = 0.3  # skip query terms found in more than this share of the documents …
+MIN_DOCS_TO_SKIP = 1000  # … once the index is large enough for them to cost time
 
 
 def terms(text: str, max_n: int = 2) -> Counter[str]:
@@ -49,6 +53,7 @@ class BM25Index:
         self.indptr = np.concatenate([[0], np.cumsum(np.bincount(tid, minlength=len(vocab)))]).astype(np.int64)
         df = np.diff(self.indptr).astype(np.float32)
         self.idf = np.log1p((self.n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        self.skip = (df > MAX_DF * self.n_docs) if self.n_docs >= MIN_DOCS_TO_SKIP else np.zeros(len(df), dtype=bool)
         # The BM25 term-frequency part, precomputed per posting.
         tf = np.asarray(tfs, dtype=np.float32)[order]
         avg_len = float(lengths.mean()) if len(docs) else 1.0
@@ -57,7 +62,7 @@ class BM25Index:
 
     def scores(self, query: str) -> np.ndarray:
         """The BM25 score of every document for the query (float32, length n_docs)."""
-        ids = [self.vocab[t] for t in terms(query) if t in self.vocab]
+        ids = [i for i in (self.vocab.get(t) for t in terms(query)) if i is not None and not self.skip[i]]
         if not ids or not self.n_docs:
             return np.zeros(self.n_docs, dtype=np.float32)
         spans = [(self.indptr[t], self.indptr[t + 1]) for t in ids]

