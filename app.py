@@ -46,6 +46,9 @@ h1{font-size:1.75rem!important}
 .muted{color:#667085;font-size:.86rem}
 .outline-fact{font-size:.95rem;line-height:1.55;padding:.3rem 0 0 .2rem}
 .ordinal{white-space:nowrap;font-weight:700}
+.source{border-left:3px solid #d0d5dd;padding:.2rem 0 .2rem .8rem;margin:.3rem 0 .8rem 0}
+.source-title{font-weight:600}
+.source-text{font-size:.9rem;line-height:1.7;color:#344054;max-height:9.5em;overflow-y:auto}
 .st-key-facts_text textarea,.st-key-editor textarea{font-size:15px;line-height:1.7}
 </style>"""
 # Streamlit commits a text area on blur or Ctrl+Enter; commit after a pause in typing as well,
@@ -459,7 +462,7 @@ def draft_panel(draft: Draft) -> None:
 
 def toolbar(draft: Draft) -> None:
     busy = current_job() is not None
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2, c3, c4 = st.columns(4, gap="small")
     c1.button("修改正文", icon=":material/edit:", on_click=on_edit, args=(draft,), width="stretch", disabled=busy)
     with c2.popover("重写一节", icon=":material/autorenew:", width="stretch", disabled=busy):
         headings = [s["heading"] for s in draft.result.get("sections", [])]
@@ -473,23 +476,25 @@ def toolbar(draft: Draft) -> None:
             st.button("重写这一节", type="primary", on_click=on_regenerate, args=(draft.id,), width="stretch")
     stem = file_stem(draft.title)
     note = "" if draft.check.get("ok") else "（找不到依据的数字在文件中以红字黄底标出）"
-    c3.download_button("下载 Word", export.to_docx(draft.text, draft.check), f"{stem}.docx", DOCX_MIME,
+    c3.download_button("Word", export.to_docx(draft.text, draft.check), f"{stem}.docx", DOCX_MIME,
                        on_click="ignore", icon=":material/download:", width="stretch",
-                       help=f"公文格式（GB/T 9704）{note}")
-    c4.download_button("下载 Markdown", export.to_markdown(draft.text), f"{stem}.md", "text/markdown",
-                       on_click="ignore", icon=":material/download:", width="stretch")
+                       help=f"下载 Word 文档，公文格式（GB/T 9704）{note}")
+    c4.download_button("Markdown", export.to_markdown(draft.text), f"{stem}.md", "text/markdown",
+                       on_click="ignore", icon=":material/download:", width="stretch", help="下载 Markdown 文本")
 
 
 def sources(draft: Draft) -> None:
     examples = draft.result.get("examples") or []
-    with st.expander(f"参考范文（{len(examples)} 段；只借鉴文风，不取其中数字）"):
+    with st.expander(f"参考范文（{len(examples)} 段；只借鉴文风，不取其中数字）", icon=":material/menu_book:"):
         if not examples:
             st.caption("这一版写作时没有使用参考范文。")
         for ex in examples:
-            where = " · ".join(x for x in (ex.get("title"), ex.get("heading")) if x)
-            st.markdown(f"**{md_escape(where or ex.get('summary_id', ''))}**")
-            st.caption(ex.get("text", ""))
-    with st.expander("这一版依据的要点"):
+            origin = "您加入的总结" if ex.get("source") == "user" else "范文库"
+            meta = " · ".join(x for x in (origin, ex.get("org_level"), ex.get("period")) if x)
+            st.html(f'<div class="source"><div class="source-title">《{escape(ex.get("title", ""))}》'
+                    f' {escape(ex.get("heading") or "")}</div><div class="muted">{escape(meta)}</div>'
+                    f'<div class="source-text">{escape(ex.get("text", ""))}</div></div>')
+    with st.expander("这一版依据的要点", icon=":material/checklist:"):
         for section in draft.request.get("sections", []):
             if section.get("title"):
                 st.markdown(f"**{md_escape(section['title'])}**")

@@ -190,7 +190,7 @@ def _bullets_to_docx(page) -> None:
 
     # The .docx download holds the checked text, the unsupported figure still marked.
     with page.expect_download(timeout=30_000) as download:
-        page.get_by_role("button", name="下载 Word").click()
+        page.get_by_role("button", name="Word", exact=False).click()
     path = ARTIFACTS / "browser_download.docx"
     download.value.save_as(path)
     document = docx.Document(str(path))
