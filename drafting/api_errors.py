@@ -83,7 +83,9 @@ def _message(error: Mapping[str, Any]) -> str:
         return f"{field}过多（最多 {ctx.get('max_length')} 条）。"
     if kind == "string_too_long":
         return f"{field}过长（最多 {ctx.get('max_length')} 字）。"
-    if kind in ("too_short", "string_too_short"):
+    if kind == "too_short":
+        return f"{field}至少要有 {ctx.get('min_length')} 条。"
+    if kind == "string_too_short":
         return f"{field}不能为空。"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         bound = next((ctx[k] for k in ("ge", "le", "gt", "lt") if k in ctx), "")

@@ -196,7 +196,7 @@ def test_cors_opens_only_to_configured_origins(fake: FakeLLM) -> None:
     ({"org": ORG, "period": "上半年", "facts": "新建工会8家"}, "要点应为列表"),
     ({"org": ORG, "period": "上半年", "facts": [8, 9]}, "要点（第 1 项）应为文字"),
     ({"org": ORG, "period": "上半年", "facts": [None]}, "应为文字"),
-    ({"org": ORG, "period": "上半年", "facts": []}, "没有可用的要点"),
+    ({"org": ORG, "period": "上半年", "facts": []}, "要点至少要有 1 条"),
     ({"org": ORG, "period": "上半年", "facts": ["  ", "\u200b"]}, "没有可用的要点"),
     ({"org": ORG, "period": "上半年", "facts": ["新建工会8家"] * (MAX_BULLETS + 1)}, f"最多 {MAX_BULLETS} 条"),
     ({"org": ORG, "period": "上半年", "facts": ["会" * (MAX_BULLET_CHARS + 1)]}, f"最多 {MAX_BULLET_CHARS} 字"),
@@ -451,3 +451,43 @@ def test_queue_full_is_429_and_queue_timeout_is_503_with_retry_after(data_dir: P
     assert "要点已保存" in timed_out.json()["detail"]
     assert sorted(r.status_code for r in results) == [200, 503]
     assert sorted(s["status"] for s in stored) == ["done", "failed"]  # the timed-out input is kept
+
+
+# --- logs and unexpected errors -----------------------------------------------------------------
+
+
+def test_log_lines_carry_the_request_id(api) -> None:
+    import io
+
+    from drafting.api import logging_config
+    from drafting.api_middleware import RequestIdFilter
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(logging.Formatter(logging_config()["formatters"]["plain"]["format"]))
+    logger = logging.getLogger("drafting.api")
+    logger.addHandler(handler)
+    old_level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        api.post("/v1/check", json={"facts": [], "draft": "x"}, headers={"X-Request-ID": "wechat-bot-7"})
+        api.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+    lines = out.getvalue().splitlines()
+    assert any("[wechat-bot-7]" in line and "POST /v1/check 200" in line for line in lines), lines
+    assert not any("bad id" in line for line in lines)  # an unsafe client id is replaced
+
+
+def test_an_unexpected_error_is_a_chinese_500_with_the_request_id(api, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("drafting.api.check", broken)
+    response = api.post("/v1/check", json={"facts": [], "draft": "x"}, headers={"X-Request-ID": "trace-500"})
+    assert response.status_code == 500
+    assert "服务内部错误" in response.json()["detail"] and "trace-500" in response.json()["detail"]
+    assert response.headers["x-request-id"] == "trace-500"
+    assert api.get("/healthz").status_code == 200

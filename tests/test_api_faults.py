@@ -178,3 +178,17 @@ def test_server_killed_mid_draft_keeps_the_request(data_dir: Path, monkeypatch: 
     assert len(found) == 1
     assert found[0]["status"] == "interrupted" and "要点已保存" in found[0]["error"]
     assert found[0]["request"]["sections"][0]["facts"] == DRAFT_BODY["facts"]
+
+
+def test_stream_client_leaving_early_does_not_lose_the_draft(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeLLM(reply=echo, delay=0.02) as model:
+        use_model(monkeypatch, model)
+        with live() as server, httpx.Client(base_url=server.url, timeout=30) as http:
+            with http.stream("POST", "/v1/drafts/stream", json=DRAFT_BODY) as response:
+                first = next(response.iter_lines())
+            assert first == "event: accepted"  # then the client hangs up
+            deadline = time.monotonic() + 30
+            while (row := http.get("/v1/drafts/1").json())["status"] != "done":
+                assert time.monotonic() < deadline and row["status"] in ("accepted", "running")
+                time.sleep(0.1)
+    assert row["check"]["ok"] and all(figure in row["text"] for figure in FIGURES)
