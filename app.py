@@ -18,6 +18,7 @@ from drafting import page_state as ps
 from drafting.assemble import ordinal, section_heading
 from drafting.config import REPO_ROOT, get_settings
 from drafting.highlight import diff_html, draft_html, findings_html, md_escape
+from drafting.pipeline import plain_draft
 from drafting.plan import plan
 from drafting.request import MAX_BULLETS, MAX_TOTAL_CHARS, PERIODS, RequestError, build_request, parse_facts_text
 from drafting.revise import save_edit, sections_in_sync
@@ -171,6 +172,20 @@ def on_generate() -> None:
         state["outline_error"] = str(exc)
         return
     start_job(lambda: jobs.start_draft(store, request, oe.to_outline(state["outline"]), state["facts_text"]))
+
+
+def on_plain_draft() -> None:
+    """Without a model: every section states its bullets plainly, to be edited or polished later."""
+    try:
+        request = oe.request_for_outline(state["org"], state["period"], state["year"], state["outline"],
+                                         ps.options(state))
+    except RequestError as exc:
+        state["outline_error"] = str(exc)
+        return
+    result = plain_draft(request, oe.to_outline(state["outline"]))
+    state.update(draft_id=jobs.save_result(store, result, request.to_dict(), state["facts_text"]),
+                 job_error=None, stage=STAGES[1], editing=False)
+    state["notice"] = ("toast", f"已按要点生成朴素初稿，保存为版本 #{state['draft_id']}。")
 
 
 def on_regenerate(draft_id: int) -> None:
@@ -407,7 +422,10 @@ def error_panel() -> None:
         way = f"可以{retry}，或检查 .env 中的 DRAFTING_LLM_BASE_URL / DRAFTING_LLM_MODEL 是否正确。"
     st.markdown(("原来的版本没有改动。" if regenerate else "您的要点和提纲都已保存，不会丢失。") + way)
     if not regenerate:
-        st.button("重试", type="primary", on_click=on_generate, disabled=not state["outline"], width=160)
+        c1, c2, _ = st.columns([1, 2.2, 1.5])
+        c1.button("重试", type="primary", on_click=on_generate, disabled=not state["outline"], width="stretch")
+        c2.button("先不用模型，按要点生成朴素初稿", on_click=on_plain_draft, disabled=not state["outline"],
+                  width="stretch", help="每节用要点原话写成，数字全部来自要点；模型恢复后可用“重写一节”逐节润色。")
 
 
 def badge(draft: Draft) -> None:
@@ -444,7 +462,10 @@ def draft_panel(draft: Draft) -> None:
     badge(draft)
     fallbacks = [section_heading(i, s["heading"]) for i, s in enumerate(draft.result.get("sections", []))
                  if draft.kind != "edited" and any(r.get("how") == "fallback" for r in s.get("repairs", []))]
-    if fallbacks:
+    if draft.kind == "generated" and not draft.result.get("model"):
+        st.info("这一版没有用模型：各节用要点原话写成。模型恢复后，可以用“重写一节”逐节润色。",
+                icon=":material/build:")
+    elif fallbacks:
         st.info(f"模型为{'、'.join(fallbacks)}写的内容没有完全通过数字核对，已自动修正："
                 "去掉找不到依据的数字，按要点原话补上漏写的内容。如不满意，可以用“重写一节”再试，"
                 "或在设置中换用能力更强的模型。", icon=":material/build:")

@@ -186,6 +186,14 @@ def running_job() -> Job | None:
         return next((j for j in _jobs.values() if j.status == RUNNING), None)
 
 
+def save_result(store: Store, result: DraftResult, request: dict[str, Any], facts_text: str,
+                kind: str = "generated", parent_id: int | None = None) -> int:
+    """Keep a pipeline result as a version in the history."""
+    data = result.to_dict()
+    return store.save_draft(text=data["text"], title=data["title"], request=request, check=data["check"],
+                            result=data, facts_text=facts_text, parent_id=parent_id, kind=kind)
+
+
 def start_draft(store: Store, request: DraftRequest, outline: Any, facts_text: str) -> Job:
     """Write the whole draft from `outline` (a `plan.Outline`) and save it as a new version."""
     from drafting.pipeline import draft
@@ -194,9 +202,7 @@ def start_draft(store: Store, request: DraftRequest, outline: Any, facts_text: s
         return draft(request, on_event=on_event, outline=outline)
 
     def save(result: DraftResult) -> int:
-        data = result.to_dict()
-        return store.save_draft(text=data["text"], title=data["title"], request=request.to_dict(),
-                                check=data["check"], result=data, facts_text=facts_text, kind="generated")
+        return save_result(store, result, request.to_dict(), facts_text)
 
     return _register(Job("draft", work, save, titles=[s.heading for s in outline.sections]))
 
@@ -212,9 +218,6 @@ def start_regenerate(store: Store, base: Draft, index: int) -> Job:
         return regenerate_section(request, base.result, index, on_event=on_event)
 
     def save(result: DraftResult) -> int:
-        data = result.to_dict()
-        return store.save_draft(text=data["text"], title=data["title"], request=base.request,
-                                check=data["check"], result=data, facts_text=base.facts_text,
-                                parent_id=base.id, kind="regenerated")
+        return save_result(store, result, base.request, base.facts_text, kind="regenerated", parent_id=base.id)
 
     return _register(Job("regenerate", work, save, titles=[s["heading"] for s in base.result["sections"]]))

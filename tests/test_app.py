@@ -252,6 +252,10 @@ def test_endpoint_down_gives_a_chinese_error_and_a_way_forward(data_dir, monkeyp
     assert "要点和提纲都已保存" in texts(at.markdown)
     assert any(b.label == "重试" for b in at.button)
     assert at.text_area(key="facts_text").value == FACTS_TEXT
+    click(at, "先不用模型，按要点生成朴素初稿")
+    draft = get_store().get_draft(at.session_state["draft_id"])
+    assert draft.check["ok"] and all(f in draft.text for f in FACTS)
+    assert "这一版没有用模型" in texts(at.info) and "数字核对通过" in texts(at.success)
 
 
 def test_nonsense_from_the_model_never_reaches_the_draft(data_dir, monkeypatch) -> None:
