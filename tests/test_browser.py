@@ -170,6 +170,8 @@ def _bullets_to_docx(page) -> None:
     text = page.locator(".draft-doc").first.inner_text()
     assert "8家" in text and "1200名" in text and "120户" in text
     assert page.get_by_text("数字核对通过").count() > 0
+    word = page.get_by_role("button", name="Word", exact=False)
+    word.wait_for(timeout=30_000)  # the page has finished drawing
     page.screenshot(path=str(ARTIFACTS / "browser_draft.png"))
 
     # Edit in place: an unsupported figure is marked red with its reason after the re-check.
@@ -185,12 +187,14 @@ def _bullets_to_docx(page) -> None:
     assert "15期" in marked.first.inner_text()
     assert marked.first.get_attribute("title")  # the reason, shown on hover
     assert page.get_by_text(re.compile("处数字在要点中找不到依据")).count() > 0
+    word.wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)
     page.locator("mark.bad").first.hover()
     page.screenshot(path=str(ARTIFACTS / "browser_unsupported.png"))
 
     # The .docx download holds the checked text, the unsupported figure still marked.
     with page.expect_download(timeout=30_000) as download:
-        page.get_by_role("button", name="Word", exact=False).click()
+        word.click()
     path = ARTIFACTS / "browser_download.docx"
     download.value.save_as(path)
     document = docx.Document(str(path))
