@@ -270,9 +270,10 @@ def settings_panel() -> None:
         st.markdown("### :material/settings: 设置")
         st.markdown("**模型服务**")
         st.caption(settings.endpoint_label)
-        if settings.uses_embedded_model:
-            running = embedded_running(settings.model_port)
-            if running:
+        if settings.uses_embedded_model and current_job() is not None:
+            st.badge("内置模型正在写作", icon=":material/edit_note:", color="blue")
+        elif settings.uses_embedded_model:
+            if embedded_running(settings.model_port):
                 st.badge("内置模型已启动", icon=":material/check_circle:", color="green")
             else:
                 st.badge("内置模型未启动：生成时自动启动（约需 10 秒）", icon=":material/schedule:", color="gray")
