@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         fake = None
         if args.workload == "drafts":
             from tests.fake_llm import FakeLLM
-            from tests.test_pipeline import echo
+            from tests.api_support import echo
 
             fake = FakeLLM(reply=echo, chunk_chars=16).__enter__()
             env.update(DRAFTING_LLM_BASE_URL=fake.base_url, DRAFTING_LLM_MODEL="fake-model", DRAFTING_LLM_TIMEOUT="10")

@@ -30,7 +30,7 @@ from fastapi import FastAPI, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -39,7 +39,7 @@ from drafting.api_drafts import QUEUE_TIMEOUT, DraftService, draft_out
 from drafting.api_errors import ERROR_RESPONSES, error_response, validation_detail
 from drafting.api_middleware import OPEN_PATHS, BearerAuth, BodyLimit, RequestContext, RequestIdFilter, request_id_var
 from drafting.api_models import (
-    MAX_EXAMPLES_K, MAX_QUERY_CHARS, CheckIn, CheckOut, DraftIn, DraftList, DraftOut, ExamplesOut, HealthOut,
+    MAX_EXAMPLES_K, MAX_QUERY_CHARS, CheckIn, CheckOut, DraftIn, DraftList, DraftOut, ExamplesOut, FastJSON, HealthOut,
 )
 from drafting.api_queue import ModelGate, QueueFull, QueueTimeout
 from drafting.api_settings import ApiSettings, load_api_settings
@@ -98,6 +98,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         title="工会工作总结起草服务 API",
         version="1.0",
         description="要点进，核对过的初稿出：稿中每个数字都能在要点里找到出处。",
+        default_response_class=FastJSON,
     )
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(BearerAuth, api_key=settings.api_key)
@@ -108,28 +109,28 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(RequestContext)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(_request: Request, exc: RequestValidationError) -> FastJSON:
         detail, errors = validation_detail(exc.errors())
         return error_response(422, detail, errors)
 
     @app.exception_handler(RequestError)
-    async def _bad_request(_request: Request, exc: RequestError) -> JSONResponse:
+    async def _bad_request(_request: Request, exc: RequestError) -> FastJSON:
         return error_response(422, str(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(_request: Request, exc: StarletteHTTPException) -> FastJSON:
         return error_response(exc.status_code, exc.detail, headers=exc.headers)
 
     @app.exception_handler(QueueFull)
-    async def _full(_request: Request, exc: QueueFull) -> JSONResponse:
+    async def _full(_request: Request, exc: QueueFull) -> FastJSON:
         return error_response(429, QUEUE_FULL, headers={"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(QueueTimeout)
-    async def _timeout(_request: Request, exc: QueueTimeout) -> JSONResponse:
+    async def _timeout(_request: Request, exc: QueueTimeout) -> FastJSON:
         return error_response(503, QUEUE_TIMEOUT, headers={"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(Exception)
-    async def _crash(_request: Request, exc: Exception) -> JSONResponse:
+    async def _crash(_request: Request, exc: Exception) -> FastJSON:
         log.error("unhandled %s", type(exc).__name__, exc_info=exc)
         return error_response(500, f"服务内部错误，请稍后重试；如仍出错请把请求编号 {request_id_var.get()} 告诉管理员。",
                               headers={"X-Request-ID": request_id_var.get()})
@@ -140,10 +141,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @app.post("/v1/drafts", response_model=DraftOut, responses=ERROR_RESPONSES, tags=["drafts"],
               summary="根据要点生成核对过的总结初稿")
-    async def create_draft(body: DraftIn) -> JSONResponse:
+    async def create_draft(body: DraftIn) -> FastJSON:
         accepted = await run_in_threadpool(service.accept, body.model_dump(), request_id_var.get())
         result = await anyio.to_thread.run_sync(service.run, accepted, limiter=drafting_threads)
-        return JSONResponse(result)
+        return FastJSON(result)
 
     @app.post("/v1/drafts/stream", responses={**ERROR_RESPONSES, 200: {
         "description": "server-sent events：accepted {id}、queued {ahead}、plan、section_started、delta、"
@@ -158,30 +159,30 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @app.get("/v1/drafts/{draft_id}", response_model=DraftOut, responses=ERROR_RESPONSES, tags=["drafts"],
              summary="取回一份草稿（含未完成的请求及其要点）")
-    def get_draft(draft_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> JSONResponse:
+    def get_draft(draft_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> FastJSON:
         row = store.get_draft(draft_id)
         if row is None:
             raise HTTPException(404, NOT_FOUND.format(id=draft_id))
-        return JSONResponse(draft_out(row))
+        return FastJSON(draft_out(row))
 
     @app.get("/v1/drafts", response_model=DraftList, responses=ERROR_RESPONSES, tags=["drafts"],
              summary="最近的草稿；或按请求编号（X-Request-ID）查找")
     def list_drafts(request_id: Annotated[str | None, Query(max_length=64)] = None,
-                    limit: Annotated[int, Query(ge=1, le=100)] = 20) -> JSONResponse:
+                    limit: Annotated[int, Query(ge=1, le=100)] = 20) -> FastJSON:
         ids = store.find_by_request_id(request_id)[:limit] if request_id else [d.id for d in store.list_drafts(limit)]
         rows = [row for row in map(store.get_draft, ids) if row is not None]
-        return JSONResponse({"drafts": [draft_out(row) for row in rows]})
+        return FastJSON({"drafts": [draft_out(row) for row in rows]})
 
     @app.post("/v1/check", response_model=CheckOut, responses=ERROR_RESPONSES, tags=["check"],
               summary="核对草稿中的每个数字是否来自要点")
-    async def check_draft(body: CheckIn) -> JSONResponse:
+    async def check_draft(body: CheckIn) -> FastJSON:
         facts = [strip_bullet_marker(clean_text(f)) for f in body.facts]
         facts = [f for f in facts if f]
         if facts:
             validate_facts([SectionInput(title=None, facts=facts)])
         year = parse_year(body.year)
         fields = [clean_text(v).strip() for v in (body.org, body.period) if v] + ([f"{year}年"] if year else [])
-        return JSONResponse(check(clean_text(body.draft), facts, fields=fields).to_dict())
+        return FastJSON(check(clean_text(body.draft), facts, fields=fields).to_dict())
 
     @app.get("/v1/examples", response_model=ExamplesOut, responses=ERROR_RESPONSES, tags=["examples"],
              summary="检索往年总结中相近的段落（只供借鉴措辞）")
@@ -190,14 +191,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                      org: Annotated[str | None, Query(max_length=60, description="单位名称或层级（优先同类）")] = None,
                      period: Annotated[str | None, Query(max_length=20)] = None,
                      kind: Annotated[str | None, Query(pattern="^(opening|topic|problems|plan|closing)$")] = None,
-                     ) -> JSONResponse:
+                     ) -> FastJSON:
         text = clean_text(q).strip()
         try:
             found = examples.query(text, k, org, period, kind) if text else []
         except Exception as exc:  # the index is a separate service (chroma) or an unbuilt directory
             log.warning("example index unavailable: %s: %s", type(exc).__name__, exc)
             raise HTTPException(503, INDEX_UNAVAILABLE, headers={"Retry-After": "30"}) from exc
-        return JSONResponse({"query": text, "examples": found})
+        return FastJSON({"query": text, "examples": found})
 
     app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
     return app

@@ -8,10 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from fastapi.responses import JSONResponse
 
 from drafting.api_middleware import request_id_var
-from drafting.api_models import ErrorOut
+from drafting.api_models import ErrorOut, FastJSON
 
 _FIELD_ZH = {
     "org": "单位名称", "period": "总结期间", "year": "年份", "facts": "要点", "sections": "分节",
@@ -43,11 +42,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def error_response(status: int, detail: Any, errors: list[dict[str, Any]] | None = None,
-                   headers: Mapping[str, str] | None = None) -> JSONResponse:
+                   headers: Mapping[str, str] | None = None) -> FastJSON:
     if not isinstance(detail, str) or not _has_chinese(detail):
         detail = _STATUS_ZH.get(status, "请求失败。")
     body = {"detail": detail, "errors": errors or [], "request_id": request_id_var.get()}
-    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
+    return FastJSON(body, status_code=status, headers=dict(headers or {}))
 
 
 def _has_chinese(text: str) -> bool:

@@ -2,15 +2,27 @@
 
 Requests are validated by these models for shape and per-field limits, then by
 `drafting.request` for everything else (the same checks as the page and the CLI). Responses
-are built from the library's own `to_dict()` output; the models describe them.
+are built from the library's own `to_dict()` output and written by `FastJSON`; the models
+describe them.
 """
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import orjson
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from drafting.request import MAX_BULLET_CHARS, MAX_BULLETS, MAX_TOTAL_CHARS
+
+
+
+class FastJSON(JSONResponse):
+    """JSON written with orjson (a check report runs to ~10 KB; this is the API's hot path)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
 
 MAX_DRAFT_CHARS = 50_000  # a draft sent to /v1/check
 MAX_QUERY_CHARS = 2_000  # the text of /v1/examples?q=
