@@ -101,8 +101,9 @@ class LLMClient:
         gen = Generation(text=prefill, prefill=prefill)
         if prefill and on_delta:
             on_delta(prefill)
+        pieces = self._pieces(prompt)
         try:
-            for piece, finish in self._pieces(prompt):
+            for piece, finish in pieces:
                 if piece:
                     if gen.first_token_seconds is None:
                         gen.first_token_seconds = time.monotonic() - started
@@ -114,6 +115,8 @@ class LLMClient:
                     gen.finish_reason = finish
         except openai.OpenAIError as exc:
             raise _translate(exc, self.label) from exc
+        finally:
+            pieces.close()  # a callback that raised (a cancel) also hangs up, so the server stops generating
         gen.seconds = time.monotonic() - started
         return gen
 
@@ -125,9 +128,10 @@ class LLMClient:
                 temperature=prompt.temperature, stop=["<|im_end|>", *prompt.stop], stream=True,
                 extra_body=extra or None,
             )
-            for chunk in stream:
-                if chunk.choices:
-                    yield chunk.choices[0].text or "", chunk.choices[0].finish_reason
+            with stream:
+                for chunk in stream:
+                    if chunk.choices:
+                        yield chunk.choices[0].text or "", chunk.choices[0].finish_reason
             return
         messages = [{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}]
         if prompt.prefill:
@@ -136,9 +140,10 @@ class LLMClient:
             model=self.model, messages=messages, max_tokens=prompt.max_tokens,
             temperature=prompt.temperature, stop=prompt.stop or None, stream=True,
         )
-        for chunk in stream:
-            if chunk.choices:
-                yield chunk.choices[0].delta.content or "", chunk.choices[0].finish_reason
+        with stream:
+            for chunk in stream:
+                if chunk.choices:
+                    yield chunk.choices[0].delta.content or "", chunk.choices[0].finish_reason
 
 
 def get_client(settings: Settings | None = None) -> LLMClient:

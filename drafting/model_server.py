@@ -10,6 +10,7 @@ import fcntl
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -56,6 +57,15 @@ def _answers(port: int, timeout: float = 2.0) -> list[str] | None:
     return [m.get("id", "") for m in payload.get("data", [])]
 
 
+def _port_open(port: int) -> bool:
+    """Something accepts connections on the port (a busy llama.cpp server may not answer HTTP for a while)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
 def _read_pid(pid_file: Path) -> int | None:
     try:
         pid = int(pid_file.read_text().strip())
@@ -78,9 +88,9 @@ def server_command(model_path: Path, port: int, threads: int) -> list[str]:
         "--n_ctx", str(EMBEDDED_CONTEXT_WINDOW),
         "--n_threads", str(threads),
         "--chat_format", "chatml",
-        # Keep evaluated prompt prefixes (system prompt + examples) between section calls.
-        "--cache", "true",
-        "--cache_type", "ram",
+        # No RAM prompt cache: it grew without bound here (13 GB). llama.cpp still reuses the
+        # evaluated prefix shared with the previous prompt, which is what consecutive section
+        # calls (same system prompt) need.
         "--verbose", "false",
     ]
 
@@ -97,6 +107,11 @@ def ensure_running(port: int | None = None, settings: Settings | None = None) ->
             if EMBEDDED_MODEL_ALIAS not in served:
                 raise ModelServerError(f"端口 {port} 已被其他服务占用（提供的模型：{served}），请换一个端口（DRAFTING_MODEL_PORT）。")
             return ServerHandle(base_url, port, _read_pid(pid_file), reused=True)
+        if _port_open(port):
+            pid = _read_pid(pid_file)
+            if pid is None:
+                raise ModelServerError(f"端口 {port} 已被其他程序占用，请换一个端口（DRAFTING_MODEL_PORT）。")
+            return ServerHandle(base_url, port, pid, reused=True)  # ours, busy generating
         model_path = ensure_model(settings, progress=True)
         with log_file.open("ab") as log:
             proc = subprocess.Popen(

@@ -90,6 +90,11 @@ def _emit(on_event: Callable[[Event], None] | None, **event: Any) -> None:
         on_event(event)
 
 
+def plain_text(facts: list[str]) -> str:
+    """A section stated as its bullets, one plain sentence each (figures are the input's own)."""
+    return "".join(bullet_sentence(f) for f in facts)
+
+
 def _check_cancel(cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
         raise Cancelled("已取消生成。")
@@ -174,14 +179,16 @@ def _finish_section(client: LLMClient | None, request: DraftRequest, section: Ou
 
 
 def _assemble(request: DraftRequest, outline: Outline, results: list[SectionResult], client: LLMClient | None,
-              examples: list[dict[str, Any]], started: float, strategy: str) -> DraftResult:
-    opening, closing = asm.opening(request), asm.closing(request)
+              examples: list[dict[str, Any]], started: float, strategy: str,
+              frame: tuple[str, str] | None = None) -> DraftResult:
+    """Join the sections in the frame (opening, closing: the request's, or kept from a previous version)."""
+    opening, closing = frame or (asm.opening(request), asm.closing(request))
     text = asm.assemble(outline.title, opening, [(r.heading, r.text) for r in results], closing)
     raw_text = asm.assemble(outline.title, opening, [(r.heading, r.raw_text) for r in results], closing)
     report = check(text, request.facts, fields=request.field_texts())
     if report.unsupported:  # cannot happen after repair; never hand over an unmarked figure
         for r in results:
-            r.text = "".join(bullet_sentence(f) for f in r.facts)
+            r.text = plain_text(r.facts)
         text = asm.assemble(outline.title, opening, [(r.heading, r.text) for r in results], closing)
         report = check(text, request.facts, fields=request.field_texts())
     unique: dict[str, dict[str, Any]] = {}
@@ -292,8 +299,9 @@ def regenerate_section(request: DraftRequest, previous: dict[str, Any], index: i
     sections[index] = result
     replaced = set(previous["sections"][index].get("examples", []))
     kept_examples = [e for e in previous.get("examples", []) if e["id"] not in replaced]
+    frame = (previous["opening"], previous["closing"]) if previous.get("opening") else None
     draft_result = _assemble(request, outline, sections, client, kept_examples + shown, started,
-                             previous.get("strategy", "sectioned"))
+                             previous.get("strategy", "sectioned"), frame)
     _emit(on_event, type="done", seconds=draft_result.timings["total"])
     return draft_result
 
@@ -305,7 +313,7 @@ def plain_draft(request: DraftRequest, outline: Outline | None = None) -> DraftR
     outline = outline or plan(request)
     results = []
     for section in outline.sections:
-        text = "".join(bullet_sentence(f) for f in section.facts)
+        text = plain_text(section.facts)
         results.append(SectionResult(section.heading, list(section.facts), text, text, 0.0, kind=section.kind,
                                      repairs=[{"how": "fallback", "accepted": True}]))
     return _assemble(request, outline, results, None, [], started,

@@ -158,3 +158,23 @@ def test_long_sections_are_written_in_parts_with_a_minimum_length(data_dir):
     assert len(fake.requests) == 2  # 4 bullets → two calls of two
     assert all("{" in body["grammar"] for body in fake.requests)  # a minimum length was asked for
     assert result.sections[0].text.count("\n") == 1 and result.check["ok"]
+
+
+def test_regenerate_keeps_an_edited_opening_and_closing(request_):
+    with FakeLLM(reply=echo) as fake:
+        first = draft(request_, client=_client(fake)).to_dict()
+        first["opening"], first["closing"] = "我们改过的开头。", "我们改过的结尾。"
+        second = regenerate_section(request_, first, 0, client=_client(fake))
+    assert second.text.split("\n")[1] == "我们改过的开头。" and second.text.endswith("我们改过的结尾。")
+
+
+def test_a_callback_that_raises_hangs_up_the_stream(request_):
+    cancel = threading.Event()
+
+    def cancel_on_first_delta(event: dict) -> None:
+        if event["type"] == "delta":
+            cancel.set()
+            raise Cancelled("已取消生成。")
+
+    with FakeLLM(reply=echo) as fake, pytest.raises(Cancelled):
+        draft(request_, on_event=cancel_on_first_delta, client=_client(fake), cancel=cancel)
