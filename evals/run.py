@@ -56,10 +56,15 @@ def pipeline_drafter(strategy: str) -> Drafter:
 
 def naive_drafter() -> Drafter:
     def run(case: dict[str, Any], client: LLMClient) -> dict[str, Any]:
+        import openai
+
         from evals.baseline import naive_draft
 
         request = request_from_json(case)
-        result = naive_draft(request, client)
+        try:
+            result = naive_draft(request, client)
+        except (openai.OpenAIError, OSError) as exc:  # langchain-openai raises the client's own errors
+            raise LLMError(f"朴素基线调用模型失败：{exc}") from exc
         result["check"] = check(result["text"], request.facts, fields=request.field_texts()).to_dict()
         return result
 
@@ -73,9 +78,12 @@ def _read_done(path: Path) -> dict[str, dict[str, Any]]:
     return {row["id"]: row for row in rows if not row.get("error")}
 
 
-def run_cases(cases: list[dict[str, Any]], out: Path, drafter: Drafter, client: LLMClient,
+def run_cases(cases: list[dict[str, Any]], out: Path, drafter: Drafter, connect: Callable[[], LLMClient],
               label: str, force: bool = False) -> dict[str, Any]:
-    """Draft and score each case into `out`; returns the summary."""
+    """Draft and score each case into `out`; returns the summary.
+
+    `connect` is called per case, so an embedded server that died is started again.
+    """
     out.mkdir(parents=True, exist_ok=True)
     cases_file = out / "cases.jsonl"
     done = {} if force else _read_done(cases_file)
@@ -86,6 +94,7 @@ def run_cases(cases: list[dict[str, Any]], out: Path, drafter: Drafter, client: 
         bar.set_postfix_str(case["id"])
         started = time.monotonic()
         try:
+            client = connect()
             result = drafter(case, client)
         except (LLMError, RequestError) as exc:
             rows[case["id"]] = {"id": case["id"], "error": str(exc), "seconds": time.monotonic() - started}
@@ -111,7 +120,7 @@ def run_cases(cases: list[dict[str, Any]], out: Path, drafter: Drafter, client: 
     summary.update({
         "failed_cases": sum(1 for c in cases if rows.get(c["id"], {}).get("error")),
         "first_delta_seconds_max": max(firsts) if firsts else None,
-        "model": client.label,
+        "model": connect().label,
         "label": label,
     })
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -138,17 +147,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cases = load_cases(args.cases, args.limit)
     try:
-        client = get_client()
+        get_client()
     except LLMError as exc:
         sys.stderr.write(f"错误：{exc}\n")
         return 2
     started = time.monotonic()
-    summary = run_cases(cases, args.out, pipeline_drafter(args.strategy), client, f"pipeline-{args.strategy}", args.force)
+    summary = run_cases(cases, args.out, pipeline_drafter(args.strategy), get_client, f"pipeline-{args.strategy}",
+                        args.force)
     summary["strategy"] = args.strategy
     baseline_dir = None
     if args.baseline:
         baseline_dir = args.out / "baseline"
-        run_cases(cases, baseline_dir, naive_drafter(), client, "naive", args.force)
+        run_cases(cases, baseline_dir, naive_drafter(), get_client, "naive", args.force)
     summary["run_seconds"] = round(time.monotonic() - started, 1)
     (args.out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     report = write_report(args.out, baseline_dir)

@@ -4,11 +4,11 @@
 # model, the tiktoken cache and the retrieval index. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [[ ! -x /usr/bin/chromium ]]; then
-  echo "== 安装 Debian chromium（浏览器端到端测试用）"
+if [[ ! -x /usr/bin/chromium ]] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then
+  echo "== 安装 Debian chromium 与中文字体（浏览器端到端测试用）"
   if [[ $(id -u) -eq 0 ]]; then sudo_cmd=(); else sudo_cmd=(sudo); fi
   "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 fi
 scripts/bootstrap.sh --dev
 exec .venv/bin/python -m pytest "$@"
