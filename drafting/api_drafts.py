@@ -22,7 +22,7 @@ from drafting.api_queue import ModelGate, QueueTimeout, Ticket
 from drafting.api_settings import ApiSettings
 from drafting.assemble import section_heading
 from drafting.injection import screen
-from drafting.llm import LLMClient, LLMError, get_client
+from drafting.llm import LLMError, get_client
 from drafting.pipeline import Cancelled, DraftResult, draft, plain_draft
 from drafting.plan import title_for
 from drafting.request import DraftRequest, SectionInput, build_request, request_from_json
@@ -92,10 +92,8 @@ def draft_out(row: Draft) -> dict[str, Any]:
 
 
 class DraftService:
-    def __init__(self, store: Store, gate: ModelGate, settings: ApiSettings,
-                 client_factory: Callable[[], LLMClient] = get_client) -> None:
+    def __init__(self, store: Store, gate: ModelGate, settings: ApiSettings) -> None:
         self.store, self.gate, self.settings = store, gate, settings
-        self._client_factory = client_factory
 
     def accept(self, payload: dict[str, Any], request_id: str) -> Accepted:
         """Validate and store; raises `RequestError` (422) or `QueueFull` (429, nothing stored)."""
@@ -157,7 +155,7 @@ class DraftService:
         try:
             while True:
                 try:
-                    return draft(request, on_event=on_event, client=self._client_factory(), cancel=cancel), []
+                    return draft(request, on_event=on_event, client=get_client(), cancel=cancel), []
                 except Cancelled:
                     return plain_draft(request), [timeout_note]
                 except MODEL_ERRORS as exc:
