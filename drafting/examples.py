@@ -24,6 +24,7 @@ _QUOTED = re.compile(r"[“”《》「」‘’\"']")
 # Only clauses that state an effect or a stance (增强…凝聚力, 受到职工欢迎) are offered: a small model
 # turns any clause describing an activity (开展…, 建立…) into something this body never did.
 _EFFECT = re.compile(r"增强|提升|提高|促进|维护|受到|得到|取得|营造|凝聚|推动|发挥|保障|夯实|激发|彰显|切实|有效|进一步")
+_DEICTIC = re.compile(r"[该此这其]|他们|我们|上述")  # 保障了该农民工…: points at the example's own story
 _ACTIVITY = re.compile(r"开展|组织|举办|建立|搭建|召开|成立|设立|发放|慰问|走访|培训|参加|举行|制定|印发|评选|表彰|签订|创建|组建")
 _BANNED_FIGURES = {FACT, LEXICON, PLACEHOLDER}
 MIN_PHRASE_CHARS, MAX_PHRASE_CHARS = 5, 16
@@ -40,7 +41,7 @@ def reset_index_cache() -> None:
     _index.cache_clear()
 
 
-def style_phrases(masked: str, limit: int = 8) -> list[str]:
+def style_phrases(masked: str, limit: int = 3) -> list[str]:
     """Short set phrases of a masked example (`以活动为载体`, `切实维护职工合法权益`).
 
     Whole example sentences get copied by a small model, activities and all; clauses of a few
@@ -52,7 +53,7 @@ def style_phrases(masked: str, limit: int = 8) -> list[str]:
         phrase = _ENUMERATOR.sub("", match.group().strip())
         if not MIN_PHRASE_CHARS <= len(phrase) <= MAX_PHRASE_CHARS or "〔" in phrase or _QUOTED.search(phrase):
             continue
-        if not _EFFECT.search(phrase) or _ACTIVITY.search(phrase):
+        if not _EFFECT.search(phrase) or _ACTIVITY.search(phrase) or _DEICTIC.search(phrase):
             continue
         if phrase in phrases or any(f.cls in _BANNED_FIGURES for f in extract(phrase)):
             continue

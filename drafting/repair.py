@@ -22,6 +22,7 @@ from drafting.write import finish_paragraph, repair_prompt
 MAX_MODEL_REPAIRS = 1
 MIN_KEPT_CHARS = 16
 _SENTENCE = re.compile(r"[^。！？；]+[。！？；”]*")
+_CLAUSE_SPLIT = re.compile(r"[，,；;]")
 _TRAILING_PUNCT = re.compile(r"[，,；;。.！!？?、\s]+$")
 
 
@@ -56,6 +57,15 @@ def bullet_sentence(fact: str) -> str:
     return _TRAILING_PUNCT.sub("", fact.strip()) + "。"
 
 
+def missing_clauses(fact: str, figures: list[str]) -> str:
+    """The clauses of a bullet that hold its missing figures (the whole bullet if none is found),
+    so that a restatement does not repeat what the section already says."""
+    clauses = [c for c in _CLAUSE_SPLIT.split(fact) if c.strip()]
+    wanted = [c for c in clauses if any(fig in c for fig in figures)]
+    found = {fig for fig in figures if any(fig in c for c in wanted)}
+    return "，".join(wanted) if wanted and found == set(figures) else fact
+
+
 def drop_problem_sentences(text: str, report: CheckReport) -> str:
     spans = [(start, end) for start, end, _, _ in problems_of(report)]
     kept = []
@@ -70,8 +80,10 @@ def fallback(text: str, section: OutlineSection, fields: list[str]) -> str:
     kept = drop_problem_sentences(text, check_section(text, section, fields))
     if len(kept) < MIN_KEPT_CHARS:  # a stub such as “今年以来，我会按照。” says nothing
         kept = ""
-    missing_facts = {m.fact for m in check_section(kept, section, fields).missing}
-    additions = [bullet_sentence(f) for f in section.facts if f in missing_facts]
+    missing: dict[str, list[str]] = {}
+    for m in check_section(kept, section, fields).missing:
+        missing.setdefault(m.fact, []).append(m.text)
+    additions = [bullet_sentence(missing_clauses(f, missing[f])) for f in section.facts if f in missing]
     if additions and kept:
         additions[0] = ("同时，" if "此外" in kept else "此外，") + additions[0]
     return kept + "".join(additions)

@@ -178,3 +178,12 @@ def test_a_callback_that_raises_hangs_up_the_stream(request_):
 
     with FakeLLM(reply=echo) as fake, pytest.raises(Cancelled):
         draft(request_, on_event=cancel_on_first_delta, client=_client(fake), cancel=cancel)
+
+
+def test_fallback_restates_only_the_clause_with_the_missing_figure():
+    from drafting.repair import missing_clauses
+
+    fact = "组织35至60名职工参加专场招聘会，30至40名下岗失业人员当场签合同"
+    assert missing_clauses(fact, ["30至40名"]) == "30至40名下岗失业人员当场签合同"
+    assert missing_clauses(fact, ["35至60名", "30至40名"]) == fact
+    assert missing_clauses(fact, ["三十人"]) == fact  # not found verbatim: the whole bullet
