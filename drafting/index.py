@@ -52,6 +52,7 @@ BOOST_SAME_LEVEL = 0.02  # the very same org level on top of that
 BOOST_SAME_PERIOD = 0.02  # half-year vs annual
 PENALTY_DEGRADED = 0.1  # quality masked/partial: figures deleted or replaced in the source
 UPSERT_BATCH = 256
+RECHECK_SECONDS = 5.0
 OVERFETCH = 8  # a filtered dense query asks for this many times n unfiltered results first
 PAGE = 5000  # records per `get`: one big get of every record exceeds SQLite's variable limit
 
@@ -173,6 +174,7 @@ class ExampleIndex:
         self.location = location
         self._collection = self._open_collection()
         self._recs: _Records | None = None
+        self._checked = 0.0
 
     # --- opening -----------------------------------------------------------------------------
 
@@ -326,9 +328,14 @@ class ExampleIndex:
         }
 
     def _records(self) -> _Records:
-        """Every stored record in memory; reloaded when the collection changed (in this
-        process, or in size when another client wrote to a shared server)."""
+        """Every stored record in memory; reloaded after a write in this process, or when the
+        collection's size changed (another client writing to a shared server: checked at most
+        every RECHECK_SECONDS, as a count costs about 10 ms on a large collection)."""
+        now = time.monotonic()
+        if self._recs is not None and now - self._checked < RECHECK_SECONDS:
+            return self._recs
         count = self._collection.count()
+        self._checked = now
         if self._recs is None or self._recs.count != count:
             got = self._get_all(["documents", "metadatas", "embeddings"])
             self._recs = _Records(
@@ -345,9 +352,11 @@ class ExampleIndex:
 
     def _dense_hits(self, recs: _Records, vector: np.ndarray, n: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
         """(position, cosine) of the dense top-n: chromadb's HNSW, unfiltered. Filters are
-        applied to an over-fetched result; when they leave too few (a rare kind), the allowed
-        vectors are scored exactly in memory. (chromadb's own metadata filter takes 0.1–0.5 s
-        at 87,000 sections.)"""
+        applied to an over-fetched result; when they would leave too few (a rare kind), the
+        allowed vectors are scored exactly in memory. (chromadb's own metadata filter takes
+        0.1–0.5 s at 87,000 sections.)"""
+        if allowed is not None and int(allowed.sum()) * OVERFETCH < recs.count:
+            return _exact_top(recs, vector, n, allowed)
         result = self._collection.query(query_embeddings=[vector], n_results=min(n if allowed is None else n * OVERFETCH,
                                                                                   recs.count), include=["distances"])
         hits = [(recs.position[i], 1.0 - d) for i, d in zip(result["ids"][0], result["distances"][0])
@@ -357,10 +366,7 @@ class ExampleIndex:
         kept = [(pos, score) for pos, score in hits if allowed[pos]]
         if len(kept) >= n or len(kept) == int(allowed.sum()):
             return kept[:n]
-        rows = np.flatnonzero(allowed)
-        cosines = recs.vectors[rows] @ vector
-        best = np.argsort(-cosines, kind="stable")[:n]
-        return [(int(rows[j]), float(cosines[j])) for j in best]
+        return _exact_top(recs, vector, n, allowed)
 
     def _candidates(self, text: str, n: int, kind: str | None, exclude: Sequence[str], mode: str) -> dict[str, _Candidate]:
         """Dense top-n and/or BM25 top-n candidates, each with both raw scores where used."""
@@ -402,7 +408,7 @@ class ExampleIndex:
         name, e.g. "XX街道总工会") and `period` only boost. The score is the sum of the
         min-max-normalised dense and/or BM25 scores over the candidates, plus boosts.
         """
-        if self._collection.count() == 0 or not text.strip():
+        if not text.strip() or self._records().count == 0:
             return []
         pool = self._candidates(text, max(CANDIDATES, 4 * k), kind, exclude_summary_ids, mode)
         if not pool:
@@ -482,6 +488,14 @@ class _Records:
         if exclude:
             mask &= ~np.isin(self.summary_ids, list(exclude))
         return mask
+
+
+def _exact_top(recs: _Records, vector: np.ndarray, n: int, allowed: np.ndarray) -> list[tuple[int, float]]:
+    """(position, cosine) of the n best allowed records, scored exactly in memory."""
+    cosines = np.where(allowed, recs.vectors @ vector, -np.inf)
+    n = min(n, int(allowed.sum()))
+    best = np.argpartition(-cosines, n - 1)[:n] if 0 < n < len(cosines) else np.flatnonzero(allowed)
+    return [(int(pos), float(cosines[pos])) for pos in best]
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:
