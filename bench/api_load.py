@@ -210,20 +210,19 @@ async def drive(port: int, path: str, bodies: list[bytes], clients: int, duratio
         conn.close()
 
     async def sampler() -> None:
-        monitor = Connection(port)
-        try:
-            while True:
-                try:
-                    _, _, body = await monitor.request("GET", "/healthz", timeout=10)
-                    queue = json.loads(body)["queue"]
-                except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError, KeyError):
-                    queue = {}
-                samples.append({"t": round(time.monotonic() - started, 1),
-                                "rss_mb": round(rss_bytes(server_pid) / 2**20, 1),
-                                "waiting": queue.get("waiting"), "active": queue.get("active")})
-                await asyncio.sleep(sample)
-        finally:
-            monitor.close()
+        while True:
+            monitor = Connection(port)  # a fresh connection: an idle one would outlive keep-alive
+            try:
+                _, _, body = await monitor.request("GET", "/healthz", timeout=10)
+                queue = json.loads(body)["queue"]
+            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError, KeyError):
+                queue = {}
+            finally:
+                monitor.close()
+            samples.append({"t": round(time.monotonic() - started, 1),
+                            "rss_mb": round(rss_bytes(server_pid) / 2**20, 1),
+                            "waiting": queue.get("waiting"), "active": queue.get("active")})
+            await asyncio.sleep(sample)
 
     monitor_task = asyncio.create_task(sampler())
     await asyncio.gather(*(client(k) for k in range(clients)))

@@ -10,7 +10,7 @@ written to the same history as the page's, in one transaction.
 from __future__ import annotations
 
 import logging
-import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -139,35 +139,34 @@ class DraftService:
         return draft_out(row)
 
     def _write(self, request: DraftRequest, emit: Callable[[Event], None]) -> tuple[DraftResult, list[str]]:
-        """The model's draft and no notes, or the plain fallback and the reason for it."""
-        cancel = threading.Event()
-        timer = threading.Timer(self.settings.draft_timeout, cancel.set)
-        timer.daemon = True
-        timer.start()
+        """The model's draft and no notes, or the plain fallback and the reason for it.
+
+        The deadline is checked at every pipeline event (each section start and text piece), so
+        a slow model is stopped even mid-section; a hung one is ended by the client's timeout.
+        """
+        deadline = time.monotonic() + self.settings.draft_timeout
 
         def on_event(event: Event) -> None:
-            if cancel.is_set():  # the deadline passed: stop even mid-section
+            if time.monotonic() > deadline:
                 raise Cancelled("deadline")
             emit(event)
 
         timeout_note = f"模型生成超时（超过 {self.settings.draft_timeout:g} 秒）。{FALLBACK}"
         attempt = 0
-        try:
-            while True:
-                try:
-                    return draft(request, on_event=on_event, client=get_client(), cancel=cancel), []
-                except Cancelled:
+        while True:
+            try:
+                return draft(request, on_event=on_event, client=get_client()), []
+            except Cancelled:
+                return plain_draft(request), [timeout_note]
+            except MODEL_ERRORS as exc:
+                if attempt >= self.settings.retries or not _transient(exc):
+                    log.warning("model unavailable, plain fallback: %s: %s", type(exc).__name__, exc)
+                    return plain_draft(request), [_model_unavailable_note(exc)]
+                delay = self.settings.retry_backoff * 2 ** attempt
+                attempt += 1
+                if time.monotonic() + delay > deadline:
                     return plain_draft(request), [timeout_note]
-                except MODEL_ERRORS as exc:
-                    if attempt >= self.settings.retries or not _transient(exc):
-                        log.warning("model unavailable, plain fallback: %s: %s", type(exc).__name__, exc)
-                        return plain_draft(request), [_model_unavailable_note(exc)]
-                    delay = self.settings.retry_backoff * 2 ** attempt
-                    attempt += 1
-                    log.warning("transient model error, retry %d in %.1fs: %s: %s",
-                                attempt, delay, type(exc).__name__, exc)
-                    emit({"type": "retry", "attempt": attempt, "delay": delay})
-                    if cancel.wait(delay):
-                        return plain_draft(request), [timeout_note]
-        finally:
-            timer.cancel()
+                log.warning("transient model error, retry %d in %.1fs: %s: %s",
+                            attempt, delay, type(exc).__name__, exc)
+                emit({"type": "retry", "attempt": attempt, "delay": delay})
+                time.sleep(delay)
