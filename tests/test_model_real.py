@@ -11,7 +11,7 @@ from drafting import config, model_server
 from drafting.llm import get_client
 from drafting.plan import OutlineSection
 from drafting.setup import model_is_ready
-from drafting.write import write_section
+from drafting.write import WriteContext, write_section
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.model
@@ -39,7 +39,8 @@ def test_server_starts_reuses_and_writes_chinese(embedded):
     client = get_client(settings)
     assert client.embedded
     section = OutlineSection(heading="加强组织建设", facts=["新建非公企业工会8家，新发展会员1200名"])
-    gen = write_section(client, section, "东湖街道总工会", "上半年")
+    ctx = WriteContext(org="东湖街道总工会", period="上半年", lead="上半年")
+    gen = write_section(client, section, ctx, [], target_chars=150)
     chinese = re.findall(r"[\u4e00-\u9fff]", gen.text)
     assert len(chinese) >= 30, gen.text
     assert "\n" not in gen.text and "#" not in gen.text  # the paragraph grammar held
