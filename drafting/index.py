@@ -10,7 +10,8 @@ is never embedded again and a changed label is updated without embedding.
 Ranking (`MODE_*`): the dense top-n (cosine, chromadb's HNSW) and the character n-gram BM25
 top-n (`drafting.bm25`, over every stored document) are pooled; each score is min-max
 normalised over the pool and the two are added (`hybrid`, the default: on the labelled set of
-`bench/retrieval_bench.py` it beat dense alone and matched or beat BM25 alone, see the note).
+`bench/retrieval_bench.py`, asked plainly, hit@1/hit@3/MRR were 0.85/0.91/0.89 against dense
+0.73/0.88/0.81 and BM25 0.76/0.91/0.84).
 Then soft boosts for the same org level and period (street-level summaries dominate the
 corpus, so level is a preference, not a filter) and a penalty for sources whose figures were
 deleted or masked. `kind` and `exclude_summary_ids` are hard filters.
