@@ -37,7 +37,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from drafting.api_drafts import QUEUE_TIMEOUT, DraftService, draft_out
+from drafting.api_drafts import QUEUE_TIMEOUT, Accepted, DraftService, draft_out
 from drafting.api_errors import ERROR_RESPONSES, error_response, validation_detail
 from drafting.api_middleware import OPEN_PATHS, BearerAuth, BodyLimit, RequestContext, RequestIdFilter, request_id_var
 from drafting.api_models import (
@@ -178,6 +178,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @app.post("/v1/check", response_model=CheckOut, responses=ERROR_RESPONSES, tags=["check"],
               summary="核对草稿中的每个数字是否来自要点")
     async def check_draft(body: CheckIn) -> FastJSON:
+        # Pure-Python CPU work of ~2 ms for a 1,500-character draft: done on the event loop, as
+        # a thread hop would cost more than it frees under the GIL (`serve --workers` scales it).
         facts = [strip_bullet_marker(clean_text(f)) for f in body.facts]
         facts = [f for f in facts if f]
         if facts:
@@ -206,7 +208,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     return app
 
 
-async def _stream(service: DraftService, accepted: Any) -> AsyncIterator[str]:
+async def _stream(service: DraftService, accepted: Accepted) -> AsyncIterator[str]:
     """Run the draft in a thread and relay its events; the draft finishes and is stored even
     when the client goes away."""
     loop = asyncio.get_running_loop()
