@@ -3,7 +3,12 @@ tests marked `model` use the real embedded model from the repository's data dire
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,3 +45,46 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+FEW_SUMMARIES = ("seed-000-01", "seed-003-05", "seed-003-10")  # three summaries keep the embedding short
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[subprocess.Popen]:
+    """A real `chroma run` server on a free loopback port, configured as the index, with the corpus
+    cut to FEW_SUMMARIES so that building it stays short (the code path is the full build's)."""
+    from drafting import index as index_module
+    from drafting.corpus import load_summaries
+
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent))
+    assert chroma, "the chroma console script is installed with chromadb"
+    port = free_port()
+    log_path = tmp_path / "chroma.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen([chroma, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
+                                   "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2)
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()
+                time.sleep(0.5)
+        monkeypatch.setenv("DRAFTING_CHROMA_HOST", "127.0.0.1")
+        monkeypatch.setenv("DRAFTING_CHROMA_PORT", str(port))
+        monkeypatch.setenv("DRAFTING_DATA_DIR", str(tmp_path / "data"))
+        config.reset_settings()
+        few = [s for s in load_summaries("index") if s.id in FEW_SUMMARIES]
+        monkeypatch.setattr(index_module, "load_summaries", lambda split: few)
+        server.port = port  # type: ignore[attr-defined]
+        yield server
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()

@@ -3,60 +3,30 @@ with GET /v1/examples, draft with examples from it; when the server goes away, /
 says so (503) and drafting goes on without examples."""
 from __future__ import annotations
 
-import shutil
 import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-from drafting import config
-from drafting import index as index_module
-from drafting.corpus import load_summaries
 from drafting.examples import reset_index_cache
 from drafting.index import ExampleIndex
 from tests.api_support import DRAFT_BODY, client, echo, use_model
-from tests.conftest import free_port
+from tests.conftest import FEW_SUMMARIES
 from tests.fake_llm import FakeLLM
-
-FEW = ("seed-000-01", "seed-003-05", "seed-003-10")  # three summaries keep the embedding short
 
 
 @pytest.mark.chroma_server
-def test_examples_and_drafts_through_a_real_chroma_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent))
-    assert chroma, "the chroma console script is installed with chromadb"
-    port = free_port()
-    log = (tmp_path / "chroma.log").open("wb")
-    server = subprocess.Popen([chroma, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
-                               "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+def test_examples_and_drafts_through_a_real_chroma_server(chroma_server: subprocess.Popen,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2)
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "chroma.log").read_text()
-                time.sleep(0.5)
-        monkeypatch.setenv("DRAFTING_CHROMA_HOST", "127.0.0.1")
-        monkeypatch.setenv("DRAFTING_CHROMA_PORT", str(port))
-        monkeypatch.setenv("DRAFTING_DATA_DIR", str(tmp_path / "data"))
-        config.reset_settings()
-        few = [s for s in load_summaries("index") if s.id in FEW]
-        monkeypatch.setattr(index_module, "load_summaries", lambda split: few)
         info = ExampleIndex.open().build()
         assert info["summaries"] == 3 and info["sections"] > 0
-
         with FakeLLM(reply=echo) as model:
             use_model(monkeypatch, model)
             with client() as api:
                 response = api.get("/v1/examples", params={"q": "工会经费税务代收", "k": 3, "org": "某区总工会"})
                 assert response.status_code == 200, response.text
                 examples = response.json()["examples"]
-                assert 1 <= len(examples) <= 3 and examples[0]["summary_id"] in FEW
+                assert 1 <= len(examples) <= 3 and examples[0]["summary_id"] in FEW_SUMMARIES
                 assert {"id", "title", "heading", "text", "masked", "score", "kind"} <= examples[0].keys()
                 assert [e["score"] for e in examples] == sorted((e["score"] for e in examples), reverse=True)
                 topic_only = api.get("/v1/examples", params={"q": "走访慰问困难职工", "kind": "topic"}).json()
@@ -64,20 +34,13 @@ def test_examples_and_drafts_through_a_real_chroma_server(tmp_path: Path, monkey
 
                 drafted = api.post("/v1/drafts", json={**DRAFT_BODY, "options": {"examples": 2}}).json()
                 assert drafted["check"]["ok"] and drafted["examples"]
-                assert {e["summary_id"] for e in drafted["examples"]} <= set(FEW)
+                assert {e["summary_id"] for e in drafted["examples"]} <= set(FEW_SUMMARIES)
 
-                server.terminate()
-                server.wait(timeout=20)
+                chroma_server.terminate()
+                chroma_server.wait(timeout=20)
                 down = api.get("/v1/examples", params={"q": "工会经费"})
                 assert down.status_code == 503 and "索引" in down.json()["detail"]
                 without = api.post("/v1/drafts", json={**DRAFT_BODY, "options": {"examples": 2}})
                 assert without.status_code == 200 and without.json()["check"]["ok"]
     finally:
         reset_index_cache()  # the pipeline's cached index points at this server
-        if server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        log.close()

@@ -6,23 +6,17 @@ on 2 cores); every test then queries or extends it.
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from drafting import config
-from drafting import index as index_module
 from drafting.cli import main as cli_main
 from drafting.corpus import heldout_ids, load_summaries
 from drafting.index import BOOST_SAME_FAMILY, BOOST_SAME_LEVEL, Example, ExampleIndex
 from drafting.sections import split_summary
-from tests.conftest import free_port
+from tests.conftest import FEW_SUMMARIES
 
 _LEFTOVER = re.compile(r"[0-9０-９]|[xX×]{1,}(?![a-zA-Z])|[*＊]{2,}|_{2,}|〔(?![数名]〕)")
 
@@ -220,43 +214,14 @@ def test_cli_status_and_unreadable_files(index: ExampleIndex, tmp_path: Path, ca
 
 
 @pytest.mark.chroma_server
-def test_build_and_query_through_a_real_chroma_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent))
-    assert chroma, "the chroma console script is installed with chromadb"
-    port = free_port()
-    log = (tmp_path / "chroma.log").open("wb")
-    server = subprocess.Popen([chroma, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
-                               "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2)
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "chroma.log").read_text()
-                time.sleep(0.5)
-        monkeypatch.setenv("DRAFTING_CHROMA_HOST", "127.0.0.1")
-        monkeypatch.setenv("DRAFTING_CHROMA_PORT", str(port))
-        monkeypatch.setenv("DRAFTING_DATA_DIR", str(tmp_path / "data"))
-        config.reset_settings()
-        # Three summaries keep the embedding short; the code path is the full build's.
-        few = [s for s in load_summaries("index") if s.id in ("seed-000-01", "seed-003-05", "seed-003-10")]
-        monkeypatch.setattr(index_module, "load_summaries", lambda split: few)
-        server_index = ExampleIndex.open()
-        assert server_index.location == f"chroma 服务 127.0.0.1:{port}"
-        info = server_index.build()
-        assert info["summaries"] == 3 and info["embedded"] == info["sections"] > 0
-        assert not (tmp_path / "data" / "index").exists()  # nothing local: all on the server
-        reopened = ExampleIndex.open()  # a second client sees the same collection
-        assert reopened.status()["sections"] == info["sections"]
-        found = reopened.query("工会经费税务代收", k=2)
-        assert found and found[0].summary_id in {s.id for s in few}
-        assert reopened.build()["embedded"] == 0
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+def test_build_and_query_through_a_real_chroma_server(chroma_server, tmp_path: Path) -> None:
+    server_index = ExampleIndex.open()
+    assert server_index.location == f"chroma 服务 127.0.0.1:{chroma_server.port}"
+    info = server_index.build()
+    assert info["summaries"] == 3 and info["embedded"] == info["sections"] > 0
+    assert not (tmp_path / "data" / "index").exists()  # nothing local: all on the server
+    reopened = ExampleIndex.open()  # a second client sees the same collection
+    assert reopened.status()["sections"] == info["sections"]
+    found = reopened.query("工会经费税务代收", k=2)
+    assert found and found[0].summary_id in FEW_SUMMARIES
+    assert reopened.build()["embedded"] == 0
