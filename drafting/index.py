@@ -338,6 +338,8 @@ class ExampleIndex:
         count = self._collection.count()
         self._checked = now
         if self._recs is None or self._recs.count != count:
+            from drafting.embeddings import DIMENSIONS
+
             got = self._get_all(["documents", "metadatas", "embeddings"])
             self._recs = _Records(
                 count=count,
@@ -345,7 +347,7 @@ class ExampleIndex:
                 position={id_: i for i, id_ in enumerate(got["ids"])},
                 metas=got["metadatas"],
                 documents=got["documents"],
-                vectors=np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1),
+                vectors=np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), DIMENSIONS),
                 kinds=np.asarray([m["kind"] for m in got["metadatas"]]),
                 summary_ids=np.asarray([m["summary_id"] for m in got["metadatas"]]),
             )
