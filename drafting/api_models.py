@@ -18,10 +18,17 @@ from drafting.request import MAX_BULLET_CHARS, MAX_BULLETS, MAX_TOTAL_CHARS
 
 
 class FastJSON(JSONResponse):
-    """JSON written with orjson (a check report runs to ~10 KB; this is the API's hot path)."""
+    """JSON written with orjson (a check report runs to ~10 KB; this is the API's hot path).
+
+    orjson refuses integers beyond 64 bits, which a bullet's figure can be
+    (新建工会99999999999999999999家): those responses go through the standard encoder.
+    """
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        try:
+            return orjson.dumps(content)
+        except TypeError:
+            return super().render(content)
 
 
 MAX_DRAFT_CHARS = 50_000  # a draft sent to /v1/check

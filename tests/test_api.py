@@ -491,3 +491,12 @@ def test_an_unexpected_error_is_a_chinese_500_with_the_request_id(api, monkeypat
     assert "服务内部错误" in response.json()["detail"] and "trace-500" in response.json()["detail"]
     assert response.headers["x-request-id"] == "trace-500"
     assert api.get("/healthz").status_code == 200
+
+
+def test_figures_beyond_64_bits_are_answered(api) -> None:
+    huge = "新建工会99999999999999999999家"
+    report = api.post("/v1/check", json={"facts": [huge], "draft": huge + "。"})
+    assert report.status_code == 200 and report.json()["figures"][0]["value"] == 99999999999999999999
+    drafted = api.post("/v1/drafts", json={**DRAFT_BODY, "facts": [huge]})
+    assert drafted.status_code == 200 and "99999999999999999999家" in drafted.json()["text"]
+    assert api.get(f"/v1/drafts/{drafted.json()['id']}").status_code == 200

@@ -31,8 +31,8 @@ from tests.fake_llm import FakeLLM
 KEY = "fuzz-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 # Examples per operation and mode; the draft operations run the whole pipeline each time.
-BUDGET = {"POST /v1/drafts": 40, "POST /v1/drafts/stream": 25}
-DEFAULT_BUDGET = 100
+BUDGET = {"POST /v1/drafts": 60, "POST /v1/drafts/stream": 40}
+DEFAULT_BUDGET = 150
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ _TEXT = st.text(alphabet=st.sampled_from(list("新建工会会员职工慰问困
                 min_size=1, max_size=60)
 
 
-@settings(max_examples=100, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=150, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 @given(facts=st.lists(_TEXT, min_size=1, max_size=12),
        period=st.sampled_from(["上半年", "全年", "前三季度", "1-8月"]),
        year=st.one_of(st.none(), st.integers(1990, 2030)),
