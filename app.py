@@ -20,7 +20,9 @@ from drafting.config import REPO_ROOT, get_settings
 from drafting.highlight import diff_html, draft_html, findings_html, md_escape
 from drafting.pipeline import plain_draft
 from drafting.plan import plan
-from drafting.request import MAX_BULLETS, MAX_TOTAL_CHARS, PERIODS, RequestError, build_request, parse_facts_text
+from drafting.request import (
+    MAX_BULLETS, MAX_TOTAL_CHARS, PERIODS, DraftRequest, RequestError, build_request, parse_facts_text,
+)
 from drafting.revise import save_edit, sections_in_sync
 from drafting.store import KIND_ZH, Draft, get_store
 
@@ -163,24 +165,26 @@ def on_move_fact(uid: str, index: int, key: str) -> None:
     on_outline(oe.move_fact, uid, index, state[key])
 
 
-def on_generate() -> None:
-    state["outline_error"] = state["job_error"] = None
+def outline_request() -> DraftRequest | None:
+    """The request the edited outline describes; None (and the reason shown) when it is not valid."""
     try:
-        request = oe.request_for_outline(state["org"], state["period"], state["year"], state["outline"],
-                                         ps.options(state))
+        return oe.request_for_outline(state["org"], state["period"], state["year"], state["outline"],
+                                      ps.options(state))
     except RequestError as exc:
         state["outline_error"] = str(exc)
+        return None
+
+
+def on_generate() -> None:
+    state["outline_error"] = state["job_error"] = None
+    if (request := outline_request()) is None:
         return
     start_job(lambda: jobs.start_draft(store, request, oe.to_outline(state["outline"]), state["facts_text"]))
 
 
 def on_plain_draft() -> None:
     """Without a model: every section states its bullets plainly, to be edited or polished later."""
-    try:
-        request = oe.request_for_outline(state["org"], state["period"], state["year"], state["outline"],
-                                         ps.options(state))
-    except RequestError as exc:
-        state["outline_error"] = str(exc)
+    if (request := outline_request()) is None:
         return
     result = plain_draft(request, oe.to_outline(state["outline"]))
     state.update(draft_id=jobs.save_result(store, result, request.to_dict(), state["facts_text"]),
