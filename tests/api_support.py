@@ -38,6 +38,15 @@ def echo(body: dict[str, Any]) -> str:
     return "".join(f"{fact}，工作扎实推进。" for fact in bullets_in(body))
 
 
+def blocked_echo(release: threading.Event) -> Any:
+    """A reply that waits (up to 10 s) until `release` is set, then echoes the bullets."""
+    def reply(body: dict[str, Any]) -> str:
+        release.wait(10)
+        return echo(body)
+
+    return reply
+
+
 def use_model(monkeypatch: pytest.MonkeyPatch, fake: FakeLLM | None, timeout: float = 5.0) -> None:
     """Point the configuration at `fake` (or at a closed port when None)."""
     base_url = fake.base_url if fake else f"http://127.0.0.1:{_closed_port()}/v1"

@@ -16,7 +16,7 @@ from drafting.api_queue import ModelGate, QueueFull, QueueTimeout
 from drafting.figures import check
 from drafting.request import MAX_BULLET_CHARS, MAX_BULLETS
 from drafting.store import Store
-from tests.api_support import DRAFT_BODY, FACTS, ORG, bullets_in, client, echo, use_model
+from tests.api_support import DRAFT_BODY, FACTS, ORG, blocked_echo, bullets_in, client, echo, use_model
 from tests.fake_llm import FakeLLM
 
 KEY = "s3cret-key-for-tests"
@@ -314,12 +314,7 @@ def test_injection_that_slips_through_cannot_add_a_figure(data_dir: Path, monkey
 def test_request_is_stored_before_drafting_and_visible_while_running(data_dir: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     release = threading.Event()
-
-    def blocked(body: dict) -> str:
-        release.wait(10)
-        return echo(body)
-
-    with FakeLLM(reply=blocked) as model:
+    with FakeLLM(reply=blocked_echo(release)) as model:
         use_model(monkeypatch, model)
         with client() as api:
             done: dict = {}
@@ -420,12 +415,7 @@ def test_gate_slots_hold_across_processes_and_time_out(tmp_path: Path) -> None:
 def test_queue_full_is_429_and_queue_timeout_is_503_with_retry_after(data_dir: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     release = threading.Event()
-
-    def blocked(body: dict) -> str:
-        release.wait(10)
-        return echo(body)
-
-    with FakeLLM(reply=blocked) as model:
+    with FakeLLM(reply=blocked_echo(release)) as model:
         use_model(monkeypatch, model)
         with client(queue_size=1, queue_wait=0.5) as api:
             results: list = []
