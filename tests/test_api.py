@@ -388,7 +388,12 @@ def test_gate_is_first_come_first_served_and_bounded(tmp_path: Path) -> None:
         gate.enqueue()
     assert full.value.retry_after >= 1
     order: list[int] = []
-    threads = [threading.Thread(target=lambda i=i: (gate.acquire(tickets[i]).release(), order.append(i)))
+    def take(i: int) -> None:  # record the order slots are granted in, before handing the slot on
+        held = gate.acquire(tickets[i])
+        order.append(i)
+        held.release()
+
+    threads = [threading.Thread(target=take, args=(i,))
                for i in (1, 0)]
     for t in threads:
         t.start()
