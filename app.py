@@ -18,6 +18,7 @@ from drafting import page_state as ps
 from drafting.assemble import ordinal, section_heading
 from drafting.config import REPO_ROOT, get_settings
 from drafting.highlight import diff_html, draft_html, findings_html, md_escape
+from drafting.injection import ignored_note, screen_request
 from drafting.pipeline import plain_draft
 from drafting.plan import plan
 from drafting.request import (
@@ -138,8 +139,8 @@ def on_sample() -> None:
 def on_plan() -> None:
     state["input_error"] = None
     try:
-        request = build_request(state["org"], state["period"], state["year"],
-                                parse_facts_text(state["facts_text"]), ps.options(state))
+        request, state["ignored_facts"] = screen_request(build_request(
+            state["org"], state["period"], state["year"], parse_facts_text(state["facts_text"]), ps.options(state)))
     except RequestError as exc:
         state["input_error"] = str(exc)
         return
@@ -342,6 +343,8 @@ def outline_panel() -> None:
         c1, c2 = st.columns([3, 1.4], vertical_alignment="center")
         c1.warning("左侧的要点或基本信息改过了，这份提纲还是按之前的内容生成的。", icon=":material/warning:")
         c2.button("按当前要点重新生成提纲", on_click=on_plan, width="stretch")
+    if state.get("ignored_facts"):
+        st.warning(ignored_note(state["ignored_facts"]), icon=":material/shield:")
     title_key = f"title_{outline['sections'][0]['uid'] if outline['sections'] else 'empty'}"
     st.text_input("总结标题", value=outline["title"], key=title_key, on_change=on_title, args=(title_key,))
     sections = outline["sections"]

@@ -21,11 +21,11 @@ import openai
 from drafting.api_queue import ModelGate, QueueTimeout, Ticket
 from drafting.api_settings import ApiSettings
 from drafting.assemble import section_heading
-from drafting.injection import screen
+from drafting.injection import ignored_note, screen_request
 from drafting.llm import LLMError, get_client
 from drafting.pipeline import Cancelled, DraftResult, draft, plain_draft
 from drafting.plan import title_for
-from drafting.request import DraftRequest, SectionInput, build_request, request_from_json
+from drafting.request import DraftRequest, SectionInput, request_from_json
 from drafting.store import DONE, FAILED, RUNNING, Draft, Store
 
 log = logging.getLogger("drafting.api")
@@ -98,10 +98,7 @@ class DraftService:
     def accept(self, payload: dict[str, Any], request_id: str) -> Accepted:
         """Validate and store; raises `RequestError` (422) or `QueueFull` (429, nothing stored)."""
         request = request_from_json(payload)
-        screened = screen(request.sections)
-        work = request
-        if screened.ignored:
-            work = build_request(request.org, request.period, request.year, screened.sections, request.options)
+        work, ignored = screen_request(request)
         ticket = self.gate.enqueue()
         try:
             draft_id = self.store.accept_draft(title=title_for(request), request=request.to_dict(),
@@ -109,7 +106,7 @@ class DraftService:
         except BaseException:
             self.gate.cancel(ticket)
             raise
-        return Accepted(draft_id, work, screened.ignored, ticket)
+        return Accepted(draft_id, work, ignored, ticket)
 
     def run(self, accepted: Accepted, on_event: Callable[[Event], None] | None = None) -> dict[str, Any]:
         """Wait for the model, draft, store; returns the `DraftOut` object. `QueueTimeout` → 503."""
@@ -126,8 +123,7 @@ class DraftService:
             fallback = bool(notes)
             notes += _section_notes(result) if not fallback else []
             if accepted.ignored:
-                notes.append(f"有 {len(accepted.ignored)} 条内容看起来是对模型下的指令而不是工作要点，未写入总结："
-                             + "；".join(f"“{text[:30]}”" for text in accepted.ignored))
+                notes.append(ignored_note(accepted.ignored))
             data = {**result.to_dict(), "fallback": fallback, "notes": notes, "ignored_facts": accepted.ignored}
             self.store.finish_draft(accepted.id, text=result.text, title=result.title, check=result.check, result=data)
         except BaseException:

@@ -43,14 +43,17 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_draft(args: argparse.Namespace) -> int:
+    from drafting.injection import ignored_note, screen_request
     from drafting.llm import LLMError
     from drafting.pipeline import draft
     from drafting.request import request_from_file
 
-    request = request_from_file(
+    request, ignored = screen_request(request_from_file(
         args.facts, args.org, args.period, args.year,
         options={"strategy": args.strategy, **({"target_chars": args.length} if args.length else {})},
-    )
+    ))
+    if ignored:
+        sys.stderr.write(f"注意：{ignored_note(ignored)}\n")
 
     def show_progress(event: dict[str, Any]) -> None:
         if args.quiet:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from drafting.request import SectionInput
+from drafting.request import DraftRequest, SectionInput, build_request
 
 _OVERRIDE_ZH = re.compile(
     r"(?:忽略|无视|忘记|忘掉|不要理会|不用理会|不必遵守|不要遵守|不再遵守)"
@@ -54,3 +54,23 @@ def screen(sections: list[SectionInput]) -> Screened:
             (result.ignored if is_instruction(fact) else facts).append(fact)
         result.sections.append(SectionInput(title=title, facts=facts))
     return result
+
+
+def screen_request(request: DraftRequest) -> tuple[DraftRequest, list[str]]:
+    """The request without instruction-like bullets and headings, and what was left out.
+
+    Raises `RequestError` when nothing but instructions remains. The API, the page and the CLI
+    all draft from the screened request, so a left-out line reaches neither the model nor the
+    checker's list of supported figures.
+    """
+    screened = screen(request.sections)
+    if not screened.ignored:
+        return request, []
+    kept = build_request(request.org, request.period, request.year, screened.sections, request.options)
+    return kept, screened.ignored
+
+
+def ignored_note(ignored: list[str]) -> str:
+    """The Chinese notice shown to the user for left-out lines."""
+    return (f"有 {len(ignored)} 条内容看起来是对模型下的指令而不是工作要点，未写入总结："
+            + "；".join(f"“{text[:30]}”" for text in ignored))

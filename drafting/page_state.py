@@ -28,6 +28,7 @@ def defaults() -> dict[str, Any]:
         "n_examples": 2,
         "outline": None,
         "outline_basis": None,
+        "ignored_facts": [],  # instruction-like lines left out of the outline
         "draft_id": None,
         "job_id": None,
         "editing": False,
