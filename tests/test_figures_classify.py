@@ -124,6 +124,8 @@ def test_lexicon(text: str, fragment: str) -> None:
         ("慰问困难职工1000多人", "1000多人"),
         ("发放1名", "1名"),
         ("占百分之一", "百分之一"),
+        ("共开展活动“99场”", "99场"),
+        ('发放慰问金"36万元"', "36万元"),
     ],
 )
 def test_fact(text: str, fragment: str) -> None:

@@ -40,7 +40,7 @@ def classify(text: str, t: str, candidates: list[Candidate], taken: bytearray, l
             continue
         beaten.update(overlapping)
         q = bisect_right(quote_starts, c.start) - 1
-        quoted = q >= 0 and c.end <= quotes[q][1]
+        quoted = q >= 0 and c.end <= quotes[q][1] and not _whole_quote_quantity(c, *quotes[q])
         cls, note = _candidate_class(t, c, quoted, lexicon)
         figures.append(Figure(
             text[c.start:c.end], c.start, c.end, cls, c.kind, c.value, c.value2, c.unit, c.unit_text,
@@ -54,6 +54,11 @@ def classify(text: str, t: str, candidates: list[Candidate], taken: bytearray, l
         key = ("vague", text[s:e]) if cls == SOFT else None
         figures.append(Figure(text[s:e], s, e, cls, kind, key=key, note=category))
     return figures
+
+
+def _whole_quote_quantity(c: Candidate, start: int, end: int) -> bool:
+    """A measured quantity that is the quote's whole content (“99场”, "36万元") is a fact, not a slogan."""
+    return bool(c.unit) and c.start <= start + 1 and c.end >= end - 1
 
 
 def _entry_wins(c: Candidate, s: int, e: int) -> bool:
