@@ -139,10 +139,19 @@ def _hash(*parts: Any) -> str:
 
 
 def _embedding_hash(section: Section) -> str:
-    """Changes whenever the embedded document would change (computed without masking)."""
+    """Changes whenever the embedded document could change; computed without masking, so that
+    a build with nothing changed stays fast."""
     from drafting.embeddings import MODEL_NAME
 
     return _hash(section.text, section.context, masking_version(), MODEL_NAME)
+
+
+def _document_hash(section: Section) -> str:
+    """The hash of what is actually embedded: after a change of the masking rules, only the
+    sections whose masked document changed are embedded again."""
+    from drafting.embeddings import MODEL_NAME
+
+    return _hash(_document(section), MODEL_NAME)
 
 
 def _metadata_hash(section: Section) -> str:
@@ -163,7 +172,8 @@ def _metadata(section: Section) -> dict[str, Any]:
         "period": section.period, "ordinal": section.ordinal, "kind": section.kind, "heading": section.heading,
         "context": section.context, "topic": section.topic, "quality": section.quality, "source": section.source,
         "text": section.text, "masked": section.masked,
-        "embedding_hash": _embedding_hash(section), "metadata_hash": _metadata_hash(section),
+        "embedding_hash": _embedding_hash(section), "document_hash": _document_hash(section),
+        "metadata_hash": _metadata_hash(section),
     }
 
 
@@ -214,8 +224,8 @@ class ExampleIndex:
     # --- writing -----------------------------------------------------------------------------
 
     def _upsert(self, sections: list[Section], progress: bool) -> int:
-        """Store sections, embedding only those whose text changed (content hash); sections
-        whose metadata alone changed are updated in place. Returns how many were embedded."""
+        """Store sections, embedding only those whose document changed (content hash); sections
+        whose metadata or masking alone changed are updated in place. Returns how many were embedded."""
         from drafting.embeddings import embed_passages
 
         stored: dict[str, dict[str, Any]] = {}
@@ -223,10 +233,12 @@ class ExampleIndex:
         for start in range(0, len(ids), UPSERT_BATCH):
             got = self._collection.get(ids=ids[start : start + UPSERT_BATCH], include=["metadatas"])
             stored.update({i: m or {} for i, m in zip(got["ids"], got["metadatas"])})
-        to_embed = [s for s in sections if stored.get(s.id, {}).get("embedding_hash") != _embedding_hash(s)]
+        changed = [s for s in sections if stored.get(s.id, {}).get("embedding_hash") != _embedding_hash(s)]
+        to_embed = [s for s in changed if stored.get(s.id, {}).get("document_hash") != _document_hash(s)]
         embed_ids = {s.id for s in to_embed}
+        changed_ids = {s.id for s in changed}
         to_update = [s for s in sections if s.id not in embed_ids
-                     and stored[s.id].get("metadata_hash") != _metadata_hash(s)]
+                     and (s.id in changed_ids or stored[s.id].get("metadata_hash") != _metadata_hash(s))]
         if to_update:
             self._collection.update(ids=[s.id for s in to_update], metadatas=[_metadata(s) for s in to_update])
         if not to_embed:

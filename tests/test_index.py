@@ -115,6 +115,29 @@ def test_rebuild_without_changes_embeds_nothing(index: ExampleIndex, monkeypatch
     assert info["embedded"] == 0 and info["removed"] == 0 and info["seconds"] < 2.0
 
 
+def test_new_masking_rules_embed_only_the_documents_they_change(index: ExampleIndex,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from drafting import embeddings, sections
+
+    real_mask, real_embed = sections.mask, embeddings.embed_passages
+    embedded: list[str] = []
+
+    def embed(documents: list[str], progress: bool = False):
+        embedded.extend(documents)
+        return real_embed(documents, progress=progress)
+
+    monkeypatch.setattr("drafting.index.masking_version", lambda: "rules-under-test")
+    monkeypatch.setattr(sections, "mask", lambda text: real_mask(text) + ("（书屋）" if "书屋" in text else ""))
+    monkeypatch.setattr(embeddings, "embed_passages", embed)
+    changed = [s for summary in load_summaries("index") for s in split_summary(summary) if "书屋" in s.text]
+    info = index.build()
+    assert 0 < info["embedded"] == len(changed) == len(embedded)
+    assert all(d.endswith("（书屋）") for d in embedded)
+    assert index.build()["embedded"] == 0  # the new rules are recorded: the fast path again
+    monkeypatch.undo()
+    assert index.build()["embedded"] == len(changed)  # back to the real rules, for the next tests
+
+
 def test_query_returns_examples_with_filters(index: ExampleIndex) -> None:
     found = index.query("走访慰问困难职工，发放慰问金，金秋助学", k=3)
     assert len(found) == 3 and all(isinstance(e, Example) for e in found)
