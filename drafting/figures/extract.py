@@ -66,6 +66,7 @@ _PLACEHOLDER_RE = re.compile(
     | “\s*” | ""                                                                         # emptied quotation
     | (?<![0-9〇零一二两三四五六七八九十百千万亿几数余多上x*_])万元                          # 慰问金万元 (figure deleted)
     | (?<=\d月)日                                                                        # 4月日 (day deleted)
+    | (?<=(?:举办|开展|组织|召开|举行|培训|参加|慰问|走访|发放)了)[次场期批名户](?![为间])         # 举办了次 (count deleted)
     """,
     re.X,
 )
