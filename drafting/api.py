@@ -44,8 +44,7 @@ from drafting.api_models import (
     MAX_EXAMPLES_K, MAX_QUERY_CHARS, CheckIn, CheckOut, DraftIn, DraftList, DraftOut, ExamplesOut, FastJSON, HealthOut,
 )
 from drafting.api_queue import ModelGate, QueueFull, QueueTimeout
-from drafting.api_settings import ApiSettings, load_api_settings
-from drafting.config import get_settings
+from drafting.config import ApiSettings, get_settings, load_settings
 from drafting.figures import check
 from drafting.request import RequestError, SectionInput, clean_text, parse_year, strip_bullet_marker, validate_facts
 from drafting.store import Store
@@ -86,7 +85,7 @@ class _Examples:
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
-    settings = settings or load_api_settings()
+    settings = settings or load_settings().api
     store = Store(get_settings().history_db)
     lost = store.recover_interrupted()
     if lost:

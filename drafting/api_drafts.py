@@ -19,7 +19,7 @@ import httpx
 import openai
 
 from drafting.api_queue import ModelGate, QueueTimeout, Ticket
-from drafting.api_settings import ApiSettings
+from drafting.config import ApiSettings
 from drafting.assemble import section_heading
 from drafting.injection import ignored_note, screen_request
 from drafting.llm import LLMError, get_client

@@ -69,6 +69,21 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
 
 
 @dataclass(frozen=True)
+class ApiSettings:
+    """The HTTP API's key and limits: body size, the model queue, the per-draft deadline."""
+
+    api_key: str | None
+    max_body_bytes: int  # larger request bodies get 413
+    model_slots: int  # generations at once across every worker process (the embedded server: 1)
+    queue_size: int  # requests waiting for a slot in one process; more get 429
+    queue_wait: float  # seconds a request may wait for a slot; then 503
+    draft_timeout: float  # seconds for one draft; then the plain fallback
+    retries: int  # whole-draft retries after a transient model error
+    retry_backoff: float  # seconds before the first retry, doubled each time
+    cors_origins: tuple[str, ...]  # empty: no cross-origin browser access
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     llm_base_url: str | None
@@ -80,7 +95,11 @@ class Settings:
     model_threads: int
     chroma_host: str | None
     chroma_port: int
-    api_key: str | None
+    api: ApiSettings
+
+    @property
+    def api_key(self) -> str | None:
+        return self.api.api_key
 
     @property
     def uses_embedded_model(self) -> bool:
@@ -123,19 +142,6 @@ class Settings:
         return f"{self.llm_model or '默认模型'} @ {self.llm_base_url}"
 
 
-def _env(*names: str, default: str | None = None) -> str | None:
-    """One setting by name (the first name set wins), from the environment over `.env`."""
-    return _lookup(_environment(), *names, default=default)
-
-
-def _env_int(name: str, default: int) -> int:
-    return _int(_environment(), name, default)
-
-
-def _env_float(name: str, default: float) -> float:
-    return _float(_environment(), name, default)
-
-
 def load_settings() -> Settings:
     """Build settings from the environment and the optional `.env` file."""
     env = _environment()
@@ -153,7 +159,22 @@ def load_settings() -> Settings:
         model_threads=_int(env, "DRAFTING_MODEL_THREADS", os.cpu_count() or 2),
         chroma_host=_lookup(env, "DRAFTING_CHROMA_HOST"),
         chroma_port=_int(env, "DRAFTING_CHROMA_PORT", 8000),
+        api=_api_settings(env),
+    )
+
+
+def _api_settings(env: dict[str, str]) -> ApiSettings:
+    origins = _lookup(env, "DRAFTING_API_CORS_ORIGINS") or ""
+    return ApiSettings(
         api_key=_lookup(env, "DRAFTING_API_KEY"),
+        max_body_bytes=_int(env, "DRAFTING_API_MAX_BODY", 1_048_576),
+        model_slots=max(1, _int(env, "DRAFTING_API_MODEL_SLOTS", 1)),
+        queue_size=max(0, _int(env, "DRAFTING_API_QUEUE_SIZE", 8)),
+        queue_wait=_float(env, "DRAFTING_API_QUEUE_WAIT", 300.0),
+        draft_timeout=_float(env, "DRAFTING_API_DRAFT_TIMEOUT", 900.0),
+        retries=max(0, _int(env, "DRAFTING_API_RETRIES", 1)),
+        retry_backoff=_float(env, "DRAFTING_API_RETRY_BACKOFF", 1.0),
+        cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
     )
 
 

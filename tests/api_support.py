@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from drafting import config
 from drafting.api import create_app
-from drafting.api_settings import ApiSettings, load_api_settings
+from drafting.config import ApiSettings, load_settings
 from tests.fake_llm import FakeLLM
 
 ORG, PERIOD, YEAR = "东湖街道总工会", "上半年", 2024
@@ -64,7 +64,7 @@ def _closed_port() -> int:
 
 def settings(**overrides: Any) -> ApiSettings:
     """The API settings from the environment, with test overrides (short waits and backoff)."""
-    base = dataclasses.replace(load_api_settings(), retry_backoff=0.05)
+    base = dataclasses.replace(load_settings().api, retry_backoff=0.05)
     return dataclasses.replace(base, **overrides)
 
 
