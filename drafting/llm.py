@@ -1,8 +1,9 @@
 """One OpenAI-compatible client for the embedded model and for any remote endpoint.
 
 The embedded llama.cpp server gets a raw ChatML completion, so that the assistant turn can be
-prefilled (`今年以来，`) and constrained by a GBNF grammar — the two things that keep a 1.5B
-model to plain Chinese prose. Remote endpoints (OpenAI, DeepSeek, Qwen, vLLM, Ollama) get the
+prefilled (`今年以来，`) and held to one paragraph (a logit bias, or a GBNF grammar when a
+minimum length is needed; see `drafting.paragraph`) — the two things that keep a 1.5B model
+to plain Chinese prose. Remote endpoints (OpenAI, DeepSeek, Qwen, vLLM, Ollama) get the
 standard chat API. Both stream text deltas.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import openai
 
+from drafting import paragraph
 from drafting.config import EMBEDDED_MODEL_ALIAS, Settings, get_settings
 
 
@@ -47,7 +49,8 @@ class Prompt:
     max_tokens: int = 512
     temperature: float = 0.3
     stop: list[str] = field(default_factory=list)
-    grammar: str | None = None
+    paragraph: bool = False  # one paragraph of plain prose (enforced on the embedded model)
+    min_chars: int = 0  # with `paragraph`: the embedded model may not stop before this many characters
 
 
 def _chatml(prompt: Prompt) -> str:
@@ -78,13 +81,15 @@ class LLMClient:
     """Streams completions from an OpenAI-compatible endpoint."""
 
     def __init__(self, base_url: str, model: str, api_key: str | None, *, embedded: bool,
-                 timeout: float = 180.0, max_retries: int = 2, context_window: int = 4096) -> None:
+                 timeout: float = 180.0, max_retries: int = 2, context_window: int = 4096,
+                 paragraph_bias: dict[str, float] | None = None) -> None:
         self.base_url = base_url
         self.model = model
         self.api_key = api_key
         self.timeout = timeout
         self.embedded = embedded
         self.context_window = context_window
+        self.paragraph_bias = paragraph_bias  # bans the embedded vocabulary's non-paragraph tokens
         self.label = "内置模型" if embedded else f"{model} @ {base_url}"
         self._client = openai.OpenAI(
             base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=max_retries
@@ -120,9 +125,17 @@ class LLMClient:
         gen.seconds = time.monotonic() - started
         return gen
 
+    def _paragraph_constraint(self, prompt: Prompt) -> dict[str, Any]:
+        """The fast logit bias when it is known and no minimum length is asked; else the grammar."""
+        if not prompt.paragraph:
+            return {}
+        if self.paragraph_bias and not prompt.min_chars:
+            return {"logit_bias": self.paragraph_bias}
+        return {"grammar": paragraph.grammar(prompt.min_chars)}
+
     def _pieces(self, prompt: Prompt) -> Iterator[tuple[str, str | None]]:
         if self.embedded:
-            extra: dict[str, Any] = {"grammar": prompt.grammar} if prompt.grammar else {}
+            extra = self._paragraph_constraint(prompt)
             stream = self._client.completions.create(
                 model=self.model, prompt=_chatml(prompt), max_tokens=prompt.max_tokens,
                 temperature=prompt.temperature, stop=["<|im_end|>", *prompt.stop], stream=True,
@@ -157,7 +170,8 @@ def get_client(settings: Settings | None = None) -> LLMClient:
         except model_server.ModelServerError as exc:
             raise LLMError(str(exc)) from exc
         return LLMClient(handle.base_url, EMBEDDED_MODEL_ALIAS, None, embedded=True,
-                         timeout=settings.llm_timeout, context_window=settings.llm_context_window)
+                         timeout=settings.llm_timeout, context_window=settings.llm_context_window,
+                         paragraph_bias=paragraph.logit_bias(settings.embedded_model_path))
     if not settings.llm_model:
         raise LLMError("已配置模型地址 DRAFTING_LLM_BASE_URL，但没有配置模型名称 DRAFTING_LLM_MODEL。")
     return LLMClient(settings.llm_base_url, settings.llm_model, settings.llm_api_key, embedded=False,

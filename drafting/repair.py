@@ -104,7 +104,7 @@ def check_and_repair(client: LLMClient | None, section: OutlineSection, text: st
         if not problems:
             break
         notes = [f"“{t}”：{reason}" for _, _, t, reason in problems]
-        generation = client.stream(repair_prompt(section, result.text, notes, target_chars, client.embedded))
+        generation = client.stream(repair_prompt(section, result.text, notes, target_chars))
         candidate = finish_paragraph(generation.text)
         candidate_report = check_section(candidate, section, fields)
         result.attempts.append({"how": "model", "problems": notes, "accepted": False})

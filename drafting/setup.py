@@ -143,7 +143,9 @@ def ensure_all(build_index: bool = True, progress: bool = True) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     ensure_tiktoken_cache(settings)
     if settings.uses_embedded_model:
-        ensure_model(settings, progress=progress)
+        from drafting.paragraph import ensure_banned_ids
+
+        ensure_banned_ids(ensure_model(settings, progress=progress))
     if build_index:
         ensure_index(progress=progress)
     _log("准备完成。", progress)

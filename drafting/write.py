@@ -1,9 +1,10 @@
 """Stage 4 — write: the prose of one section (or of the whole draft) through the configured model.
 
-The embedded model gets an assistant prefill and a one-paragraph grammar (no newline, no
-Markdown characters): that is what keeps a 1.5B model to plain 公文 prose. The system prompt is
-the same for every section so the server's prompt cache reuses it. Prompts are budgeted with
-tiktoken against the context window: examples are trimmed first, bullets never.
+The embedded model gets an assistant prefill and is held to one paragraph (no newline, no
+Markdown characters; see `drafting.paragraph`): that is what keeps a 1.5B model to plain 公文
+prose. The system prompt is the same for every section so the server's prompt cache reuses
+it. Prompts are budgeted with tiktoken against the context window: examples are trimmed
+first, bullets never.
 """
 from __future__ import annotations
 
@@ -16,9 +17,6 @@ from drafting.plan import OutlineSection
 from drafting.prompts import load_parts, render
 from drafting.tokens import count_tokens, fit_to_budget
 
-# One paragraph of plain prose: no line breaks and none of the characters Markdown needs.
-PARAGRAPH_CHARS = r"[^\n#*>|`_]"
-PARAGRAPH_GRAMMAR = f"root ::= {PARAGRAPH_CHARS}+"
 MIN_LENGTH_SHARE = 0.7  # with an explicit length target, each call writes at least this share of its part
 MAX_FACTS_PER_CALL = 3  # the 1.5B model writes well from two or three bullets at a time
 # The model sometimes echoes its prompt ("可以借鉴的公文用语：…") after the paragraph: cut from there.
@@ -62,11 +60,6 @@ def _examples_block(phrases: list[str], budget: int) -> str:
     return f"可以借鉴的公文用语（只借用措辞，不要当作本单位做过的事）：{''.join(kept)}\n" if kept else ""
 
 
-def paragraph_grammar(min_chars: int = 0) -> str:
-    """One paragraph; with `min_chars`, the model may not stop before that many characters."""
-    return f"root ::= {PARAGRAPH_CHARS}{{{min_chars},}}" if min_chars > 0 else PARAGRAPH_GRAMMAR
-
-
 def fact_chunks(facts: list[str], size: int = MAX_FACTS_PER_CALL) -> list[list[str]]:
     """Bullets split into near-equal calls of at most `size` (4 → 2+2, not 3+1)."""
     if len(facts) <= size:
@@ -82,8 +75,7 @@ def fact_chunks(facts: list[str], size: int = MAX_FACTS_PER_CALL) -> list[list[s
 
 
 def section_prompt(section: OutlineSection, ctx: WriteContext, styles: list[str], target_chars: int,
-                   context_window: int, position: int = 0, embedded: bool = True,
-                   min_chars: int = 0) -> Prompt:
+                   context_window: int, position: int = 0, min_chars: int = 0) -> Prompt:
     facts = "\n".join(f"- {fact}" for fact in section.facts)
     max_tokens = max_tokens_for(target_chars)
     values = dict(org=ctx.org, period=ctx.period, heading=section.heading, facts=facts, target_chars=target_chars)
@@ -91,7 +83,7 @@ def section_prompt(section: OutlineSection, ctx: WriteContext, styles: list[str]
     room = context_window - max_tokens - PROMPT_MARGIN - count_tokens(system) - count_tokens(bare_user)
     _, user = render("section", examples=_examples_block(styles, max(room, 0)), **values)
     return Prompt(system=system, user=user, prefill=prefill_for(section, ctx, position), max_tokens=max_tokens,
-                  grammar=paragraph_grammar(min_chars) if embedded else None)
+                  paragraph=True, min_chars=min_chars)
 
 
 def finish_paragraph(text: str) -> str:
@@ -108,19 +100,17 @@ def finish_paragraph(text: str) -> str:
 def write_section(client: LLMClient, section: OutlineSection, ctx: WriteContext, styles: list[str],
                   target_chars: int, position: int = 0, temperature: float = 0.3,
                   on_delta: Callable[[str], None] | None = None, min_chars: int = 0) -> Generation:
-    prompt = section_prompt(section, ctx, styles, target_chars, client.context_window, position, client.embedded,
-                            min_chars)
+    prompt = section_prompt(section, ctx, styles, target_chars, client.context_window, position, min_chars)
     prompt.temperature = temperature
     generation = client.stream(prompt, on_delta=on_delta)
     generation.text = finish_paragraph(generation.text)
     return generation
 
 
-def repair_prompt(section: OutlineSection, draft: str, problems: list[str], target_chars: int,
-                  embedded: bool) -> Prompt:
+def repair_prompt(section: OutlineSection, draft: str, problems: list[str], target_chars: int) -> Prompt:
     system, user = render(
         "repair", facts="\n".join(f"- {fact}" for fact in section.facts), draft=draft,
         problems="\n".join(f"- {p}" for p in problems), target_chars=target_chars,
     )
     return Prompt(system=system, user=user, max_tokens=max_tokens_for(target_chars), temperature=0.2,
-                  grammar=PARAGRAPH_GRAMMAR if embedded else None)
+                  paragraph=True)

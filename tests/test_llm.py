@@ -13,14 +13,28 @@ def test_embedded_path_prefills_and_streams_with_grammar():
     pieces: list[str] = []
     with FakeLLM(reply="新建工会8家。") as fake:
         gen = _client(fake.base_url, embedded=True).stream(
-            Prompt(system="系统", user="要点", prefill="今年以来，", grammar="root ::= [^\\n]+"), on_delta=pieces.append)
+            Prompt(system="系统", user="要点", prefill="今年以来，", paragraph=True), on_delta=pieces.append)
     assert gen.text == "今年以来，新建工会8家。"
     assert "".join(pieces) == gen.text
     body = fake.requests[0]
     assert body["prompt"].endswith("<|im_start|>assistant\n今年以来，")
-    assert body["grammar"] == "root ::= [^\\n]+"
+    assert body["grammar"] == "root ::= [^\\n#*>|`_]+" and "logit_bias" not in body  # no ban list known
     assert "<|im_end|>" in body["stop"]
     assert gen.completion_tokens >= 2 and gen.first_token_seconds is not None
+
+
+def test_embedded_paragraph_uses_the_ban_list_unless_a_minimum_length_is_asked():
+    bias = {"198": -100.0, "2": -100.0}
+    with FakeLLM(reply="新建工会8家。") as fake:
+        client = LLMClient(fake.base_url, "fake-model", None, embedded=True, timeout=5, max_retries=0,
+                           paragraph_bias=bias)
+        client.stream(Prompt(system="s", user="u", paragraph=True))
+        client.stream(Prompt(system="s", user="u", paragraph=True, min_chars=120))
+        client.stream(Prompt(system="s", user="u"))
+    fast, minimum, free = fake.requests
+    assert fast["logit_bias"] == bias and "grammar" not in fast
+    assert minimum["grammar"].endswith("{120,}") and "logit_bias" not in minimum
+    assert "grammar" not in free and "logit_bias" not in free
 
 
 def test_remote_path_uses_chat_and_asks_for_the_opening():

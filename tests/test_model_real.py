@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from drafting import config, model_server
+from drafting import config, model_server, paragraph
 from drafting.llm import get_client
 from drafting.plan import OutlineSection
 from drafting.setup import model_is_ready
@@ -37,14 +37,27 @@ def test_server_starts_reuses_and_writes_chinese(embedded):
     again = model_server.ensure_running(settings=settings)
     assert again.reused and again.base_url == handle.base_url
     client = get_client(settings)
-    assert client.embedded
+    assert client.embedded and client.paragraph_bias  # the fast one-paragraph constraint is known
     section = OutlineSection(heading="加强组织建设", facts=["新建非公企业工会8家，新发展会员1200名"])
     ctx = WriteContext(org="东湖街道总工会", period="上半年", lead="上半年")
     gen = write_section(client, section, ctx, [], target_chars=150)
     chinese = re.findall(r"[\u4e00-\u9fff]", gen.text)
     assert len(chinese) >= 20, gen.text
-    assert "\n" not in gen.text and "#" not in gen.text  # the paragraph grammar held
+    assert "\n" not in gen.text and "#" not in gen.text  # the banned tokens stayed out
     assert gen.completion_tokens > 10
+
+
+def test_ban_list_covers_line_breaks_and_markdown_only(embedded, tmp_path):
+    import llama_cpp
+
+    settings, _ = embedded
+    ids = set(paragraph.ensure_banned_ids(settings.embedded_model_path))
+    assert paragraph.bans_path(settings.embedded_model_path).is_file()
+    vocab = llama_cpp.Llama(str(settings.embedded_model_path), vocab_only=True, verbose=False)
+    for text in ("\n", "\n\n", "##", "**", "_"):
+        assert all(t in ids for t in vocab.tokenize(text.encode(), add_bos=False, special=False)), text
+    for text in ("工会", "，", "。", "2024年", "慰问"):
+        assert not any(t in ids for t in vocab.tokenize(text.encode(), add_bos=False, special=False)), text
 
 
 def test_stop_ends_the_server(embedded):

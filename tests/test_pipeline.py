@@ -140,7 +140,8 @@ def test_early_stop_is_retried_then_the_stub_dropped(request_):
 
 
 def test_fact_chunks_and_length_grammar():
-    from drafting.write import fact_chunks, finish_paragraph, paragraph_grammar
+    from drafting.paragraph import grammar as paragraph_grammar
+    from drafting.write import fact_chunks, finish_paragraph
 
     assert fact_chunks(["a", "b", "c"]) == [["a", "b", "c"]]
     assert [len(c) for c in fact_chunks(list("abcd"))] == [2, 2]
