@@ -121,7 +121,8 @@ def section_targets(outline: Outline, request: DraftRequest) -> list[int]:
 
 def _examples_for(section: OutlineSection, request: DraftRequest, k: int) -> tuple[list[str], list[dict[str, Any]]]:
     examples = find_examples(section, request, k)
-    styles = [phrase for e in examples for phrase in style_phrases(e.masked)]
+    own_words = section.heading + "\n" + "\n".join(section.facts)
+    styles = [phrase for e in examples for phrase in style_phrases(e.masked, own_words)]
     shown = [{"id": e.id, "summary_id": e.summary_id, "title": e.title, "heading": e.heading, "kind": e.kind,
               "org_level": e.org_level, "period": e.period, "text": e.text, "score": round(e.score, 4),
               "source": e.source} for e in examples]

@@ -3,7 +3,7 @@
 A section is checked against its own bullets (plus the request fields). Problems are the
 unsupported figures and the FACT warnings (a hedge dropped or added, 人 for 人次): the model is
 re-asked with those spans named, a bounded number of times; then a deterministic fallback
-removes every sentence that still carries a problem and restates each bullet whose figures
+removes every clause that still carries a problem and restates each bullet whose figures
 are missing as a plain sentence. The fallback text is built from the bullets themselves, so
 the final section never carries an unsupported figure.
 """
@@ -23,6 +23,7 @@ MAX_MODEL_REPAIRS = 1
 MIN_KEPT_CHARS = 16
 _SENTENCE = re.compile(r"[^。！？；]+[。！？；”]*")
 _CLAUSE_SPLIT = re.compile(r"[，,；;]")
+_CLAUSE_TEXT = re.compile(r"[^，,；;]+")
 _TRAILING_PUNCT = re.compile(r"[，,；;。.！!？?、\s]+$")
 
 
@@ -66,18 +67,42 @@ def missing_clauses(fact: str, figures: list[str]) -> str:
     return "，".join(wanted) if wanted and found == set(figures) else fact
 
 
-def drop_problem_sentences(text: str, report: CheckReport) -> str:
+def drop_problem_clauses(text: str, report: CheckReport) -> str:
+    """Remove the clauses that carry a problem; a sentence whose first clause carries one goes
+    whole (what is left would have lost its subject), and so does a clause opening with 其中
+    right after a removed one. A sentence keeps its other clauses, so a bullet stated in the same
+    sentence as an invented figure is not lost with it."""
     spans = [(start, end) for start, end, _, _ in problems_of(report)]
+
+    def hit(start: int, end: int) -> bool:
+        return any(s < end and e > start for s, e in spans)
+
     kept = []
-    for match in _SENTENCE.finditer(text):
-        if not any(start < match.end() and end > match.start() for start, end in spans):
-            kept.append(match.group())
+    for sentence in _SENTENCE.finditer(text):
+        if not hit(*sentence.span()):
+            kept.append(sentence.group())
+            continue
+        body = sentence.group()
+        core = body.rstrip("。！？；”")
+        ending = body[len(core):] or "。"
+        clauses = list(_CLAUSE_TEXT.finditer(core))
+        offset = sentence.start()
+        if not clauses or hit(clauses[0].start() + offset, clauses[0].end() + offset):
+            continue
+        parts, dropped = [], False
+        for clause in clauses:
+            if hit(clause.start() + offset, clause.end() + offset) or (dropped and clause.group().startswith("其中")):
+                dropped = True
+                continue
+            dropped = False
+            parts.append(clause.group())
+        kept.append("，".join(parts) + ending)
     return "".join(kept)
 
 
 def fallback(text: str, section: OutlineSection, fields: list[str]) -> str:
-    """Remove sentences with problems, then restate each bullet whose figures are missing."""
-    kept = drop_problem_sentences(text, check_section(text, section, fields))
+    """Remove the clauses with problems, then restate each bullet whose figures are missing."""
+    kept = drop_problem_clauses(text, check_section(text, section, fields))
     if len(kept) < MIN_KEPT_CHARS:  # a stub such as “今年以来，我会按照。” says nothing
         kept = ""
     missing: dict[str, list[str]] = {}

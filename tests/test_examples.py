@@ -15,3 +15,9 @@ def test_style_phrases_are_few_and_never_point_at_the_example():
     phrases = style_phrases(masked)
     assert len(phrases) <= 3
     assert not any("该" in p or "他们" in p for p in phrases)
+
+
+def test_style_phrases_leave_out_another_bodys_story_unless_the_bullets_share_it():
+    masked = "村容村貌和人居环境得到了较大改善,维护职工队伍和社会稳定,取得了很好的成效。"
+    assert style_phrases(masked) == ["维护职工队伍和社会稳定", "取得了很好的成效"]
+    assert "村容村貌和人居环境得到了较大改善" in style_phrases(masked, "开展村容村貌整治，改善人居环境")

@@ -188,3 +188,14 @@ def test_fallback_restates_only_the_clause_with_the_missing_figure():
     assert missing_clauses(fact, ["30至40名"]) == "30至40名下岗失业人员当场签合同"
     assert missing_clauses(fact, ["35至60名", "30至40名"]) == fact
     assert missing_clauses(fact, ["三十人"]) == fact  # not found verbatim: the whole bullet
+
+
+def test_fallback_drops_the_invented_clause_and_keeps_the_bullet_beside_it():
+    from drafting.figures import check
+    from drafting.repair import drop_problem_clauses
+
+    facts = ["部署工资集体协商，重点推动百人以上已建会企业", "探视工伤职工82名"]
+    text = ("部署工资集体协商，重点推动百人以上已建会企业，全年共签订120份工资集体合同，覆盖职工3500余人。"
+            "共开展活动99场，其中大型活动5场，探视工伤职工82名。探视工伤职工82名，发放资料300份。")
+    kept = drop_problem_clauses(text, check(text, facts))
+    assert kept == "部署工资集体协商，重点推动百人以上已建会企业。探视工伤职工82名。"
