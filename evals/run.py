@@ -41,14 +41,14 @@ def pipeline_drafter(strategy: str) -> Drafter:
 
         request = request_from_json({**case, "options": {**case.get("options", {}), "strategy": strategy}})
         started = time.monotonic()
-        first: list[float] = []
+        first: dict[str, float] = {}  # event type → seconds until its first occurrence
 
         def on_event(event: dict[str, Any]) -> None:
-            if event["type"] == "delta" and not first:
-                first.append(time.monotonic() - started)
+            first.setdefault(event["type"], time.monotonic() - started)
 
         result = draft(request, on_event=on_event, client=client).to_dict()
-        result["first_delta_seconds"] = first[0] if first else None
+        result["first_delta_seconds"] = first.get("delta")
+        result["first_section_seconds"] = first.get("section_done")
         return result
 
     return run
@@ -106,6 +106,7 @@ def run_cases(cases: list[dict[str, Any]], out: Path, drafter: Drafter, connect:
             "id": case["id"], "text": result["text"], "raw_text": result.get("raw_text", result["text"]),
             "check": result["check"], "seconds": result["seconds"],
             "first_delta_seconds": result.get("first_delta_seconds"),
+            "first_section_seconds": result.get("first_section_seconds"),
             "examples": [e.get("summary_id") for e in result.get("examples", [])],
             "metrics": metrics,
         }
@@ -115,11 +116,14 @@ def run_cases(cases: list[dict[str, Any]], out: Path, drafter: Drafter, connect:
     _write_rows(cases_file, cases, rows)
     scored = [rows[c["id"]]["metrics"] for c in cases if "metrics" in rows.get(c["id"], {})]
     summary = aggregate(scored)
-    firsts = [rows[c["id"]].get("first_delta_seconds") for c in cases if c["id"] in rows]
-    firsts = [f for f in firsts if f is not None]
+    def slowest(key: str) -> float | None:
+        values = [rows[c["id"]].get(key) for c in cases if c["id"] in rows]
+        return max((v for v in values if v is not None), default=None)
+
     summary.update({
         "failed_cases": sum(1 for c in cases if rows.get(c["id"], {}).get("error")),
-        "first_delta_seconds_max": max(firsts) if firsts else None,
+        "first_delta_seconds_max": slowest("first_delta_seconds"),
+        "first_section_seconds_max": slowest("first_section_seconds"),
         "model": connect().label,
         "label": label,
     })

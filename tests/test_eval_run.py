@@ -39,6 +39,8 @@ def test_runner_writes_outputs_and_resumes(tmp_path, data_dir, monkeypatch):
     assert summary["cases"] == 1 and summary["figure_precision"] == 1.0 and summary["figure_recall"] == 1.0
     row = json.loads((out / "cases.jsonl").read_text(encoding="utf-8").splitlines()[0])
     assert {"id", "text", "raw_text", "check", "seconds"} <= row.keys()
+    assert 0 < row["first_delta_seconds"] <= row["first_section_seconds"] <= row["seconds"]
+    assert summary["first_section_seconds_max"] == row["first_section_seconds"]
     baseline = json.loads((out / "baseline" / "summary.json").read_text(encoding="utf-8"))
     assert baseline["figure_precision"] < 1.0  # the invented 99场 is caught
     assert (out / "report.md").is_file()
