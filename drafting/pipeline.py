@@ -32,6 +32,7 @@ from drafting.write import (
 Event = dict[str, Any]
 DEFAULT_EXAMPLES = 2
 EARLY_STOP_RETRIES = 1
+LEAD_IN_CHARS = 20  # besides its bullets, what a section needs at the least (an opening clause)
 MIN_GENERATED_CHARS = 12  # less means the model stopped early (seen with the 1.5B model)
 STRATEGIES = ("sectioned", "whole")
 
@@ -112,11 +113,13 @@ def section_targets(outline: Outline, request: DraftRequest) -> list[int]:
         return [section_target_chars(s) for s in outline.sections]
     frame = len(asm.opening(request)) + len(asm.closing(request)) + len(outline.title)
     frame += sum(len(asm.section_heading(i, s.heading)) for i, s in enumerate(outline.sections))
-    body = max(int(target_total) - frame, MIN_SECTION_CHARS * len(outline.sections))
+    # A bullet cannot be stated in much less than its own length: each section needs its bullets
+    # and a lead-in; what the target leaves beyond that is shared out by the number of bullets.
+    needs = [sum(len(f) for f in s.facts) + LEAD_IN_CHARS for s in outline.sections]
+    spare = max(int(target_total) - frame - sum(needs), 0)
     n_facts = sum(len(s.facts) for s in outline.sections) or 1
-    # A bullet cannot be stated in much less than its own length.
-    return [max(min(int(body * len(s.facts) / n_facts), MAX_SECTION_CHARS * 2), sum(len(f) for f in s.facts) + 20)
-            for s in outline.sections]
+    return [min(need + spare * len(s.facts) // n_facts, MAX_SECTION_CHARS * 2)
+            for need, s in zip(needs, outline.sections)]
 
 
 def _examples_for(section: OutlineSection, request: DraftRequest, k: int) -> tuple[list[str], list[dict[str, Any]]]:
@@ -137,7 +140,7 @@ def _write_one(client: LLMClient, request: DraftRequest, section: OutlineSection
     styles, shown = _examples_for(section, request, k)
     position = index if position is None else position
     explicit_length = bool(request.options.get("target_chars"))
-    chunks = fact_chunks(section.facts)
+    chunks = fact_chunks(section.facts, target_chars=target if explicit_length else 0)
     paragraphs: list[str] = []
     tokens = 0
     for n, chunk in enumerate(chunks):

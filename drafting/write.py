@@ -19,6 +19,7 @@ from drafting.tokens import count_tokens, fit_to_budget
 
 MIN_LENGTH_SHARE = 0.7  # with an explicit length target, each call writes at least this share of its part
 MAX_FACTS_PER_CALL = 3  # the 1.5B model writes well from two or three bullets at a time
+CHARS_PER_CALL = 200  # what one call writes naturally; a longer target gets more calls
 # The model sometimes echoes its prompt ("可以借鉴的公文用语：…") after the paragraph: cut from there.
 _PROMPT_ECHO = re.compile(r"(?:可以借鉴的公文用语|本节要点|本节标题|原稿的问题|参考文风)[：:]?")
 CHARS_PER_FACT = 80
@@ -60,11 +61,18 @@ def _examples_block(phrases: list[str], budget: int) -> str:
     return f"可以借鉴的公文用语（只借用措辞，不要当作本单位做过的事）：{''.join(kept)}\n" if kept else ""
 
 
-def fact_chunks(facts: list[str], size: int = MAX_FACTS_PER_CALL) -> list[list[str]]:
-    """Bullets split into near-equal calls of at most `size` (4 → 2+2, not 3+1)."""
-    if len(facts) <= size:
-        return [facts]
+def fact_chunks(facts: list[str], size: int = MAX_FACTS_PER_CALL, target_chars: int = 0) -> list[list[str]]:
+    """Bullets split into near-equal calls of at most `size` (4 → 2+2, not 3+1).
+
+    With a length target, into as many calls as the target needs at about `CHARS_PER_CALL`
+    each (up to one bullet per call): forced past its natural end, the small model pads with
+    echoes of its prompt, so a long section is written as more short paragraphs instead.
+    """
     n = -(-len(facts) // size)
+    if target_chars:
+        n = min(max(n, round(target_chars / CHARS_PER_CALL)), len(facts))
+    if n <= 1:
+        return [facts]
     base, extra = divmod(len(facts), n)
     chunks, start = [], 0
     for i in range(n):
