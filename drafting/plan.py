@@ -7,6 +7,7 @@ for them. The outline is plain data so that the page can show it and let the use
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -73,8 +74,18 @@ class Outline:
         return cls(title=data["title"], sections=[OutlineSection(**s) for s in data["sections"]])
 
 
+# A bullet the clerk opened with 下半年： or 不足： says itself where it belongs.
+_LEAD_KIND = (
+    (re.compile(r"^(?:下半年|下一步|明年|来年|今后|新的一年)(?:工作)?(?:计划|打算|安排)?[:：，,]"), "plan"),
+    (re.compile(r"^(?:存在的?)?(?:问题|不足|差距)(?:和不足|与不足)?[:：，,]"), "problems"),
+)
+
+
 def classify_fact(fact: str) -> str:
     """The topic key whose keywords match the bullet best (ties: the earlier topic)."""
+    for lead, key in _LEAD_KIND:
+        if lead.match(fact.strip()):
+            return key
     best, best_hits = DEFAULT_TOPIC, 0
     for topic in TOPICS:
         hits = sum(1 for kw in topic.keywords if kw in fact)
