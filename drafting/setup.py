@@ -127,15 +127,17 @@ def ensure_tiktoken_cache(settings: Settings | None = None) -> Path:
 
 
 def ensure_index(progress: bool = False) -> None:
-    """Build the retrieval index from `corpus/` if it is missing (incremental otherwise)."""
+    """Build the retrieval index from `corpus/`, or bring it up to date: the build is
+    incremental (a fraction of a second when nothing changed), so new corpus texts and new
+    masking rules reach an existing index without embedding the unchanged sections again."""
     from drafting.index import ExampleIndex
 
     index = ExampleIndex.open()
-    status = index.status()
-    if status.get("sections", 0) > 0:
-        return
-    _log("正在建立检索索引（首次运行需要一两分钟）…", progress)
-    index.build()
+    if not index.status().get("sections", 0):
+        _log("正在建立检索索引（首次运行需要一两分钟）…", progress)
+    info = index.build(progress=progress)
+    if info["embedded"] or info["removed"]:
+        _log(f"检索索引已更新：新向量化 {info['embedded']} 段，移除 {info['removed']} 段。", progress)
 
 
 def ensure_all(build_index: bool = True, progress: bool = True) -> None:

@@ -138,6 +138,19 @@ def test_new_masking_rules_embed_only_the_documents_they_change(index: ExampleIn
     assert index.build()["embedded"] == len(changed)  # back to the real rules, for the next tests
 
 
+def test_dense_side_embeds_only_the_head_of_a_long_query(index: ExampleIndex,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from drafting import embeddings
+    from drafting.index import DENSE_QUERY_CHARS
+
+    seen: list[str] = []
+    real = embeddings.embed_query
+    monkeypatch.setattr(embeddings, "embed_query", lambda text: seen.append(text) or real(text))
+    long_query = "开展劳动竞赛，提升职工队伍素质\n" + "组织职工技能比武，举办安全知识竞赛。" * 20
+    assert index.query(long_query, k=3)
+    assert seen == [long_query[:DENSE_QUERY_CHARS]]
+
+
 def test_query_returns_examples_with_filters(index: ExampleIndex) -> None:
     found = index.query("走访慰问困难职工，发放慰问金，金秋助学", k=3)
     assert len(found) == 3 and all(isinstance(e, Example) for e in found)
