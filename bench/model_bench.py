@@ -1,5 +1,7 @@
 """Embedded model figures: server start-to-ready time, and generations of ~300 characters
-(one section of three bullets with a 300-character target, as the pipeline asks for it).
+(one section of three bullets with a 300-character target, as the pipeline asks for it),
+under each way of holding the model to one paragraph: the logit bias (the default), the
+minimum-length grammar (explicit length targets) and no constraint at all.
 
     .venv/bin/python bench/model_bench.py [--runs 3]
 
@@ -22,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from drafting import config, model_server  # noqa: E402
 from drafting.llm import Prompt, get_client  # noqa: E402
 from drafting.plan import OutlineSection  # noqa: E402
-from drafting.write import MIN_LENGTH_SHARE, WriteContext, write_section  # noqa: E402
+from drafting.write import MIN_LENGTH_SHARE, WriteContext, section_prompt  # noqa: E402
 
 SECTION = OutlineSection(
     heading="深化帮扶解困，用心服务职工群众",
@@ -47,14 +49,19 @@ def main() -> int:
         client = get_client(settings)
         client.stream(Prompt(system="你好", user="你好", max_tokens=1))  # load the weights before timing
         ctx = WriteContext(org="东湖街道总工会", period="上半年", lead="上半年")
-        rates = []
+        rates: dict[str, list[float]] = {"logit bias": [], "grammar (minimum length)": [], "none": []}
         for run in range(args.runs):
-            gen = write_section(client, SECTION, ctx, [], target_chars=300, position=run,
-                                min_chars=int(300 * MIN_LENGTH_SHARE))
-            rates.append(gen.tokens_per_second)
-            print(f"run {run + 1}: {gen.seconds:.1f} s, {len(gen.text)} chars, {gen.completion_tokens} tokens, "
-                  f"{gen.tokens_per_second:.1f} tokens/s, first token {gen.first_token_seconds:.2f} s")
-        print(f"median tokens/s: {statistics.median(rates):.1f}")
+            for constraint, rate in rates.items():
+                min_chars = int(300 * MIN_LENGTH_SHARE) if constraint.startswith("grammar") else 0
+                prompt = section_prompt(SECTION, ctx, [], 300, client.context_window, run, min_chars=min_chars)
+                prompt.paragraph = constraint != "none"
+                gen = client.stream(prompt)
+                rate.append(gen.tokens_per_second)
+                print(f"run {run + 1}, {constraint}: {gen.seconds:.1f} s, {len(gen.text)} chars, "
+                      f"{gen.completion_tokens} tokens, {gen.tokens_per_second:.1f} tokens/s, "
+                      f"first token {gen.first_token_seconds:.2f} s, line breaks {gen.text.count(chr(10))}")
+        for constraint, rate in rates.items():
+            print(f"median tokens/s, {constraint}: {statistics.median(rate):.1f}")
     finally:
         model_server.stop(settings=settings)
     return 0
