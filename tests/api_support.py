@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from drafting import config
 from drafting.api import create_app
 from drafting.config import ApiSettings, load_settings
-from tests.fake_llm import FakeLLM
+from tests.conftest import free_port
 
 ORG, PERIOD, YEAR = "东湖街道总工会", "上半年", 2024
 FACTS = ["新建非公企业工会8家，新发展会员1200名", "春节走访慰问困难职工120户，发放慰问金36万元",
@@ -47,21 +44,6 @@ def blocked_echo(release: threading.Event) -> Any:
     return reply
 
 
-def use_model(monkeypatch: pytest.MonkeyPatch, fake: FakeLLM | None, timeout: float = 5.0) -> None:
-    """Point the configuration at `fake` (or at a closed port when None)."""
-    base_url = fake.base_url if fake else f"http://127.0.0.1:{_closed_port()}/v1"
-    monkeypatch.setenv("DRAFTING_LLM_BASE_URL", base_url)
-    monkeypatch.setenv("DRAFTING_LLM_MODEL", "fake-model")
-    monkeypatch.setenv("DRAFTING_LLM_TIMEOUT", str(timeout))
-    config.reset_settings()
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def settings(**overrides: Any) -> ApiSettings:
     """The API settings from the environment, with test overrides (short waits and backoff)."""
     base = dataclasses.replace(load_settings().api, retry_backoff=0.05)
@@ -76,9 +58,7 @@ class LiveServer:
     """The app under uvicorn in a background thread, on a free loopback port."""
 
     def __init__(self, app: FastAPI) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
                                                     access_log=False))
         self._thread = threading.Thread(target=self.server.run, daemon=True)

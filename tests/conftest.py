@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from drafting import config
+from tests.fake_llm import FakeLLM
 
 _LLM_VARS = ("DRAFTING_LLM_BASE_URL", "DRAFTING_LLM_API_KEY", "DRAFTING_LLM_MODEL",
              "OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_MODEL", "DRAFTING_CHROMA_HOST",
@@ -45,6 +46,15 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def use_model(monkeypatch: pytest.MonkeyPatch, fake: FakeLLM | None, timeout: float = 5.0) -> None:
+    """Point the configuration at `fake` (or at a closed loopback port when None)."""
+    base_url = fake.base_url if fake else f"http://127.0.0.1:{free_port()}/v1"
+    monkeypatch.setenv("DRAFTING_LLM_BASE_URL", base_url)
+    monkeypatch.setenv("DRAFTING_LLM_MODEL", "fake-model")
+    monkeypatch.setenv("DRAFTING_LLM_TIMEOUT", str(timeout))
+    config.reset_settings()
 
 
 FEW_SUMMARIES = ("seed-000-01", "seed-003-05", "seed-003-10")  # three summaries keep the embedding short

@@ -16,7 +16,8 @@ from drafting.api_queue import ModelGate, QueueFull, QueueTimeout
 from drafting.figures import check
 from drafting.request import MAX_BULLET_CHARS, MAX_BULLETS
 from drafting.store import Store
-from tests.api_support import DRAFT_BODY, FACTS, ORG, blocked_echo, bullets_in, client, echo, use_model
+from tests.api_support import DRAFT_BODY, FACTS, ORG, blocked_echo, bullets_in, client, echo
+from tests.conftest import use_model
 from tests.fake_llm import FakeLLM
 
 KEY = "s3cret-key-for-tests"

@@ -17,8 +17,8 @@ import pytest
 
 from drafting.config import REPO_ROOT
 from drafting.store import Store
-from tests.api_support import DRAFT_BODY, client, echo, live, use_model
-from tests.conftest import free_port
+from tests.api_support import DRAFT_BODY, client, echo, live
+from tests.conftest import free_port, use_model
 from tests.fake_llm import FakeLLM
 from tests.test_api import sse_events
 

@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from drafting import config
-from tests.api_support import bullets_in, client, use_model
+from tests.api_support import bullets_in, client
+from tests.conftest import use_model
 from tests.fake_llm import FakeLLM
 
 KEY = "fuzz-key"

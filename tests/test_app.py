@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from drafting import config, jobs
+from drafting import jobs
 from drafting.config import REPO_ROOT
 from drafting.request import MAX_BULLETS
 from drafting.store import get_store
-from tests.conftest import free_port
+from tests.conftest import use_model
 from tests.fake_llm import FakeLLM
 
 APP = str(REPO_ROOT / "app.py")
@@ -33,17 +33,10 @@ def restate(body: dict[str, Any]) -> str:
     return "今年以来，" + "；".join(stated or ["各项工作稳步推进"]) + "。"
 
 
-def _use_endpoint(monkeypatch: pytest.MonkeyPatch, base_url: str) -> None:
-    monkeypatch.setenv("DRAFTING_LLM_BASE_URL", base_url)
-    monkeypatch.setenv("DRAFTING_LLM_MODEL", "fake-model")
-    monkeypatch.setenv("DRAFTING_LLM_TIMEOUT", "5")
-    config.reset_settings()
-
-
 @pytest.fixture
 def fake(data_dir, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLLM]:
     with FakeLLM(restate) as server:
-        _use_endpoint(monkeypatch, server.base_url)
+        use_model(monkeypatch, server)
         yield server
     _finish_jobs()
 
@@ -245,7 +238,7 @@ def test_cancel_stops_the_run_and_keeps_the_outline(data_dir, monkeypatch) -> No
         return restate(body)
 
     with FakeLLM(slow) as server:
-        _use_endpoint(monkeypatch, server.base_url)
+        use_model(monkeypatch, server)
         at = click(click(fill(page()), "生成提纲 →"), "生成初稿")
         assert "正在生成初稿" in texts(at.markdown)
         at.button(key="cancel_job").click().run()
@@ -257,7 +250,7 @@ def test_cancel_stops_the_run_and_keeps_the_outline(data_dir, monkeypatch) -> No
 
 
 def test_endpoint_down_gives_a_chinese_error_and_a_way_forward(data_dir, monkeypatch) -> None:
-    _use_endpoint(monkeypatch, f"http://127.0.0.1:{free_port()}/v1")
+    use_model(monkeypatch, None)
     at = click(click(fill(page()), "生成提纲 →"), "生成初稿")
     wait_for_job(at)
     message = texts(at.error)
@@ -273,7 +266,7 @@ def test_endpoint_down_gives_a_chinese_error_and_a_way_forward(data_dir, monkeyp
 
 def test_nonsense_from_the_model_never_reaches_the_draft(data_dir, monkeypatch) -> None:
     with FakeLLM(mode="garbage") as server:
-        _use_endpoint(monkeypatch, server.base_url)
+        use_model(monkeypatch, server)
         at = generate(fill(page()))
     draft = get_store().get_draft(at.session_state["draft_id"])
     assert draft.check["ok"] and "xx" not in draft.text

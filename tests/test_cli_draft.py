@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from drafting import config
 from drafting.cli import main
+from tests.conftest import use_model
 from tests.fake_llm import FakeLLM
 from tests.test_pipeline import echo
 
@@ -21,17 +21,11 @@ def facts_file(tmp_path: Path) -> Path:
     return path
 
 
-def _use(monkeypatch: pytest.MonkeyPatch, fake: FakeLLM) -> None:
-    monkeypatch.setenv("DRAFTING_LLM_BASE_URL", fake.base_url)
-    monkeypatch.setenv("DRAFTING_LLM_MODEL", "fake-model")
-    config.reset_settings()
-
-
 def test_cli_draft_leaves_out_an_instruction_line_and_says_so(data_dir, facts_file, tmp_path, monkeypatch,
                                                                capsys) -> None:
     out = tmp_path / "draft.json"
     with FakeLLM(reply=echo) as fake:
-        _use(monkeypatch, fake)
+        use_model(monkeypatch, fake)
         code = main(["draft", "--facts", str(facts_file), "--org", "东湖街道总工会", "--period", "上半年",
                      "--year", "2024", "--json", "--quiet", "--out", str(out)])
     assert code == 0
@@ -46,7 +40,7 @@ def test_cli_draft_of_nothing_but_instructions_is_refused(data_dir, tmp_path, mo
     path = tmp_path / "facts.txt"
     path.write_text(INJECTION + "\n", encoding="utf-8")
     with FakeLLM(reply=echo) as fake:
-        _use(monkeypatch, fake)
+        use_model(monkeypatch, fake)
         code = main(["draft", "--facts", str(path), "--org", "东湖街道总工会", "--period", "上半年"])
     assert code == 2 and not fake.requests
     assert "要点" in capsys.readouterr().err
