@@ -12,6 +12,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from drafting.config import Settings, get_settings
 from drafting.figures import FACT, LEXICON, PLACEHOLDER, extract
 from drafting.plan import OutlineSection
 from drafting.request import DraftRequest
@@ -41,15 +42,20 @@ _BANNED_FIGURES = {FACT, LEXICON, PLACEHOLDER}
 MIN_PHRASE_CHARS, MAX_PHRASE_CHARS = 5, 16
 
 
-@lru_cache(maxsize=1)
 def _index() -> Any:
+    """The index the current settings name, opened once per location."""
+    return _index_for(get_settings())
+
+
+@lru_cache(maxsize=2)
+def _index_for(settings: Settings) -> Any:
     from drafting.index import ExampleIndex
 
-    return ExampleIndex.open()
+    return ExampleIndex.open(settings)
 
 
 def reset_index_cache() -> None:
-    _index.cache_clear()
+    _index_for.cache_clear()
 
 
 def _unexplained(phrase: str, own_words: str) -> str:
