@@ -22,8 +22,7 @@ from drafting.write import finish_paragraph, repair_prompt
 MAX_MODEL_REPAIRS = 1
 MIN_KEPT_CHARS = 16
 _SENTENCE = re.compile(r"[^。！？；]+[。！？；”]*")
-_CLAUSE_SPLIT = re.compile(r"[，,；;]")
-_CLAUSE_TEXT = re.compile(r"[^，,；;]+")
+_CLAUSE = re.compile(r"[^，,；;]+")
 _TRAILING_PUNCT = re.compile(r"[，,；;。.！!？?、\s]+$")
 
 
@@ -61,7 +60,7 @@ def bullet_sentence(fact: str) -> str:
 def missing_clauses(fact: str, figures: list[str]) -> str:
     """The clauses of a bullet that hold its missing figures (the whole bullet if none is found),
     so that a restatement does not repeat what the section already says."""
-    clauses = [c for c in _CLAUSE_SPLIT.split(fact) if c.strip()]
+    clauses = [c for c in _CLAUSE.findall(fact) if c.strip()]
     wanted = [c for c in clauses if any(fig in c for fig in figures)]
     found = {fig for fig in figures if any(fig in c for c in wanted)}
     return "，".join(wanted) if wanted and found == set(figures) else fact
@@ -85,7 +84,7 @@ def drop_problem_clauses(text: str, report: CheckReport) -> str:
         body = sentence.group()
         core = body.rstrip("。！？；”")
         ending = body[len(core):] or "。"
-        clauses = list(_CLAUSE_TEXT.finditer(core))
+        clauses = list(_CLAUSE.finditer(core))
         offset = sentence.start()
         if not clauses or hit(clauses[0].start() + offset, clauses[0].end() + offset):
             continue
@@ -100,9 +99,10 @@ def drop_problem_clauses(text: str, report: CheckReport) -> str:
     return "".join(kept)
 
 
-def fallback(text: str, section: OutlineSection, fields: list[str]) -> str:
-    """Remove the clauses with problems, then restate each bullet whose figures are missing."""
-    kept = drop_problem_clauses(text, check_section(text, section, fields))
+def fallback(text: str, report: CheckReport, section: OutlineSection, fields: list[str]) -> str:
+    """Remove the clauses with problems (`report` is `text`'s check), then restate each bullet
+    whose figures are missing."""
+    kept = drop_problem_clauses(text, report)
     if len(kept) < MIN_KEPT_CHARS:  # a stub such as “今年以来，我会按照。” says nothing
         kept = ""
     missing: dict[str, list[str]] = {}
@@ -140,7 +140,7 @@ def check_and_repair(client: LLMClient | None, section: OutlineSection, text: st
             on_event({"type": "section_repaired", "how": "model", "accepted": result.attempts[-1]["accepted"],
                       "text": result.text})
     if not is_clean(result.report):
-        repaired = fallback(result.text, section, fields)
+        repaired = fallback(result.text, result.report, section, fields)
         result.attempts.append({"how": "fallback", "problems": [p[3] for p in problems_of(result.report)],
                                 "missing": [m.text for m in result.report.missing], "accepted": True})
         result.text, result.report = repaired, check_section(repaired, section, fields)
