@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-
 from drafting.api_middleware import request_id_var
 from drafting.api_models import ErrorOut, FastJSON
 

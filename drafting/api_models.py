@@ -16,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from drafting.request import MAX_BULLET_CHARS, MAX_BULLETS, MAX_TOTAL_CHARS
 
 
-
 class FastJSON(JSONResponse):
     """JSON written with orjson (a check report runs to ~10 KB; this is the API's hot path).
 
