@@ -24,7 +24,7 @@ from drafting.plan import plan
 from drafting.request import (
     MAX_BULLETS, MAX_TOTAL_CHARS, PERIODS, DraftRequest, RequestError, build_request, parse_facts_text,
 )
-from drafting.revise import save_edit, sections_in_sync
+from drafting.revise import can_regenerate, save_edit
 from drafting.store import KIND_ZH, Draft, get_store
 
 SAMPLE_FACTS = REPO_ROOT / "examples" / "facts_street_2024h1.txt"
@@ -497,11 +497,13 @@ def toolbar(draft: Draft) -> None:
         headings = [s["heading"] for s in draft.result.get("sections", [])]
         if not headings:
             st.caption("这一版没有分节信息，无法单独重写。")
+        elif not can_regenerate(draft):
+            st.caption("正文中的小节标题（一、二、……）改动过或被删去，无法确定每一节的范围。"
+                       "请在“修改正文”中恢复小节标题后再重写；您的文字不会被改动。")
         else:
             st.selectbox("重写哪一节", range(len(headings)), key="regen_index",
                          format_func=lambda i: section_heading(i, headings[i]))
-            if not sections_in_sync(draft):
-                st.caption("注意：正文中的小节标题改动过，重写将以生成时的各节内容为准，您的其他修改可能不会保留。")
+            st.caption("只重写所选的一节，其他各节和您改过的文字保持原样。")
             st.button("重写这一节", type="primary", on_click=on_regenerate, args=(draft.id,), width="stretch")
     stem = file_stem(draft.title)
     note = "" if draft.check.get("ok") else "（找不到依据的数字在文件中以红字黄底标出）"

@@ -1,5 +1,9 @@
-"""Stage 7 — assemble: title, opening, numbered sections and closing into one text."""
+"""Stage 7 — assemble: title, opening, numbered sections and closing into one text, and back:
+`parse_layout` finds those parts again in a text the user may have edited."""
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
 
 from drafting.prompts import fill
 from drafting.request import DraftRequest
@@ -59,3 +63,91 @@ def assemble(title: str, opening_text: str, sections: list[tuple[str, str]], clo
         parts.append(body)
     parts.append(closing_text)
     return "\n".join(p.strip() for p in parts if p.strip())
+
+
+_LEVEL1 = re.compile(r"^\s*([一二三四五六七八九十]{1,3})、\s*(.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the parts of an assembled (possibly hand-edited) draft sit, as line ranges.
+
+    The first non-empty line is the title; the numbered headings 一、二、… in order split the
+    rest; what precedes the first heading is the opening, and the last non-empty line after the
+    last heading is the closing (as `assemble` writes it; a user who deletes the closing has
+    their last paragraph taken for it, which still keeps every character in place). Ranges are [start, end) over `lines`
+    and cover only non-empty lines, so that a splice keeps the user's blank lines as they are.
+    """
+
+    lines: tuple[str, ...]
+    title: int
+    opening: tuple[int, int]
+    headings: tuple[int, ...]
+    bodies: tuple[tuple[int, int], ...]
+    closing: tuple[int, int]
+
+    def part(self, span: tuple[int, int]) -> str:
+        return "\n".join(line.strip() for line in self.lines[span[0]:span[1]] if line.strip())
+
+    @property
+    def title_text(self) -> str:
+        return self.lines[self.title].strip()
+
+    @property
+    def opening_text(self) -> str:
+        return self.part(self.opening)
+
+    @property
+    def closing_text(self) -> str:
+        return self.part(self.closing)
+
+    def heading_text(self, index: int) -> str:
+        """Section `index`'s heading without its enumerator."""
+        match = _LEVEL1.match(self.lines[self.headings[index]])
+        return match.group(2) if match else ""
+
+    def body_text(self, index: int) -> str:
+        return self.part(self.bodies[index])
+
+    def char_span(self, span: tuple[int, int]) -> tuple[int, int]:
+        """Character offsets in the text of a line range."""
+        start = sum(len(line) + 1 for line in self.lines[:span[0]])
+        end = start + sum(len(line) + 1 for line in self.lines[span[0]:span[1]]) - 1
+        return start, max(start, end)
+
+    def replace_body(self, index: int, body: str) -> str:
+        """The text with section `index`'s body replaced and every other character kept."""
+        start, end = self.bodies[index]
+        new = [line for line in body.split("\n") if line.strip()]
+        return "\n".join([*self.lines[:start], *new, *self.lines[end:]])
+
+
+def _trimmed(lines: tuple[str, ...], start: int, end: int) -> tuple[int, int]:
+    while start < end and not lines[start].strip():
+        start += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    return start, end
+
+
+def parse_layout(text: str, n_sections: int) -> Layout | None:
+    """The layout of `text` with `n_sections` numbered sections; None when the title or the
+    headings 一、… in order cannot be found (the user removed or renumbered them)."""
+    lines = tuple(text.split("\n"))
+    title = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if title is None:
+        return None
+    headings: list[int] = []
+    for i in range(title + 1, len(lines)):
+        match = _LEVEL1.match(lines[i])
+        if match and len(headings) < n_sections and match.group(1) == ordinal(len(headings) + 1):
+            headings.append(i)
+    if len(headings) != n_sections:
+        return None
+    after = headings[-1] + 1 if headings else title + 1
+    last = _trimmed(lines, after, len(lines))
+    closing = (last[1] - 1, last[1]) if last[1] > last[0] else (last[1], last[1])
+    ends = [*headings[1:], closing[0]]
+    bodies = tuple(_trimmed(lines, h + 1, e) for h, e in zip(headings, ends))
+    opening = _trimmed(lines, title + 1, headings[0] if headings else closing[0])
+    return Layout(lines, title, opening, tuple(headings), bodies, closing)

@@ -23,7 +23,7 @@ from drafting.llm import LLMClient, Prompt, get_client
 from drafting.plan import Outline, OutlineSection, plan
 from drafting.prompts import render
 from drafting.repair import bullet_sentence, check_and_repair
-from drafting.request import DraftRequest
+from drafting.request import DraftRequest, RequestError
 from drafting.write import (
     MAX_SECTION_CHARS, MIN_LENGTH_SHARE, MIN_SECTION_CHARS, WriteContext, fact_chunks, finish_paragraph,
     max_tokens_for, section_target_chars, write_section,
@@ -182,30 +182,54 @@ def _finish_section(client: LLMClient | None, request: DraftRequest, section: Ou
     return result, shown
 
 
-def _assemble(request: DraftRequest, outline: Outline, results: list[SectionResult], client: LLMClient | None,
-              examples: list[dict[str, Any]], started: float, strategy: str,
-              frame: tuple[str, str] | None = None) -> DraftResult:
-    """Join the sections in the frame (opening, closing: the request's, or kept from a previous version)."""
-    opening, closing = frame or (asm.opening(request), asm.closing(request))
-    text = asm.assemble(outline.title, opening, [(r.heading, r.text) for r in results], closing)
-    raw_text = asm.assemble(outline.title, opening, [(r.heading, r.raw_text) for r in results], closing)
+def _final_check(request: DraftRequest, text: str, results: list[SectionResult],
+                 fresh: set[int]) -> tuple[str, dict[str, Any]]:
+    """The check of the text as it will be shown.
+
+    Repair has already cleaned every section written in this run, so an unsupported figure
+    here is either the user's own edit in a section kept from an earlier version (kept exactly
+    and marked, never rewritten) or, should repair ever have missed one, in a fresh section;
+    only such a fresh section is stated plainly from its bullets.
+    """
     report = check(text, request.facts, fields=request.field_texts())
-    if report.unsupported:  # cannot happen after repair; never hand over an unmarked figure
-        for r in results:
-            r.text = plain_text(r.facts)
-        text = asm.assemble(outline.title, opening, [(r.heading, r.text) for r in results], closing)
-        report = check(text, request.facts, fields=request.field_texts())
+    layout = asm.parse_layout(text, len(results))
+    if not report.unsupported or layout is None:
+        return text, report.to_dict()
+    for i in sorted(fresh, reverse=True):  # from the end, so earlier line ranges stay valid
+        start, end = layout.char_span(layout.bodies[i])
+        if any(u.start < end and u.end > start for u in report.unsupported):
+            results[i].text = plain_text(results[i].facts)
+            results[i].repairs.append({"how": "fallback", "accepted": True})
+            text = layout.replace_body(i, results[i].text)
+    return text, check(text, request.facts, fields=request.field_texts()).to_dict()
+
+
+def _assemble(request: DraftRequest, title: str, frame: tuple[str, str], results: list[SectionResult],
+              client: LLMClient | None, examples: list[dict[str, Any]], started: float, strategy: str,
+              text: str | None = None, fresh: set[int] | None = None) -> DraftResult:
+    """The draft result: `text` (a previous version with one section replaced) or the sections
+    joined in the frame (opening, closing), checked as shown; `fresh` are the sections written
+    in this run (all of them when not given)."""
+    opening, closing = frame
+    if text is None:
+        text = asm.assemble(title, opening, [(r.heading, r.text) for r in results], closing)
+    raw_text = asm.assemble(title, opening, [(r.heading, r.raw_text) for r in results], closing)
+    text, report = _final_check(request, text, results, set(range(len(results))) if fresh is None else fresh)
     unique: dict[str, dict[str, Any]] = {}
     for example in examples:
         unique.setdefault(example["id"], example)
     seconds = time.monotonic() - started
     return DraftResult(
-        title=outline.title, text=text, raw_text=raw_text, sections=results, check=report.to_dict(),
+        title=title, text=text, raw_text=raw_text, sections=results, check=report,
         examples=list(unique.values()), model=client.label if client else "", strategy=strategy,
         opening=opening, closing=closing,
         timings={"total": round(seconds, 3), "sections": round(sum(r.seconds for r in results), 3),
                  "per_section": [round(r.seconds, 3) for r in results]},
     )
+
+
+def _frame(request: DraftRequest) -> tuple[str, str]:
+    return asm.opening(request), asm.closing(request)
 
 
 def draft(request: DraftRequest, on_event: Callable[[Event], None] | None = None,
@@ -232,7 +256,7 @@ def draft(request: DraftRequest, on_event: Callable[[Event], None] | None = None
             result, shown = _write_one(client, request, section, index, total, targets[index], k, on_event)
             results.append(result)
             examples.extend(shown)
-    draft_result = _assemble(request, outline, results, client, examples, started, strategy)
+    draft_result = _assemble(request, outline.title, _frame(request), results, client, examples, started, strategy)
     _emit(on_event, type="done", seconds=draft_result.timings["total"])
     return draft_result
 
@@ -286,13 +310,21 @@ def split_by_headings(text: str, headings: list[str]) -> list[str]:
 def regenerate_section(request: DraftRequest, previous: dict[str, Any], index: int,
                        client: LLMClient | None = None,
                        on_event: Callable[[Event], None] | None = None) -> DraftResult:
-    """Write section `index` again (a different opening, a little more variety); keep the others."""
+    """Write section `index` of the version `previous` again (a different opening, a little more
+    variety). Every other character of that version's text — the user's edits to the title,
+    opening, other sections and closing included — is kept exactly as it was."""
     started = time.monotonic()
-    client = client or get_client()
     sections = [SectionResult.from_dict(s) for s in previous["sections"]]
     if not 0 <= index < len(sections):
         raise IndexError(f"没有第 {index + 1} 节。")
-    outline = Outline(title=previous["title"], sections=[
+    layout = asm.parse_layout(previous.get("text", ""), len(sections))
+    if layout is None:
+        raise RequestError("正文中的小节标题（一、二、……）改动过或被删去，无法确定要重写哪一段。"
+                           "请在“修改正文”中恢复小节标题后再重写，或直接修改这一节。")
+    for i, section in enumerate(sections):  # the text shown is the truth: headings and bodies as edited
+        section.heading, section.text = layout.heading_text(i), layout.body_text(i)
+    client = client or get_client()
+    outline = Outline(title=layout.title_text, sections=[
         OutlineSection(heading=s.heading, facts=list(s.facts), kind=s.kind) for s in sections])
     targets = section_targets(outline, request)
     k = int(request.options.get("examples", DEFAULT_EXAMPLES))
@@ -303,9 +335,9 @@ def regenerate_section(request: DraftRequest, previous: dict[str, Any], index: i
     sections[index] = result
     replaced = set(previous["sections"][index].get("examples", []))
     kept_examples = [e for e in previous.get("examples", []) if e["id"] not in replaced]
-    frame = (previous["opening"], previous["closing"]) if previous.get("opening") else None
-    draft_result = _assemble(request, outline, sections, client, kept_examples + shown, started,
-                             previous.get("strategy", "sectioned"), frame)
+    draft_result = _assemble(request, layout.title_text, (layout.opening_text, layout.closing_text), sections,
+                             client, kept_examples + shown, started, previous.get("strategy", "sectioned"),
+                             text=layout.replace_body(index, result.text), fresh={index})
     _emit(on_event, type="done", seconds=draft_result.timings["total"])
     return draft_result
 
@@ -320,5 +352,5 @@ def plain_draft(request: DraftRequest, outline: Outline | None = None) -> DraftR
         text = plain_text(section.facts)
         results.append(SectionResult(section.heading, list(section.facts), text, text, 0.0, kind=section.kind,
                                      repairs=[{"how": "fallback", "accepted": True}]))
-    return _assemble(request, outline, results, None, [], started,
+    return _assemble(request, outline.title, _frame(request), results, None, [], started,
                      request.options.get("strategy") or "sectioned")

@@ -1,15 +1,16 @@
 """The user's own edits: re-check an edited draft against its bullets and keep it as a new version.
 
 The checker runs on the edited text exactly as typed. When the numbered section headings are
-still in place, the per-section texts are updated from the edit too, so that regenerating one
-section later keeps the user's changes to the others.
+still in place, the title, opening, per-section headings and texts and the closing are taken
+from the edit too, so that the stored version describes the text shown and regenerating one
+section later keeps every change to the rest.
 """
 from __future__ import annotations
 
 import copy
 from typing import Any
 
-from drafting.assemble import section_heading
+from drafting.assemble import parse_layout
 from drafting.figures import check
 from drafting.request import clean_text, request_from_json
 from drafting.store import Draft, Store
@@ -19,22 +20,6 @@ def recheck(text: str, request: dict[str, Any]) -> dict[str, Any]:
     """The check report of `text` against the bullets and fields of a stored request."""
     req = request_from_json(request)
     return check(text, req.facts, fields=req.field_texts()).to_dict()
-
-
-def section_bodies(text: str, headings: list[str]) -> list[str] | None:
-    """The body of each numbered section of `text`, found by its heading line; None when a
-    heading is missing or out of order. The last line of the text is the closing paragraph."""
-    lines = text.split("\n")
-    positions = []
-    for i, heading in enumerate(headings):
-        wanted = section_heading(i, heading)
-        start = positions[-1] + 1 if positions else 0
-        found = next((n for n in range(start, len(lines)) if lines[n].strip() == wanted), None)
-        if found is None:
-            return None
-        positions.append(found)
-    ends = positions[1:] + [len(lines) - 1]
-    return ["\n".join(line for line in lines[p + 1:e] if line.strip()) for p, e in zip(positions, ends)]
 
 
 def save_edit(store: Store, base: Draft, text: str) -> tuple[int | None, dict[str, Any]]:
@@ -49,18 +34,19 @@ def save_edit(store: Store, base: Draft, text: str) -> tuple[int | None, dict[st
     result = copy.deepcopy(base.result)
     title = text.split("\n", 1)[0].strip() or base.title
     result.update(title=title, text=text, check=report)
-    bodies = section_bodies(text, [s["heading"] for s in result.get("sections", [])])
-    if bodies is not None:
-        for section, body in zip(result["sections"], bodies):
-            section["text"] = body
+    sections = result.get("sections", [])
+    if (layout := parse_layout(text, len(sections))) is not None:
+        result.update(title=layout.title_text, opening=layout.opening_text, closing=layout.closing_text)
+        for i, section in enumerate(sections):
+            section.update(heading=layout.heading_text(i), text=layout.body_text(i))
     new_id = store.save_draft(text=text, title=title,
                               request=base.request, check=report, result=result,
                               facts_text=base.facts_text, parent_id=base.id, kind="edited")
     return new_id, report
 
 
-def sections_in_sync(draft: Draft) -> bool:
-    """Whether the per-section texts still match the draft (regenerating keeps every edit)."""
-    headings = [s["heading"] for s in draft.result.get("sections", [])]
-    bodies = section_bodies(draft.text, headings)
-    return bodies is not None and bodies == [s["text"] for s in draft.result["sections"]]
+def can_regenerate(draft: Draft) -> bool:
+    """Whether one section of `draft` can be rewritten with every other character kept: its
+    numbered headings are all still in place."""
+    sections = draft.result.get("sections", [])
+    return bool(sections) and parse_layout(draft.text, len(sections)) is not None

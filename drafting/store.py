@@ -4,8 +4,8 @@ Every generated, regenerated or edited draft is a row with its bullets, request,
 and parent version. The user's current input (fields, bullets, edited outline) is autosaved
 under a key so that nothing typed is lost across refreshes and restarts.
 
-Each call opens its own connection (WAL mode, a busy timeout, one transaction per write), so
-the page, the HTTP API and the CLI can share the file from several processes and threads.
+Each call opens its own connection (a busy timeout, one transaction per write) on a file set to
+WAL once, so the page, the HTTP API and the CLI can share it from several processes and threads.
 
 The HTTP API stores a request before drafting it (`accept_draft`, status "accepted"), marks it
 "running" while the model writes and fills the row in one transaction when done
@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -32,6 +34,8 @@ KIND_ZH = {"generated": "生成", "regenerated": "重写一节", "edited": "人�
 ACCEPTED, RUNNING, DONE, FAILED, INTERRUPTED = "accepted", "running", "done", "failed", "interrupted"
 STATUSES = (ACCEPTED, RUNNING, DONE, FAILED, INTERRUPTED)
 INTERRUPTED_MESSAGE = "生成过程中服务中断，要点已保存，请重新提交。"
+_BUSY_TIMEOUT_S = 30.0
+_OPEN_ATTEMPTS = 12
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS drafts (
@@ -116,30 +120,57 @@ def _dump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
 class Store:
-    """The history database at `path` (created on first use)."""
+    """The history database at `path` (created on first use; safe to open from many processes
+    at once: the journal mode and the schema are set up once, in one immediate transaction,
+    retried while another process holds the file)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            conn.executescript(_SCHEMA)
-            present = {row["name"] for row in conn.execute("PRAGMA table_info(drafts)")}
-            for name, decl in _ADDED_COLUMNS.items():
-                if name not in present:
-                    try:
+        for attempt in range(_OPEN_ATTEMPTS):
+            try:
+                self._set_up()
+                return
+            except sqlite3.OperationalError as exc:
+                # Switching to WAL takes an exclusive lock and answers "locked" at once, without
+                # waiting out the busy timeout, while another process opens or switches the file.
+                if not _is_busy(exc) or attempt == _OPEN_ATTEMPTS - 1:
+                    raise
+                time.sleep(min(0.05 * 2 ** attempt, 1.0) * (0.5 + random.random()))
+
+    def _set_up(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout={int(_BUSY_TIMEOUT_S * 1000)}")
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":  # persistent: set once per file
+                conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("BEGIN IMMEDIATE")  # one writer sets up the schema; the others wait, then see it
+            try:
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    conn.execute(statement)
+                present = {row["name"] for row in conn.execute("PRAGMA table_info(drafts)")}
+                for name, decl in _ADDED_COLUMNS.items():
+                    if name not in present:
                         conn.execute(f"ALTER TABLE drafts ADD COLUMN {name} {decl}")
-                    except sqlite3.OperationalError as exc:  # another process added it first
-                        if "duplicate column" not in str(exc):
-                            raise
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        finally:
+            conn.close()
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=30.0)
+        conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S)
         try:
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute(f"PRAGMA busy_timeout={int(_BUSY_TIMEOUT_S * 1000)}")
             conn.execute("PRAGMA foreign_keys=ON")
             with conn:  # one transaction: committed on success, rolled back on error
                 yield conn

@@ -15,6 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from drafting import jobs
+from drafting.assemble import parse_layout
 from drafting.config import REPO_ROOT
 from drafting.request import MAX_BULLETS
 from drafting.store import get_store
@@ -228,6 +229,36 @@ def test_one_section_is_regenerated_and_the_edits_elsewhere_kept(fake) -> None:
     assert len(fake.requests) > requests_before
     assert "\n上半年，新建非公企业工会8家" in draft.text  # section one as the user left it
     assert draft.result["sections"][1]["repairs"][-1]["how"] == "regenerate"
+
+
+def test_rewriting_one_section_after_a_flagged_edit_changes_that_section_only(fake) -> None:
+    """The lost-work sequence: draft, edit a figure wrong, re-check, rewrite one section."""
+    at = generate(fill(page()))
+    click(at, "修改正文")
+    original = at.text_area(key="editor").value
+    edited = (original.replace("120户", "150户")  # a wrong figure in section 二
+              .replace("今年以来，新建", "上半年，新建")  # the user's wording in section 一
+              .replace("取得了积极成效", "取得了明显成效"))  # and in the opening
+    at.text_area(key="editor").set_value(edited)
+    click(at, "重新核对并保存")
+    assert "1 处数字在要点中找不到依据" in texts(at.error)
+    edited_id = at.session_state["draft_id"]
+    at.selectbox(key="regen_index").set_value(0)
+    click(at, "重写这一节")
+    wait_for_job(at)
+    draft = get_store().get_draft(at.session_state["draft_id"])
+    assert draft.kind == "regenerated" and draft.parent_id == edited_id
+    before, after = parse_layout(edited, 2), parse_layout(draft.text, 2)
+    assert before is not None and after is not None
+    # Only section 一's body changed: every other line is the user's, character for character.
+    assert after.body_text(0) == draft.result["sections"][0]["text"] != before.body_text(0)
+    assert draft.text == before.replace_body(0, after.body_text(0))
+    assert "取得了明显成效" in draft.text and "150户" in after.body_text(1)
+    # The check shown is the check of the text shown: the wrong figure stays marked.
+    assert not draft.check["ok"] and [u["text"] for u in draft.check["unsupported"]] == ["150户"]
+    assert "1 处数字在要点中找不到依据" in texts(at.error) and "数字核对通过" not in texts(at.success)
+    assert "150户<sup>1</sup>" in html(at)
+    assert draft.result["sections"][1]["text"] == before.body_text(1)
 
 
 def test_cancel_stops_the_run_and_keeps_the_outline(data_dir, monkeypatch) -> None:

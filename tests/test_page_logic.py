@@ -8,7 +8,7 @@ from drafting import outline_edit as oe
 from drafting.pipeline import Cancelled
 from drafting.plan import Outline, OutlineSection
 from drafting.request import RequestError
-from drafting.revise import section_bodies
+from drafting.assemble import assemble, parse_layout
 
 
 def _state() -> oe.State:
@@ -47,10 +47,33 @@ def test_request_for_outline_holds_exactly_the_outline_bullets() -> None:
     assert request.facts == ["新建工会8家", "发展会员1200名"] and request.options == {"strategy": "sectioned"}
 
 
-def test_section_bodies_follow_the_numbered_headings() -> None:
-    text = "标题\n开头\n一、组织建设\n甲段\n乙段\n二、帮扶\n丙段\n结尾"
-    assert section_bodies(text, ["组织建设", "帮扶"]) == ["甲段\n乙段", "丙段"]
-    assert section_bodies(text.replace("二、帮扶", "二、帮扶解困"), ["组织建设", "帮扶"]) is None
+def test_layout_finds_each_part_of_an_edited_draft() -> None:
+    text = "标题\n开头\n\n一、组织建设\n甲段\n乙段\n\n二、帮扶解困\n丙段\n结尾"
+    layout = parse_layout(text, 2)
+    assert layout is not None
+    assert (layout.title_text, layout.opening_text, layout.closing_text) == ("标题", "开头", "结尾")
+    assert [layout.heading_text(i) for i in range(2)] == ["组织建设", "帮扶解困"]  # renamed headings follow
+    assert [layout.body_text(i) for i in range(2)] == ["甲段\n乙段", "丙段"]
+    start, end = layout.char_span(layout.bodies[1])
+    assert text[start:end] == "丙段"
+    # Replacing one body keeps every other character, blank lines included.
+    assert layout.replace_body(0, "新段") == "标题\n开头\n\n一、组织建设\n新段\n\n二、帮扶解困\n丙段\n结尾"
+    assert layout.replace_body(1, "新1\n新2") == "标题\n开头\n\n一、组织建设\n甲段\n乙段\n\n二、帮扶解困\n新1\n新2\n结尾"
+
+
+def test_layout_is_refused_when_headings_are_gone_or_renumbered() -> None:
+    text = "标题\n开头\n一、组织建设\n甲段\n二、帮扶\n丙段\n结尾"
+    assert parse_layout(text.replace("二、帮扶", "帮扶"), 2) is None
+    assert parse_layout(text.replace("二、帮扶", "三、帮扶"), 2) is None
+    assert parse_layout("", 2) is None
+
+
+def test_layout_round_trips_what_assemble_writes() -> None:
+    parts = [("组织建设", "甲段\n乙段"), ("帮扶", "丙段"), ("存在的问题", "")]
+    text = assemble("标题", "开头", parts, "结尾")
+    layout = parse_layout(text, 3)
+    assert layout is not None and layout.closing_text == "结尾" and layout.opening_text == "开头"
+    assert [(layout.heading_text(i), layout.body_text(i)) for i in range(3)] == parts
 
 
 def test_job_progress_from_pipeline_events() -> None:

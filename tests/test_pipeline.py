@@ -6,9 +6,10 @@ import threading
 
 import pytest
 
+from drafting.assemble import parse_layout
 from drafting.llm import LLMClient
 from drafting.pipeline import Cancelled, draft, regenerate_section, split_by_headings
-from drafting.request import SectionInput, build_request
+from drafting.request import RequestError, SectionInput, build_request
 from tests.fake_llm import FakeLLM
 
 FACTS = [
@@ -171,9 +172,35 @@ def test_long_sections_are_written_in_parts_with_a_minimum_length(data_dir):
 def test_regenerate_keeps_an_edited_opening_and_closing(request_):
     with FakeLLM(reply=echo) as fake:
         first = draft(request_, client=_client(fake)).to_dict()
-        first["opening"], first["closing"] = "我们改过的开头。", "我们改过的结尾。"
+        lines = first["text"].split("\n")
+        lines[1], lines[-1] = "我们改过的开头。", "我们改过的结尾。"
+        first["text"] = "\n".join(lines)
         second = regenerate_section(request_, first, 0, client=_client(fake))
     assert second.text.split("\n")[1] == "我们改过的开头。" and second.text.endswith("我们改过的结尾。")
+    assert (second.opening, second.closing) == ("我们改过的开头。", "我们改过的结尾。")
+
+
+def test_regenerate_keeps_a_flagged_edit_elsewhere_and_reports_it(request_):
+    """A wrong figure the user typed into another section is kept and marked, never replaced by
+    the bullets (the fallback is for sections written in this run)."""
+    with FakeLLM(reply=echo) as fake:
+        first = draft(request_, client=_client(fake)).to_dict()
+        layout = parse_layout(first["text"], 2)
+        wrong = layout.body_text(0) + "另建工会99家。"
+        first["text"] = layout.replace_body(0, wrong)
+        second = regenerate_section(request_, first, 1, client=_client(fake))
+    assert parse_layout(second.text, 2).body_text(0) == wrong and second.sections[0].text == wrong
+    assert [u["text"] for u in second.check["unsupported"]] == ["99家"] and not second.check["ok"]
+    assert second.text == parse_layout(first["text"], 2).replace_body(1, second.sections[1].text)
+
+
+def test_regenerate_refuses_when_the_headings_are_gone(request_):
+    with FakeLLM(reply=echo) as fake:
+        first = draft(request_, client=_client(fake)).to_dict()
+        first["text"] = first["text"].replace("二、", "")
+        with pytest.raises(RequestError, match="小节标题"):
+            regenerate_section(request_, first, 0, client=_client(fake))
+        assert len(fake.requests) == len(first["sections"])  # nothing was sent for the refused rewrite
 
 
 def test_a_callback_that_raises_hangs_up_the_stream(request_):
