@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Idempotent set-up shared by scripts/run.sh and scripts/test.sh:
-#   a virtual environment in .venv, the pinned dependencies (reinstalled only when a requirements
-#   file changes), then `python -m drafting setup` (embedded model assembled and verified, tiktoken
-#   cache seeded, retrieval index built if missing). A second run takes a few seconds.
+#   a virtual environment in .venv, llama.cpp built once into data/wheels/, the pinned dependencies
+#   (reinstalled only when a requirements file or that wheel changes), then `python -m drafting
+#   setup` (embedded model assembled and verified, tiktoken cache seeded, retrieval index built if
+#   missing). A second run takes a few seconds.
 # Usage: scripts/bootstrap.sh [--dev]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,15 +16,35 @@ if [[ ! -x .venv/bin/python ]]; then
   echo "== 创建虚拟环境 .venv"
   "$python" -m venv .venv
 fi
+# This machine's pip configuration adds local wheel folders that may not exist; hide that noise.
+quiet_pip() { .venv/bin/pip --disable-pip-version-check -q "$@" 2> >(grep -v "is ignored: it is neither" >&2); }
+
+# llama.cpp is built for x86-64-v3 (AVX2/FMA/F16C) rather than for the build machine's own CPU: a
+# native build on a CPU with AMX runs llama.cpp's AMX kernels, which crash on the first Q4_K_M
+# inference (ggml-org/llama.cpp#20824; seen here on a Xeon with amx_int8), and a wheel built natively
+# on one machine may use instructions another lacks. The wheel's folder is named after the version
+# and the flags, so changing either builds a new one; pip's own wheel cache is bypassed because it
+# keys a built wheel by the source archive, not by the flags.
+llama_pin=$(grep -o '^llama-cpp-python\[server\]==[0-9.]*' requirements-model.txt)
+llama_version=${llama_pin#*==}
+llama_flags="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+llama_dir="data/wheels/llama-$(echo "$llama_version $llama_flags" | sha256sum | cut -c1-12)"
+if ! compgen -G "$llama_dir/llama_cpp_python-*.whl" >/dev/null; then
+  echo "== 编译 llama.cpp ${llama_version}（约 6–10 分钟，只需一次）"
+  mkdir -p "$llama_dir"
+  CMAKE_ARGS="$llama_flags" quiet_pip wheel --no-deps --no-cache-dir -w "$llama_dir" "llama-cpp-python==$llama_version"
+fi
+llama_wheel=$(compgen -G "$llama_dir/llama_cpp_python-*.whl" | head -1)
 
 stamp=".venv/.installed-$(IFS=+; echo "${files[*]}" | tr '/' '_')"
-want=$(cat "${files[@]}" | sha256sum | cut -d' ' -f1)
+want=$( (cat "${files[@]}"; echo "$llama_wheel") | sha256sum | cut -d' ' -f1)
 if [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
-  echo "== 安装依赖：${files[*]}（首次约 10 分钟：llama.cpp 需要编译一次）"
+  echo "== 安装依赖：${files[*]}"
   args=()
   for f in "${files[@]}"; do args+=(-r "$f"); done
-  # This machine's pip configuration adds local wheel folders that may not exist; hide that noise.
-  .venv/bin/pip install --disable-pip-version-check -q "${args[@]}" 2> >(grep -v "is ignored: it is neither" >&2)
+  # The built wheel first, so that the pin in requirements-model.txt is already satisfied by it.
+  quiet_pip install --force-reinstall --no-deps "$llama_wheel"
+  quiet_pip install "${args[@]}"
   echo "$want" > "$stamp"
 fi
 
