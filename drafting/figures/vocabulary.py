@@ -1,0 +1,60 @@
+"""The claim check's vocabulary (`drafting/data/claims.txt` plus the user's `<data_dir>/claims.txt`):
+work verbs, genre boilerplate, vague words and meta-text, each compiled into one pattern.
+Reloaded only when a file changes, like the lexicon."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from drafting.config import PACKAGE_DATA_DIR, get_settings
+from drafting.figures.lexicon import LexiconError, _trie_regex
+
+SHIPPED_PATH = PACKAGE_DATA_DIR / "claims.txt"
+WORK, GENRE, VAGUE, META = "work", "genre", "vague", "meta"
+CATEGORIES = (WORK, GENRE, VAGUE, META)
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: one object per file version
+class Vocabulary:
+    work: re.Pattern[str] | None
+    free: re.Pattern[str] | None  # genre and vague words: left out when content is compared
+    meta: re.Pattern[str] | None
+
+
+def parse_lines(lines: list[str], source: str) -> dict[str, str]:
+    entries: dict[str, str] = {}
+    for number, raw in enumerate(lines, 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = line.split()
+        if len(parts) != 2 or parts[1] not in CATEGORIES:
+            raise LexiconError(f"{source} 第 {number} 行格式不对：应为“词语 类别”（类别为 "
+                               f"{'、'.join(CATEGORIES)} 之一），实际为 {raw.strip()!r}")
+        entries[parts[0]] = parts[1]
+    return entries
+
+
+def _pattern(words: list[str]) -> re.Pattern[str] | None:
+    """One trie-shaped pattern (fast to scan; the longest entry at a position wins)."""
+    return re.compile(_trie_regex(words), re.IGNORECASE) if words else None
+
+
+@lru_cache(maxsize=4)
+def _compile(files: tuple[tuple[str, float], ...]) -> Vocabulary:
+    entries: dict[str, str] = {}
+    for path, _mtime in files:
+        entries.update(parse_lines(Path(path).read_text(encoding="utf-8").splitlines(), path))
+
+    def words(*categories: str) -> list[str]:
+        return [w for w, c in entries.items() if c in categories]
+
+    return Vocabulary(work=_pattern(words(WORK)), free=_pattern(words(GENRE, VAGUE)), meta=_pattern(words(META)))
+
+
+def load_vocabulary() -> Vocabulary:
+    files = [SHIPPED_PATH, get_settings().data_dir / "claims.txt"]
+    stamped = tuple((str(p), p.stat().st_mtime) for p in files if p.is_file())
+    return _compile(stamped)
