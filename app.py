@@ -225,7 +225,9 @@ def on_recheck(draft_id: int) -> None:
         state["notice"] = ("toast", "正文没有改动，核对结果不变。")
         return
     state["draft_id"] = new_id
-    verdict = "核对通过" if report["ok"] else f"有 {len(report['unsupported'])} 处数字找不到依据"
+    problems = [f"{n} 处{what}" for n, what in ((len(report["unsupported"]), "数字找不到依据"),
+                                                (len(report.get("claims", [])), "表述找不到依据")) if n]
+    verdict = "核对通过" if report["ok"] else "有" + "、".join(problems)
     state["notice"] = ("toast", f"已重新核对并保存为版本 #{new_id}：{verdict}。")
 
 
@@ -440,16 +442,22 @@ def badge(draft: Draft) -> None:
     check = draft.check
     facts_found = sum(1 for f in check.get("figures", []) if f.get("class", f.get("cls")) == "FACT")
     missing = check.get("missing", [])
-    if not check.get("ok"):
-        n = len(check.get("unsupported", []))
-        st.error(f"有 {n} 处数字在要点中找不到依据，已在正文中标红（鼠标移到红字上可看原因）。"
+    n_figures, n_claims = len(check.get("unsupported", [])), len(check.get("claims", []))
+    if n_figures or n_claims:
+        found = []
+        if n_figures:
+            found.append(f"{n_figures} 处数字在要点中找不到依据或写错了事项（红色）")
+        if n_claims:
+            found.append(f"{n_claims} 处表述在要点中找不到依据（紫色）")
+        st.error("核对发现：" + "；".join(found) + "。已在正文中标出，鼠标移到标记上可看原因。"
                  "请修改正文后重新核对，或重写相应小节。", icon=":material/error:")
         st.html(findings_html(check))
     elif not missing:
-        st.success(f"数字核对通过：正文中的 {facts_found} 处数字都能在要点中找到依据，要点中的数字也都写进了正文。",
-                   icon=":material/verified:")
+        st.success(f"数字核对通过：正文中的 {facts_found} 处数字都能在要点中找到依据，要点中的数字也都写进了正文；"
+                   "所写工作均见于要点。", icon=":material/verified:")
     else:
-        st.success(f"数字核对通过：正文中的 {facts_found} 处数字都能在要点中找到依据。", icon=":material/verified:")
+        st.success(f"数字核对通过：正文中的 {facts_found} 处数字都能在要点中找到依据；所写工作均见于要点。",
+                   icon=":material/verified:")
     if missing:
         items = "\n".join(f"- “{md_escape(m['text'])}”（要点：{md_escape(m['fact'])}）" for m in missing)
         st.warning(f"以下要点中的数字没有写进正文，请补上或确认可以不写：\n{items}", icon=":material/playlist_remove:")
@@ -506,7 +514,7 @@ def toolbar(draft: Draft) -> None:
             st.caption("只重写所选的一节，其他各节和您改过的文字保持原样。")
             st.button("重写这一节", type="primary", on_click=on_regenerate, args=(draft.id,), width="stretch")
     stem = file_stem(draft.title)
-    note = "" if draft.check.get("ok") else "（找不到依据的数字在文件中以红字黄底标出）"
+    note = "" if draft.check.get("ok") else "（找不到依据的数字以红字黄底、表述以紫色波浪线标出）"
     c3.download_button("Word", export.to_docx(draft.text, draft.check), f"{stem}.docx", DOCX_MIME,
                        on_click="ignore", icon=":material/download:", width="stretch",
                        help=f"下载 Word 文档，公文格式（GB/T 9704）{note}")

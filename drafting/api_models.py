@@ -109,12 +109,23 @@ class MissingOut(BaseModel):
     fact: str
 
 
+class ClaimOut(BaseModel):
+    """A clause stating work, an event, a title, a body or a result that no bullet or request
+    field supports, or text that is not content (prompt words, meta-text, source notes)."""
+
+    text: str
+    start: int = Field(description="草稿中的字符位置（从 0 起）")
+    end: int
+    reason: str
+
+
 class CheckOut(BaseModel):
-    """The `check --json` object."""
+    """The `check --json` object. `ok` is false when `unsupported` or `claims` is non-empty."""
 
     ok: bool
     figures: list[FigureOut]
-    unsupported: list[FindingOut]
+    unsupported: list[FindingOut] = Field(description="找不到依据的数字，以及写在别的事项上的数字（张冠李戴）")
+    claims: list[ClaimOut] = Field(description="要点中找不到依据的工作、活动、名称、单位、成效，以及提示词、说明文字")
     missing: list[MissingOut]
     warnings: list[FindingOut]
 

@@ -6,7 +6,8 @@ A4, margins 37/35/28/26 mm, title 小标宋 二号 centred, body 仿宋_GB2312 �
 line spacing and a two-character first-line indent, 一、 headings in 黑体, （一） headings in
 楷体_GB2312 (run in: the heading sentence in 楷体, the rest of the paragraph in 仿宋), a
 “— 1 —” page number in the footer. Figures the checker could not trace to the bullets stay
-visibly marked in the file (red on yellow), so that a draft never carries them silently.
+visibly marked in the file (red on yellow), and so do claims no bullet grounds (violet, wavy
+underline), so that a draft never carries them silently.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX, WD_LINE_SPACING, WD_UNDERLINE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
@@ -33,6 +34,7 @@ TITLE_SIZE = Pt(22)  # 二号
 BODY_SIZE = Pt(16)  # 三号
 PAGE_NUMBER_SIZE = Pt(14)  # 四号
 MARK_COLOUR = RGBColor(0xC0, 0x00, 0x00)
+CLAIM_COLOUR = RGBColor(0x59, 0x25, 0xDC)  # a claim no bullet grounds: violet, wavy underline
 LINE_SPACING = Pt(28.9)  # 22 lines on the 225 mm type area
 MARGINS_MM = {"top": 37, "bottom": 35, "left": 28, "right": 26}
 
@@ -137,23 +139,25 @@ def _page_number_footer(section) -> None:
     _set_font(paragraph.add_run(" —"), PAGE_NUMBER_FONT, PAGE_NUMBER_SIZE)
 
 
-def _pieces(block: Block, spans: list[tuple[int, int]]) -> list[tuple[str, str, bool]]:
-    """The block cut into (text, East-Asian font, marked) runs at the run-in heading's end and
-    at the edges of marked spans."""
+def _pieces(block: Block, spans: list[tuple[int, int, str]]) -> list[tuple[str, str, str]]:
+    """The block cut into (text, East-Asian font, mark) runs at the run-in heading's end and at
+    the edges of marked spans; mark is "" or the kind of the span ("bad", "claim")."""
     fonts = {"title": TITLE_FONT, "h1": H1_FONT, "h2": H2_FONT, "body": BODY_FONT}
     run_in = len(block.lead) if block.kind == "h2" and block.lead != block.text else 0
-    local = [(s - block.start, e - block.start) for s, e in spans
+    local = [(s - block.start, e - block.start, kind) for s, e, kind in spans
              if block.start <= s < e <= block.start + len(block.text)]
-    cuts = sorted({0, len(block.text), run_in, *(x for span in local for x in span)})
+    cuts = sorted({0, len(block.text), run_in, *(x for s, e, _ in local for x in (s, e))})
     pieces = []
     for a, b in zip(cuts, cuts[1:]):
         font = (H2_FONT if b <= run_in else BODY_FONT) if run_in else fonts[block.kind]
-        pieces.append((block.text[a:b], font, any(s <= a and b <= e for s, e in local)))
+        kinds = [kind for s, e, kind in local if s <= a and b <= e]
+        pieces.append((block.text[a:b], font, "bad" if "bad" in kinds else (kinds[0] if kinds else "")))
     return pieces
 
 
 def to_docx(text: str, check: dict[str, Any] | None = None) -> bytes:
-    """The draft as .docx bytes in 公文 layout; `check`'s unsupported figures are marked."""
+    """The draft as .docx bytes in 公文 layout; `check`'s unsupported figures (red on yellow)
+    and claims (violet, wavy underline) are marked."""
     document = Document()
     section = document.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
@@ -167,17 +171,22 @@ def to_docx(text: str, check: dict[str, Any] | None = None) -> bytes:
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)
     _page_number_footer(section)
 
-    spans = [(int(f["start"]), int(f["end"])) for f in (check or {}).get("unsupported", [])]
+    check = check or {}
+    spans = [(int(f["start"]), int(f["end"]), "bad") for f in check.get("unsupported", [])]
+    spans += [(int(c["start"]), int(c["end"]), "claim") for c in check.get("claims", [])]
     for block in blocks(text):
         paragraph = document.add_paragraph()
         _format(paragraph, centred=block.kind == "title")
         size = TITLE_SIZE if block.kind == "title" else BODY_SIZE
-        for piece, font, marked in _pieces(block, spans):
+        for piece, font, mark in _pieces(block, spans):
             run = paragraph.add_run(piece)
             _set_font(run, font, size)
-            if marked:
+            if mark == "bad":
                 run.font.color.rgb = MARK_COLOUR
                 run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+            elif mark == "claim":
+                run.font.color.rgb = CLAIM_COLOUR
+                run.font.underline = WD_UNDERLINE.WAVY
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

@@ -1,8 +1,10 @@
-"""HTML views of a draft for the page: checked figures marked in place, and a diff of two versions.
+"""HTML views of a draft for the page: checked figures and claims marked in place, and a diff
+of two versions.
 
-Everything taken from the draft or the report is escaped. Unsupported figures are red with the
-checker's reason as a tooltip and a number that points to the list beside the text; warnings
-are underlined in amber.
+Everything taken from the draft or the report is escaped. Unsupported or misattributed figures
+are red, claims no bullet grounds (invented work, prompt text) violet; both carry the checker's
+reason as a tooltip and a number that points to the list beside the text; warnings are
+underlined in amber.
 """
 from __future__ import annotations
 
@@ -34,12 +36,15 @@ STYLE = """<style>
 .draft-doc mark{padding:0 2px;border-radius:3px;cursor:help}
 .draft-doc mark.bad{background:#fde2e1;color:#b42318;box-shadow:inset 0 -2px 0 #d92d20}
 .draft-doc mark.warn{background:transparent;color:inherit;border-bottom:2px dotted #dc6803}
+.draft-doc mark.claim{background:#ece4fb;color:#5925dc;box-shadow:inset 0 -2px 0 #7a5af8}
 .draft-doc mark sup{font-size:11px;font-weight:700;margin-left:1px;font-family:sans-serif}
 .fig-list{margin:.2em 0 .6em 0;padding:0;list-style:none;font-size:14.5px}
 .fig-list li{margin:.25em 0;line-height:1.6}
 .fig-list .no{display:inline-block;min-width:1.6em;height:1.6em;line-height:1.6em;text-align:center;
   border-radius:50%;background:#d92d20;color:#fff;font-size:12px;font-weight:700;margin-right:.45em}
+.fig-list .no.claim{background:#7a5af8}
 .fig-list .fig{color:#b42318;font-weight:600}
+.fig-list .fig.claim{color:#5925dc}
 .fig-list .src{color:#667085}
 .diff-doc{font-size:15px;line-height:1.9;border:1px solid #e3e3e8;border-radius:10px;padding:18px 24px;background:#fff}
 .diff-doc p{margin:0 0 .35em 0}
@@ -59,14 +64,16 @@ class Mark:
     number: int | None  # shown for unsupported figures only
 
 
-def unsupported_in_order(check: dict[str, Any]) -> list[dict[str, Any]]:
-    """Unsupported findings sorted by position: item n is the figure marked n in the text."""
-    return sorted(check.get("unsupported", []), key=lambda f: (int(f.get("start", 0)), int(f.get("end", 0))))
+def findings_in_order(check: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """("bad" | "claim", finding) sorted by position: item n is the span marked n in the text."""
+    items = [("bad", f) for f in check.get("unsupported", [])] + [("claim", c) for c in check.get("claims", [])]
+    return sorted(items, key=lambda item: (int(item[1].get("start", 0)), int(item[1].get("end", 0))))
 
 
 def _marks(text: str, check: dict[str, Any]) -> list[Mark]:
-    """Non-overlapping marks in text order; unsupported figures win over warnings."""
-    items = [(f, "bad", n) for n, f in enumerate(unsupported_in_order(check), 1)]
+    """Non-overlapping marks in text order; figures win over claims, claims over warnings."""
+    numbered = [(f, css, n) for n, (css, f) in enumerate(findings_in_order(check), 1)]
+    items = sorted(numbered, key=lambda item: item[1] != "bad")
     items += [(f, "warn", None) for f in check.get("warnings", [])]
     chosen: list[Mark] = []
     for finding, css, number in items:
@@ -109,13 +116,13 @@ def draft_html(text: str, check: dict[str, Any]) -> str:
 
 
 def findings_html(check: dict[str, Any]) -> str:
-    """The numbered list of unsupported figures with their reasons (the numbers in the text)."""
+    """The numbered list of unsupported figures and claims with their reasons (the numbers in the text)."""
     rows = []
-    for n, finding in enumerate(unsupported_in_order(check), 1):
+    for n, (css, finding) in enumerate(findings_in_order(check), 1):
         source = ""
         if finding.get("fact"):
             source = f'<span class="src">（对照要点：{escape(finding["fact"])}）</span>'
-        rows.append(f'<li><span class="no">{n}</span><span class="fig">“{escape(finding.get("text", ""))}”</span>'
+        rows.append(f'<li><span class="no {css}">{n}</span><span class="fig {css}">“{escape(finding.get("text", ""))}”</span>'
                     f'：{escape(finding.get("reason", ""))}{source}</li>')
     return f'{STYLE}<ul class="fig-list">{"".join(rows)}</ul>'
 

@@ -186,18 +186,19 @@ def _final_check(request: DraftRequest, text: str, results: list[SectionResult],
                  fresh: set[int]) -> tuple[str, dict[str, Any]]:
     """The check of the text as it will be shown.
 
-    Repair has already cleaned every section written in this run, so an unsupported figure
-    here is either the user's own edit in a section kept from an earlier version (kept exactly
-    and marked, never rewritten) or, should repair ever have missed one, in a fresh section;
-    only such a fresh section is stated plainly from its bullets.
+    Repair has already cleaned every section written in this run, so an unsupported figure or
+    claim here is either the user's own edit in a section kept from an earlier version (kept
+    exactly and marked, never rewritten) or, should repair ever have missed one, in a fresh
+    section; only such a fresh section is stated plainly from its bullets.
     """
     report = check(text, request.facts, fields=request.field_texts())
     layout = asm.parse_layout(text, len(results))
-    if not report.unsupported or layout is None:
+    problems = [*report.unsupported, *report.claims]
+    if not problems or layout is None:
         return text, report.to_dict()
     for i in sorted(fresh, reverse=True):  # from the end, so earlier line ranges stay valid
         start, end = layout.char_span(layout.bodies[i])
-        if any(u.start < end and u.end > start for u in report.unsupported):
+        if any(p.start < end and p.end > start for p in problems):
             results[i].text = plain_text(results[i].facts)
             results[i].repairs.append({"how": "fallback", "accepted": True})
             text = layout.replace_body(i, results[i].text)

@@ -1,7 +1,8 @@
 """Stages 5–6 — check and repair one section.
 
-A section is checked against its own bullets (plus the request fields). Problems are the
-unsupported figures and the FACT warnings (a hedge dropped or added, 人 for 人次): the model is
+A section is checked against its own bullets (plus the request fields and its heading).
+Problems are the unsupported or misattributed figures, the FACT warnings (a hedge dropped or
+added, 人 for 人次) and the claims no bullet grounds (invented work, prompt text): the model is
 re-asked with those spans named, a bounded number of times; then a deterministic fallback
 removes every clause that still carries a problem and restates each bullet whose figures
 are missing as a plain sentence. The fallback text is built from the bullets themselves, so
@@ -38,9 +39,11 @@ class SectionCheck:
 
 
 def problems_of(report: CheckReport) -> list[tuple[int, int, str, str]]:
-    """(start, end, text, reason) of every unsupported figure and FACT warning."""
+    """(start, end, text, reason) of every unsupported or misattributed figure, FACT warning and
+    ungrounded claim."""
     found = [(u.start, u.end, u.text, u.reason) for u in report.unsupported]
     found += [(w.start, w.end, w.text, w.reason) for w in report.warnings if w.cls == FACT]
+    found += [(c.start, c.end, c.text, c.reason) for c in report.claims]
     return sorted(found)
 
 
@@ -49,7 +52,8 @@ def is_clean(report: CheckReport) -> bool:
 
 
 def check_section(text: str, section: OutlineSection, fields: list[str]) -> CheckReport:
-    return check(text, section.facts, fields=fields)
+    """A section against its own bullets; its heading may be restated."""
+    return check(text, section.facts, fields=fields, context=[section.heading])
 
 
 def bullet_sentence(fact: str) -> str:

@@ -204,6 +204,18 @@ def test_an_edited_unsupported_figure_is_marked_red_and_kept_as_a_new_version(fa
     assert len(get_store().list_drafts()) == 3
 
 
+def test_an_edited_invented_activity_is_marked_as_a_claim(fake) -> None:
+    at = generate(fill(page()))
+    click(at, "修改正文")
+    edited = at.text_area(key="editor").value.replace("发放慰问金36万元", "发放慰问金36万元，同时开展职工法律知识培训")
+    at.text_area(key="editor").set_value(edited)
+    click(at, "重新核对并保存")
+    assert "1 处表述在要点中找不到依据" in texts(at.error)
+    assert '<mark class="claim"' in html(at) and "开展职工法律知识培训" in html(at)
+    draft = get_store().get_draft(at.session_state["draft_id"])
+    assert not draft.check["ok"] and [c["text"] for c in draft.check["claims"]] == ["同时开展职工法律知识培训"]
+
+
 def test_unchanged_edit_saves_nothing(fake) -> None:
     at = generate(fill(page()))
     click(at, "修改正文")

@@ -190,10 +190,11 @@ class ClaimChecker:
         v = self.vocabulary
         anchors = sorted(f.start for f in anchored)
         found = framings(draft)
-        free = _spans(v.free, draft) + [(f.start, f.end) for f in found]  # framing: judged on its own
+        free = _spans(v.free, draft)
         in_free = _mask(len(draft), free)
-        in_figure = _mask(len(draft), [(f.start, f.end) for f in figures])
-        work = sorted(s for s, e in _spans(v.work, draft) if not all(in_free[s:e]))
+        # Figures and framing are judged on their own: no bigram touching one counts as content.
+        in_figure = _mask(len(draft), [(f.start, f.end) for f in figures] + [(f.start, f.end) for f in found])
+        work = sorted(s for s, e in _spans(v.work, draft) if not all(in_free[s:e]) and not any(in_figure[s:e]))
         meta = sorted(s for s, _ in _spans(v.meta, draft) + _spans(_ANNOTATION, draft))
         skip_lines = heading_spans(draft)
         claims: list[Claim] = []
