@@ -102,6 +102,7 @@ class FindingOut(BaseModel):
     cls: str = Field(alias="class")
     source: str | None = None
     fact: str | None = None
+    misattributed: bool | None = Field(default=None, description="数字见于要点，但写在了另一条要点的事项上")
 
 
 class MissingOut(BaseModel):
@@ -117,6 +118,7 @@ class ClaimOut(BaseModel):
     start: int = Field(description="草稿中的字符位置（从 0 起）")
     end: int
     reason: str
+    kind: str = Field(description="work（工作、活动、成效）/ name（名称）/ body（单位）/ meta（提示词、说明文字）/ framing（指导思想、会议精神）")
 
 
 class CheckOut(BaseModel):
@@ -126,6 +128,7 @@ class CheckOut(BaseModel):
     figures: list[FigureOut]
     unsupported: list[FindingOut] = Field(description="找不到依据的数字，以及写在别的事项上的数字（张冠李戴）")
     claims: list[ClaimOut] = Field(description="要点中找不到依据的工作、活动、名称、单位、成效，以及提示词、说明文字")
+    work_clauses: int = Field(description="正文中陈述工作的分句数（核对了是否见于要点）")
     missing: list[MissingOut]
     warnings: list[FindingOut]
 

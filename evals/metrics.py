@@ -296,6 +296,19 @@ def fact_figure_counts(report: Mapping[str, Any]) -> tuple[int, int]:
     return sum(1 for f in facts if (f.get("start"), f.get("end")) not in unsupported), len(facts)
 
 
+def claim_counts(report: Mapping[str, Any]) -> dict[str, int]:
+    """Misattributed figures, ungrounded claims (all kinds), meta/prompt text, and the work
+    clauses held to the input with those of them that were ungrounded, of a check-report dict."""
+    claims = report.get("claims", [])
+    return {
+        "misattributed": sum(1 for u in report.get("unsupported", []) if u.get("misattributed")),
+        "claims": len(claims),
+        "meta": sum(1 for c in claims if c.get("kind") == "meta"),
+        "work_clauses": int(report.get("work_clauses") or 0),
+        "ungrounded_work": sum(1 for c in claims if c.get("kind", "work") == "work"),
+    }
+
+
 def _ratio(numerator: float, denominator: float) -> float | None:
     return numerator / denominator if denominator else None
 
@@ -355,6 +368,8 @@ def case_metrics(
     raw = final if raw_text == text else run_check(raw_text)
     supported, fact_figures = fact_figure_counts(final) if final else (0, 0)
     raw_supported, raw_fact_figures = fact_figure_counts(raw) if raw else (0, 0)
+    claims = claim_counts(final) if final else claim_counts({})
+    raw_claims = claim_counts(raw) if raw else claim_counts({})
     input_figures = input_figure_count(facts, extract)
     simple = simple_figure_check(text, facts, fields)
     leaked = example_leakage(text, facts, _example_texts(result.get("examples") or []), extract, fields)
@@ -376,6 +391,17 @@ def case_metrics(
         "missing_figures": len(final.get("missing", [])) if final else None,
         "figure_recall": figure_recall(final, input_figures) if final else None,
         "unsupported": [item.get("text") for item in final.get("unsupported", [])] if final else [],
+        "misattributed_figures": claims["misattributed"],
+        "raw_misattributed_figures": raw_claims["misattributed"],
+        "ungrounded_claims": claims["claims"],
+        "raw_ungrounded_claims": raw_claims["claims"],
+        "claims": [item.get("text") for item in final.get("claims", [])] if final else [],
+        "meta_text": claims["meta"],
+        "raw_meta_text": raw_claims["meta"],
+        "work_clauses": claims["work_clauses"],
+        "ungrounded_work_clauses": claims["ungrounded_work"],
+        "raw_work_clauses": raw_claims["work_clauses"],
+        "raw_ungrounded_work_clauses": raw_claims["ungrounded_work"],
         "simple_numbers": simple["numbers"],
         "simple_unsupported": simple["unsupported"],
         "simple_figure_precision": _ratio(simple["numbers"] - len(simple["unsupported"]), simple["numbers"]),
@@ -407,12 +433,19 @@ def _mean(values: Iterable[float | None]) -> float | None:
     return statistics.fmean(present) if present else None
 
 
+def _grounded_share(clauses: float, ungrounded: float) -> float | None:
+    """Grounded work clauses / all work clauses; 1.0 for drafts that state no work at all."""
+    return (clauses - ungrounded) / clauses if clauses else None
+
+
 def aggregate(metrics: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Run-level figures for summary.json.
 
     Figure precision/recall and the simple precision are pooled over all drafts (sums of
     counts, not means of ratios), so a draft with many figures weighs more. `example_leakage`
-    is the number of leaked figures over all drafts, `placeholder_drafts` the number of drafts
+    is the number of leaked figures over all drafts, `misattributed_figures` and
+    `ungrounded_claims` are counts over all drafts (final, and raw = before repair),
+    `claim_precision` is grounded work clauses / all work clauses, `placeholder_drafts` the number of drafts
     with a placeholder, `structure_ok` the share of well-formed drafts, ROUGE-L and length ratio
     are means, tokens/s is total generated tokens / total generation seconds over the drafts
     that report tokens.
@@ -435,6 +468,12 @@ def aggregate(metrics: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "simple_figure_precision": _ratio(
             simple_numbers - sum(len(m.get("simple_unsupported") or []) for m in metrics), simple_numbers
         ),
+        "misattributed_figures": total("misattributed_figures"),
+        "raw_misattributed_figures": total("raw_misattributed_figures"),
+        "ungrounded_claims": total("ungrounded_claims"),
+        "raw_ungrounded_claims": total("raw_ungrounded_claims"),
+        "claim_precision": _grounded_share(total("work_clauses"), total("ungrounded_work_clauses")),
+        "raw_claim_precision": _grounded_share(total("raw_work_clauses"), total("raw_ungrounded_work_clauses")),
         "example_leakage": sum(len(m.get("example_leakage") or []) for m in metrics),
         "placeholder_drafts": sum(1 for m in metrics if m.get("placeholders")),
         "structure_ok": _ratio(sum(1 for m in metrics if m.get("structure_ok")), len(metrics)),

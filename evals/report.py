@@ -43,6 +43,12 @@ SUMMARY_METRICS = (
     Metric("raw_figure_precision", "修复前数字精确率 raw figure precision", "ratio", True),
     Metric("figure_recall", "数字召回率 figure recall", "ratio", True),
     Metric("simple_figure_precision", "简单核对精确率 simple figure precision（不经核对器）", "ratio", True),
+    Metric("misattributed_figures", "张冠李戴的数字 misattributed figures（个，修复后）", "count", False),
+    Metric("raw_misattributed_figures", "修复前张冠李戴 raw misattributed figures（个）", "count", False),
+    Metric("claim_precision", "工作表述有据率 claim precision（修复后）", "ratio", True),
+    Metric("raw_claim_precision", "修复前工作表述有据率 raw claim precision", "ratio", True),
+    Metric("ungrounded_claims", "无依据表述 ungrounded claims（处，修复后）", "count", False),
+    Metric("raw_ungrounded_claims", "修复前无依据表述 raw ungrounded claims（处）", "count", False),
     Metric("example_leakage", "范例数字泄漏 example leakage（个）", "count", False),
     Metric("placeholder_drafts", "含占位符稿件 placeholder drafts（篇）", "count", False),
     Metric("structure_ok", "结构合格率 structure ok", "ratio", True),
@@ -54,7 +60,7 @@ SUMMARY_METRICS = (
 )
 # Compared in the pipeline-vs-baseline plot: the shares, all on the 0–1 scale.
 COMPARED = ("figure_precision", "raw_figure_precision", "figure_recall", "simple_figure_precision",
-            "structure_ok", "rougeL_char_f1")
+            "claim_precision", "structure_ok", "rougeL_char_f1")
 
 
 @dataclass
@@ -139,13 +145,13 @@ def _metrics(row: dict[str, Any]) -> dict[str, Any]:
 
 def case_table(run: Run) -> list[str]:
     rows = [
-        "| 用例 | 精确率 | 修复前 | 召回率 | 简单核对 | 泄漏 | 占位符 | 结构 | ROUGE-L | 长度比 | 秒 |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+        "| 用例 | 精确率 | 修复前 | 召回率 | 简单核对 | 张冠李戴（前→后） | 无依据表述（前→后） | 泄漏 | 占位符 | 结构 | ROUGE-L | 长度比 | 秒 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
     for row in run.cases:
         m = _metrics(row)
         if row.get("error") or not m:
-            rows.append(f"| {row.get('id')} | 失败 | | | | | | | | | {format_value(row.get('seconds'), 'seconds')} |")
+            rows.append(f"| {row.get('id')} | 失败 | | | | | | | | | | | {format_value(row.get('seconds'), 'seconds')} |")
             continue
         simple_numbers = m.get("simple_numbers") or 0
         simple = f"{simple_numbers - len(m.get('simple_unsupported') or [])}/{simple_numbers}"
@@ -153,6 +159,8 @@ def case_table(run: Run) -> list[str]:
             f"| {row.get('id')} | {format_value(m.get('figure_precision'), 'ratio')} "
             f"| {format_value(m.get('raw_figure_precision'), 'ratio')} "
             f"| {format_value(m.get('figure_recall'), 'ratio')} | {simple} "
+            f"| {m.get('raw_misattributed_figures', 0)}→{m.get('misattributed_figures', 0)} "
+            f"| {m.get('raw_ungrounded_claims', 0)}→{m.get('ungrounded_claims', 0)} "
             f"| {len(m.get('example_leakage') or [])} | {len(m.get('placeholders') or [])} "
             f"| {'✓' if m.get('structure_ok') else '✗'} | {format_value(m.get('rougeL_char_f1'), 'float')} "
             f"| {format_value(m.get('length_ratio'), 'float')} | {format_value(row.get('seconds'), 'seconds')} |"

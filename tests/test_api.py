@@ -90,7 +90,7 @@ def test_check_matches_the_library_and_cli_shape(api) -> None:
     expected = check(draft, ["新建工会8家", "发放慰问金36万元"], fields=[ORG, "上半年", "2024年"]).to_dict()
     assert report == expected
     assert not report["ok"] and [u["text"] for u in report["unsupported"]] == ["9家"]
-    assert set(report) == {"ok", "figures", "unsupported", "claims", "missing", "warnings"}
+    assert set(report) == {"ok", "figures", "unsupported", "claims", "work_clauses", "missing", "warnings"}
     invented = api.post("/v1/check", json={"facts": facts, "draft": "新建工会8家，开展职工法律知识培训。"}).json()
     assert not invented["ok"] and [c["text"] for c in invented["claims"]] == ["开展职工法律知识培训"]
     without_year = api.post("/v1/check", json={"facts": facts, "draft": draft}).json()

@@ -316,7 +316,9 @@ def test_quantile() -> None:
 
 SUMMARY_KEYS = {"cases", "figure_precision", "raw_figure_precision", "figure_recall", "simple_figure_precision",
                 "example_leakage", "placeholder_drafts", "structure_ok", "rougeL_char_f1", "length_ratio",
-                "seconds_median", "seconds_p90", "tokens_per_second"}
+                "seconds_median", "seconds_p90", "tokens_per_second", "misattributed_figures",
+                "raw_misattributed_figures", "ungrounded_claims", "raw_ungrounded_claims", "claim_precision",
+                "raw_claim_precision"}
 
 
 def test_aggregate_pools_counts() -> None:
@@ -411,3 +413,17 @@ def test_report_without_baseline(tmp_path: Path) -> None:
     report = write_report(tmp_path / "run").read_text(encoding="utf-8")
     assert "| 数字精确率 figure precision（修复后） | 100.0% |" in report
     assert "朴素基线 naive baseline |" not in report
+
+
+def test_misattributed_figures_and_claims_are_counted_raw_and_final() -> None:
+    from drafting.figures import check
+
+    raw = "上半年新建工会2个，发展新会员456户。春节走访慰问困难职工100人，发放慰问金16.8万元。同时开展职工法律知识培训。"
+    final = "上半年新建工会2个，发展新会员100人；春节走访慰问困难职工456户，发放慰问金16.8万元。"
+    metrics = m.case_metrics(CASE, {"text": final, "raw_text": raw, "seconds": 1.0}, check=check)
+    assert (metrics["raw_misattributed_figures"], metrics["misattributed_figures"]) == (2, 0)
+    assert (metrics["raw_ungrounded_claims"], metrics["ungrounded_claims"]) == (1, 0)
+    assert metrics["raw_ungrounded_work_clauses"] == 1 and metrics["raw_work_clauses"] >= 2
+    summary = m.aggregate([metrics])
+    assert summary["misattributed_figures"] == 0 and summary["raw_misattributed_figures"] == 2
+    assert summary["claim_precision"] == 1.0 and summary["raw_claim_precision"] < 1.0

@@ -40,11 +40,13 @@ def test_a_figure_on_another_bullets_fact_is_reported_with_its_bullet() -> None:
     assert [u.text for u in report.unsupported] == ["82名"]
     reason = report.unsupported[0].reason
     assert "到武警医院等工伤定点医院探视" in reason and "部署工资集体协商" in reason
-    assert report.unsupported[0].fact == FACTS[1] and not report.ok
+    assert report.unsupported[0].fact == FACTS[1] and report.unsupported[0].misattributed and not report.ok
 
 
 def test_two_swapped_figures_are_both_reported() -> None:
-    assert _unsupported("新建非公企业工会12家，建成职工之家8家。") == ["12家", "8家"]
+    report = check("新建非公企业工会12家，建成职工之家8家。", FACTS, FIELDS)
+    assert [(u.text, u.source, u.fact) for u in report.unsupported] == [
+        ("12家", "12家", "建成职工之家12家"), ("8家", "8家", "新建非公企业工会8家")]
 
 
 def test_a_figure_restated_in_a_sentence_naming_its_activity_is_fine() -> None:
@@ -158,4 +160,5 @@ def test_the_cli_exit_code_follows_claims(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert not data["ok"] and data["unsupported"] == []
     assert data["claims"] == [{"text": "开展职工法律知识培训", "start": 11, "end": 21,
-                               "reason": "要点中没有这项工作（未见于任何要点）"}]
+                               "reason": "要点中没有这项工作（未见于任何要点）", "kind": "work"}]
+    assert data["work_clauses"] == 1

@@ -28,7 +28,7 @@ def test_supported_draft_exits_0_with_json(tmp_path: Path) -> None:
     result = run_check(tmp_path, draft, "--json", "--year", "2024", "--period", "上半年")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"ok", "figures", "unsupported", "claims", "missing", "warnings"}
+    assert set(data) == {"ok", "figures", "unsupported", "claims", "work_clauses", "missing", "warnings"}
     assert data["ok"] is True and data["unsupported"] == [] and data["missing"] == []
     assert [f["text"] for f in data["figures"] if f["class"] == "FACT"] == ["2024年", "8家", "一千多名", "300000元"]
 

@@ -177,7 +177,7 @@ def test_missing_lists_input_figures_absent_from_the_draft() -> None:
 def test_report_shape_and_json() -> None:
     report = check("新建工会9家，发放资料5000份。", ["新建工会8家", "发放资料5000余份"])
     data = report.to_dict()
-    assert set(data) == {"ok", "figures", "unsupported", "claims", "missing", "warnings"}
+    assert set(data) == {"ok", "figures", "unsupported", "claims", "work_clauses", "missing", "warnings"}
     assert data["ok"] is False and data["claims"] == []
     for item in data["unsupported"] + data["warnings"]:
         assert {"text", "start", "end", "reason"} <= set(item)

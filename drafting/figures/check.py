@@ -54,6 +54,7 @@ def check(draft: str, facts: Sequence[str], fields: Sequence[str] = (), context:
     claims = ClaimChecker([*facts, *fields, *context, *headings], vocabulary, lexicon, weights)
     misplaced = {(u.start, u.end) for u in report.unsupported}
     report.claims = claims.check(draft, figures, fields, [f for f in supported if (f.start, f.end) not in misplaced])
+    report.work_clauses = claims.work_clauses
     keys, bare_values = draft_keys(figures)
     seen: set[tuple[str, str]] = set()
     for src in index.fact_sources:

@@ -50,15 +50,19 @@ _FRAMING_HINT = re.compile(r"[十二][一二三四五六七八九十]?大|中全
 _OPENING_END = re.compile(r"(?m)^\s*[一二三四五六七八九十]{1,3}、")
 
 
+WORK, NAME, BODY, META, FRAMING = "work", "name", "body", "meta", "framing"
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     text: str
     start: int
     end: int
     reason: str
+    kind: str = WORK  # work, name, body, meta or framing
 
     def to_dict(self) -> dict[str, object]:
-        return {"text": self.text, "start": self.start, "end": self.end, "reason": self.reason}
+        return {"text": self.text, "start": self.start, "end": self.end, "reason": self.reason, "kind": self.kind}
 
 
 @dataclass(frozen=True)
@@ -120,10 +124,10 @@ def framing_claims(draft: str, found: list[Framing], inputs: str, fields: Sequen
     for f in found:
         if year is not None and (year < f.first or (f.last is not None and year > f.last)):
             claims[(f.start, f.end)] = Claim(f.text, f.start, f.end,
-                                             f"提法与年份不符：“{f.text}”适用于{_era(f)}，这份总结是{year}年的")
+                                             f"提法与年份不符：“{f.text}”适用于{_era(f)}，这份总结是{year}年的", FRAMING)
         elif f.key not in given and not opening[0] <= f.start < opening[1]:
             claims[(f.start, f.end)] = Claim(f.text, f.start, f.end,
-                                             "要点中没有这一提法：指导思想和会议精神只能来自要点，或出现在按年份生成的开头")
+                                             "要点中没有这一提法：指导思想和会议精神只能来自要点，或出现在按年份生成的开头", FRAMING)
     for s, e in sentence_spans(draft):
         inside = [f for f in found if s <= f.start < e]
         for i, a in enumerate(inside):
@@ -131,7 +135,7 @@ def framing_claims(draft: str, found: list[Framing], inputs: str, fields: Sequen
                 if (a.last is not None and a.last < b.first) or (b.last is not None and b.last < a.first):
                     for f, g in ((a, b), (b, a)):
                         claims.setdefault((f.start, f.end), Claim(
-                            f.text, f.start, f.end, f"不同时期的提法并列：“{f.text}”（{_era(f)}）与“{g.text}”（{_era(g)}）"))
+                            f.text, f.start, f.end, f"不同时期的提法并列：“{f.text}”（{_era(f)}）与“{g.text}”（{_era(g)}）", FRAMING))
     return sorted(claims.values(), key=lambda c: c.start)
 
 
@@ -172,6 +176,7 @@ class ClaimChecker:
         self.vocabulary = vocabulary
         self.lexicon = lexicon
         self.weights = weights
+        self.work_clauses = 0
 
     def covered_share(self, text: str, weights: list[float] | None = None) -> tuple[float, float]:
         hit, total = coverage(text, self.grams, self.weights.of(text) if weights is None else weights)
@@ -198,13 +203,14 @@ class ClaimChecker:
         meta = sorted(s for s, _ in _spans(v.meta, draft) + _spans(_ANNOTATION, draft))
         skip_lines = heading_spans(draft)
         claims: list[Claim] = []
+        self.work_clauses = 0  # clauses stating work that were held to the input
         for s, e in sentence_spans(draft):
             if any(ls <= s < le for ls, le in skip_lines):
                 continue
             sentence = draft[s:e]
             if _any_in(meta, s, e):
                 body = sentence.rstrip("。！？；;!?")
-                claims.append(Claim(body, s, s + len(body), "提示词、说明文字或来源注释，不是总结正文"))
+                claims.append(Claim(body, s, s + len(body), "提示词、说明文字或来源注释，不是总结正文", META))
                 continue
             for cs, ce in clause_spans(draft, s, e):
                 if _any_in(anchors, cs, ce):
@@ -222,16 +228,17 @@ class ClaimChecker:
                 continue
             share, _ = self.covered_share(name)
             if share < NAME_COVERED and name not in self.text:
-                return Claim(clause, cs, ce, f"要点中没有“{name}”这一名称")
+                return Claim(clause, cs, ce, f"要点中没有“{name}”这一名称", NAME)
         for m in _BODY.finditer(clause):
             before = clause[max(0, m.start() - 4):m.start()]
             if not before or _GENERIC_BEFORE_BODY.search(clause[:m.start()]) or not re.match(r"[\u4e00-\u9fff]", before[-1]):
                 continue
             share, total = self.covered_share(before + m.group())
             if total and share < NAME_COVERED:
-                return Claim(clause, cs, ce, f"要点中没有这个单位：“{before}{m.group()}”")
+                return Claim(clause, cs, ce, f"要点中没有这个单位：“{before}{m.group()}”", BODY)
         if not has_work or _SHORTCOMING.search(clause):
             return None
+        self.work_clauses += 1
         content = {clause[i:i + 2] for i in range(len(clause) - 1)
                    if not (skip[i] and skip[i + 1]) and not (figure[i] or figure[i + 1])}
         if len(content) >= MIN_CONTENT_BIGRAMS and len(content & self.grams) < GROUNDED * len(content):

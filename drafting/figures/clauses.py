@@ -17,7 +17,8 @@ from pathlib import Path
 
 WEIGHTS_PATH = Path(__file__).resolve().parent.parent / "data" / "char_weights.tsv"
 SENTENCE = re.compile(r"[^。！？；;!?\n]+[。！？；;!?”」』]*")
-CLAUSE = re.compile(r"[^，,：:]+")
+FULL_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?”」』]*")  # ；-joined parts stay together
+CLAUSE = re.compile(r"[^，,：:；;]+")
 # Characters that carry no content of their own.
 STOP_CHARS = frozenset("的地得了着过和与及或并而且其之也都又还就所即已均使把将被对为以于从向由在是这那此该我们你他她它个")
 _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z]")
@@ -57,8 +58,9 @@ def char_weights(path: Path = WEIGHTS_PATH) -> CharWeights:
     return CharWeights(weight, math.log(n + 1))
 
 
-def sentence_spans(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
-    for m in SENTENCE.finditer(text, start, len(text) if end is None else end):
+def sentence_spans(text: str, start: int = 0, end: int | None = None,
+                   pattern: re.Pattern[str] = SENTENCE) -> Iterator[tuple[int, int]]:
+    for m in pattern.finditer(text, start, len(text) if end is None else end):
         yield m.span()
 
 

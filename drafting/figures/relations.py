@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from drafting.figures.clauses import CharWeights, bigrams, clause_spans, coverage, sentence_spans
+from drafting.figures.clauses import FULL_SENTENCE, CharWeights, bigrams, clause_spans, coverage, sentence_spans
 from drafting.figures.match import InputIndex, Source, implied_keys
 from drafting.figures.model import FACT, Figure, Key
 from drafting.figures.report import Finding
@@ -56,7 +56,7 @@ class Relations:
         starts = sorted(by_start)
         self.units: list[Unit] = []
         self.sentences: list[Unit] = []
-        for s, e in sentence_spans(text):
+        for s, e in sentence_spans(text, pattern=FULL_SENTENCE):  # 要求…；要求… is one fact
             first, pending = len(self.units), None
             for cs, ce in clause_spans(text, s, e):
                 inside = [src for p in starts[bisect_left(starts, cs):bisect_left(starts, ce)] for src in by_start[p]]
@@ -140,11 +140,12 @@ class Relations:
         own_share, other_share = hits.get(own_best, 0.0) / total, hits[other_best] / total
         if other_share < OTHER_MIN or other_share - own_share < MARGIN:
             return None
-        src = self.sentences[own_best].sources[0]
+        sources = self.sentences[own_best].sources
+        src = next((x for x in sources if figure.key in implied_keys(x.figure)), sources[0])
         other = self.sentences[other_best]
         reason = (f"“{figure.text}”出自要点“{_clip(src.fact)}”，这里却写在另一件事上"
                   f"（要点“{_clip(self.raw[other.start:other.end])}”）")
-        return Finding(figure.text, figure.start, figure.end, reason, FACT, src.figure.text, src.fact)
+        return Finding(figure.text, figure.start, figure.end, reason, FACT, src.figure.text, src.fact, misattributed=True)
 
 
 def _same_sentence(draft: str, end: int, start: int) -> bool:

@@ -22,12 +22,15 @@ class Finding:
     cls: str
     source: str = ""  # the input figure it was compared with, if any
     fact: str = ""  # the bullet that input figure came from
+    misattributed: bool = False  # the value is the input's, the fact it is stated on another bullet's
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"text": self.text, "start": self.start, "end": self.end, "reason": self.reason, "class": self.cls}
         if self.source:
             out["source"] = self.source
             out["fact"] = self.fact
+        if self.misattributed:
+            out["misattributed"] = True
         return out
 
 
@@ -49,6 +52,7 @@ class CheckReport:
     missing: list[Missing] = field(default_factory=list)
     warnings: list[Finding] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
+    work_clauses: int = 0  # clauses stating work that the claim check held to the input
 
     @property
     def ok(self) -> bool:
@@ -62,6 +66,7 @@ class CheckReport:
             "figures": [f.to_dict() for f in self.figures],
             "unsupported": [u.to_dict() for u in self.unsupported],
             "claims": [c.to_dict() for c in self.claims],
+            "work_clauses": self.work_clauses,
             "missing": [m.to_dict() for m in self.missing],
             "warnings": [w.to_dict() for w in self.warnings],
         }
