@@ -213,7 +213,8 @@ class ClaimChecker:
                 claims.append(Claim(body, s, s + len(body), "提示词、说明文字或来源注释，不是总结正文", META))
                 continue
             for cs, ce in clause_spans(draft, s, e):
-                if _any_in(anchors, cs, ce):
+                if _any_in(anchors, cs, ce):  # a bullet's figure on its own fact: grounded
+                    self.work_clauses += _any_in(work, cs, ce)
                     continue
                 if (claim := self._clause(draft, cs, ce, _any_in(work, cs, ce), in_free[cs:ce], in_figure[cs:ce])) is not None:
                     claims.append(claim)
