@@ -161,4 +161,4 @@ def test_the_cli_exit_code_follows_claims(tmp_path: Path) -> None:
     assert not data["ok"] and data["unsupported"] == []
     assert data["claims"] == [{"text": "开展职工法律知识培训", "start": 11, "end": 21,
                                "reason": "要点中没有这项工作（未见于任何要点）", "kind": "work"}]
-    assert data["work_clauses"] == 1
+    assert data["work_clauses"] == 2  # 新建…8家 (grounded by its figure) and the invented one
