@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from drafting.prompts import fill
+from drafting.prompts import fill, load_parts
 from drafting.request import DraftRequest
 
 CN_ORDINALS = "一二三四五六七八九十"
@@ -31,7 +31,7 @@ def guidance(year: int | None) -> str:
     """The guiding-thought clause for the year: nothing that postdates it, nothing when unknown."""
     if year is None:
         part = "guidance_default"
-    elif year >= 2023:
+    elif 2023 <= year <= 2027:  # the 20th congress's term; later years name no congress
         part = "guidance_from_2023"
     elif year >= 2018:
         part = "guidance_from_2018"
@@ -40,15 +40,37 @@ def guidance(year: int | None) -> str:
     return fill("frame", part)
 
 
+# Which words of the frame fit the body: by what its name says it is.
+_LEVELS = (
+    ("hospital", re.compile(r"医院|卫生院|卫生服务中心")),
+    ("school", re.compile(r"大学|学院|学校|中学|小学|幼儿园|教育局")),
+    ("enterprise", re.compile(r"公司|集团|厂|企业|银行|项目部")),
+    ("area", re.compile(r"街道|镇|乡|社区|开发区|园区")),
+)
+
+
+def body_level(org: str) -> str:
+    """hospital, school, enterprise, area (街道/镇…) or union (区、县、市总工会 and the rest)."""
+    return next((level for level, pattern in _LEVELS if pattern.search(org)), "union")
+
+
+def _level_words(org: str) -> dict[str, str]:
+    part = load_parts("frame")[f"level_{body_level(org)}"].template
+    return dict(line.split("=", 1) for line in part.splitlines() if "=" in line)
+
+
 def opening(request: DraftRequest) -> str:
     phrase, word = period_phrases(request)
+    words = _level_words(request.org)
     return fill("frame", "opening", period_phrase=phrase, period_word=word, org=request.org,
-                guidance=guidance(request.year))
+                guidance=guidance(request.year), focus=words["focus"], team=words["team"])
 
 
 def closing(request: DraftRequest) -> str:
     _, word = period_phrases(request)
-    return fill("frame", "closing", period_word=word, org=request.org)
+    words = _level_words(request.org)
+    return fill("frame", "closing", period_word=word, org=request.org, expectation=words["expectation"],
+                contribution=words["contribution"])
 
 
 def section_heading(index: int, heading: str) -> str:

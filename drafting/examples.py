@@ -97,6 +97,13 @@ def style_phrases(masked: str, own_words: str = "", limit: int = 3) -> list[str]
     return phrases
 
 
+def excluded_summaries(request: DraftRequest) -> tuple[str, ...]:
+    """Past summaries a draft must not draw on: the evaluation drafts a case from the bullets of
+    an indexed summary, which must not then retrieve that very summary (leave-one-out). Not an
+    option of the HTTP API (its option model forbids unknown keys)."""
+    return tuple(request.options.get("exclude_summaries") or ())
+
+
 def find_examples(section: OutlineSection, request: DraftRequest, k: int) -> list[Any]:
     """The k past sections closest to this section's heading and bullets (empty without an index)."""
     if k <= 0:
@@ -106,6 +113,7 @@ def find_examples(section: OutlineSection, request: DraftRequest, k: int) -> lis
         return index.query(
             section.heading + "\n" + "\n".join(section.facts), k=k,
             org_level=request.org, period=request.period, kind=section.kind,
+            exclude_summary_ids=excluded_summaries(request),
         )
     except Exception as exc:  # the index is an aid: drafting goes on without it
         log.warning("retrieval failed, writing without examples: %s", exc)

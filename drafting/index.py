@@ -452,10 +452,10 @@ class ExampleIndex:
         order = np.argsort(-score, kind="stable")[:k]
         return [_example(ids[j], pool[ids[j]].meta, float(score[j])) for j in order]
 
-    def summaries(self, text: str, k: int = 3) -> list[dict[str, Any]]:
+    def summaries(self, text: str, k: int = 3, exclude_summary_ids: Sequence[str] = ()) -> list[dict[str, Any]]:
         """Whole past summaries ranked by their best section (for a naive RAG baseline)."""
         best: dict[str, float] = {}
-        for example in self.query(text, k=max(CANDIDATES, 4 * k)):
+        for example in self.query(text, k=max(CANDIDATES, 4 * k), exclude_summary_ids=exclude_summary_ids):
             best.setdefault(example.summary_id, example.score)
         out = []
         for summary_id in sorted(best, key=lambda s: -best[s])[:k]:

@@ -1,4 +1,4 @@
-"""Bullets are data, never instructions to the model.
+"""Bullets are data, never instructions to the model, and never garbage.
 
 A bullet (or a heading) that tries to override the model's instructions — 忽略以上指令…,
 "ignore previous instructions", 你现在是…, a fake system prompt — is not a fact about the
@@ -7,7 +7,9 @@ and the caller is told which were left out. Everything else stays data: the sect
 lists bullets as items under the rule that only their figures may be stated, and the checker
 holds every figure in the output to the remaining bullets, so an instruction that slips past
 these patterns still cannot bring a number of its own into the final draft.
-The patterns are narrow on purpose: 忽视安全要求, 违反规定, 覆盖率90%以上 are facts.
+The patterns are narrow on purpose: 忽视安全要求, 违反规定, 覆盖率90%以上 are facts. A line of
+markup, mojibake or symbols (less than 40% Chinese characters and digits) is left out the same
+way: a model asked to state it writes it into the draft verbatim.
 """
 from __future__ import annotations
 
@@ -30,9 +32,26 @@ _OVERRIDE_EN = re.compile(
 _CHAT_MARKUP = re.compile(r"<\|im_(?:start|end)\|>|^\s*(?:system|assistant|user)\s*[:：]", re.IGNORECASE)
 
 
+_MARKUP = re.compile(r"<\s*/?\s*(?:script|style|iframe|img|svg|a)\b|javascript:|\ufffd|[ÿþ]{2}|ï»¿", re.IGNORECASE)
+_CONTENT_CHAR = re.compile(r"[\u4e00-\u9fff0-9０-９]")
+MIN_CONTENT_SHARE = 0.4
+
+
 def is_instruction(text: str) -> bool:
     """True when `text` reads as an instruction to the model rather than a fact."""
     return any(p.search(text) for p in (_OVERRIDE_ZH, _ROLE_ZH, _OVERRIDE_EN, _CHAT_MARKUP))
+
+
+def is_garbage(text: str) -> bool:
+    """True for markup, mojibake or a run of symbols (￥%……&*…<script>…ÿþ): no fact to state."""
+    bare = re.sub(r"\s", "", text)
+    if _MARKUP.search(bare):
+        return True
+    return len(bare) >= 4 and len(_CONTENT_CHAR.findall(bare)) < MIN_CONTENT_SHARE * len(bare)
+
+
+def left_out(text: str) -> bool:
+    return is_instruction(text) or is_garbage(text)
 
 
 @dataclass
@@ -46,12 +65,12 @@ def screen(sections: list[SectionInput]) -> Screened:
     result = Screened(sections=[])
     for section in sections:
         title = section.title
-        if title and is_instruction(title):
+        if title and left_out(title):
             result.ignored.append(title)
             title = None
         facts = []
         for fact in section.facts:
-            (result.ignored if is_instruction(fact) else facts).append(fact)
+            (result.ignored if left_out(fact) else facts).append(fact)
         result.sections.append(SectionInput(title=title, facts=facts))
     return result
 
@@ -72,5 +91,5 @@ def screen_request(request: DraftRequest) -> tuple[DraftRequest, list[str]]:
 
 def ignored_note(ignored: list[str]) -> str:
     """The Chinese notice shown to the user for left-out lines."""
-    return (f"有 {len(ignored)} 条内容看起来是对模型下的指令而不是工作要点，未写入总结："
+    return (f"有 {len(ignored)} 条内容看起来是对模型下的指令、乱码或符号，而不是工作要点，未写入总结："
             + "；".join(f"“{text[:30]}”" for text in ignored))

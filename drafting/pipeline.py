@@ -22,11 +22,12 @@ from drafting.figures import check
 from drafting.llm import LLMClient, Prompt, get_client
 from drafting.plan import Outline, OutlineSection, plan
 from drafting.prompts import render
-from drafting.repair import bullet_sentence, check_and_repair
+from drafting.phrases import PhraseBank, PhraseOffer
+from drafting.repair import bullet_sentence, check_and_repair, check_section, problems_of
 from drafting.request import DraftRequest, RequestError
 from drafting.write import (
     MAX_SECTION_CHARS, MIN_LENGTH_SHARE, MIN_SECTION_CHARS, WriteContext, fact_chunks, finish_paragraph,
-    max_tokens_for, section_target_chars, write_section,
+    honest_chars, max_tokens_for, section_target_chars, write_section,
 )
 
 Event = dict[str, Any]
@@ -52,11 +53,12 @@ class SectionResult:
     repairs: list[dict[str, Any]] = field(default_factory=list)
     examples: list[str] = field(default_factory=list)  # ids of the example sections used
     kind: str = "topic"
+    phrases: list[str] = field(default_factory=list)  # genre phrases the pipeline attached
 
     def to_dict(self) -> dict[str, Any]:
         return {"heading": self.heading, "facts": self.facts, "text": self.text, "raw_text": self.raw_text,
                 "seconds": round(self.seconds, 3), "completion_tokens": self.completion_tokens,
-                "repairs": self.repairs, "examples": self.examples, "kind": self.kind}
+                "repairs": self.repairs, "examples": self.examples, "kind": self.kind, "phrases": self.phrases}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SectionResult:
@@ -76,13 +78,14 @@ class DraftResult:
     strategy: str = "sectioned"
     opening: str = ""
     closing: str = ""
+    notes: list[str] = field(default_factory=list)  # what the user should know (length not reachable)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "title": self.title, "text": self.text, "raw_text": self.raw_text,
             "sections": [s.to_dict() for s in self.sections], "check": self.check,
             "examples": self.examples, "timings": self.timings, "model": self.model,
-            "strategy": self.strategy, "opening": self.opening, "closing": self.closing,
+            "strategy": self.strategy, "opening": self.opening, "closing": self.closing, "notes": self.notes,
         }
 
 
@@ -118,8 +121,23 @@ def section_targets(outline: Outline, request: DraftRequest) -> list[int]:
     needs = [sum(len(f) for f in s.facts) + LEAD_IN_CHARS for s in outline.sections]
     spare = max(int(target_total) - frame - sum(needs), 0)
     n_facts = sum(len(s.facts) for s in outline.sections) or 1
-    return [min(need + spare * len(s.facts) // n_facts, MAX_SECTION_CHARS * 2)
+    # Never more than the bullets can honestly fill: length comes from material, not invention.
+    return [min(need + spare * len(s.facts) // n_facts, MAX_SECTION_CHARS * 2, honest_chars(s))
             for need, s in zip(needs, outline.sections)]
+
+
+def length_notes(outline: Outline, request: DraftRequest) -> list[str]:
+    """What the page says when the bullets cannot honestly fill the requested length."""
+    target_total = request.options.get("target_chars")
+    if not target_total:
+        return []
+    frame = len(asm.opening(request)) + len(asm.closing(request)) + len(outline.title)
+    frame += sum(len(asm.section_heading(i, s.heading)) for i, s in enumerate(outline.sections))
+    most = frame + sum(honest_chars(s) for s in outline.sections)
+    if most >= int(target_total) * 0.9:
+        return []
+    return [f"要点的内容最多能如实写成约 {most // 100 * 100 or most} 字，达不到目标篇幅约 {target_total} 字。"
+            "没有用编造的内容凑字数；如需更长，请补充要点（做了哪些工作、数字、对象、成效）。"]
 
 
 def _examples_for(section: OutlineSection, request: DraftRequest, k: int) -> tuple[list[str], list[dict[str, Any]]]:
@@ -133,8 +151,8 @@ def _examples_for(section: OutlineSection, request: DraftRequest, k: int) -> tup
 
 
 def _write_one(client: LLMClient, request: DraftRequest, section: OutlineSection, index: int, total: int,
-               target: int, k: int, on_event: Callable[[Event], None] | None, temperature: float = 0.3,
-               position: int | None = None) -> tuple[SectionResult, list[dict[str, Any]]]:
+               target: int, k: int, on_event: Callable[[Event], None] | None, bank: PhraseBank,
+               temperature: float = 0.3, position: int | None = None) -> tuple[SectionResult, list[dict[str, Any]]]:
     started = time.monotonic()
     _emit(on_event, type="section_started", index=index, total=total, title=section.heading)
     styles, shown = _examples_for(section, request, k)
@@ -154,7 +172,7 @@ def _write_one(client: LLMClient, request: DraftRequest, section: OutlineSection
                 _emit(on_event, type="section_started", index=index, total=total, title=section.heading,
                       retry=attempt, text="\n".join(paragraphs))
             generation = write_section(
-                client, part, write_context(request), styles, part_target, position=position + n + attempt,
+                client, part, write_context(request), part_target, position=position + n + attempt,
                 temperature=temperature + 0.2 * attempt,
                 on_delta=lambda piece: _emit(on_event, type="delta", index=index, text=piece),
                 min_chars=int(part_target * MIN_LENGTH_SHARE) if explicit_length else 0,
@@ -164,21 +182,25 @@ def _write_one(client: LLMClient, request: DraftRequest, section: OutlineSection
                 break
         paragraphs.append(generation.text)
     return _finish_section(client, request, section, index, target, "\n".join(paragraphs), started,
-                           tokens, shown, on_event)
+                           tokens, shown, on_event, bank.offer(styles))
 
 
 def _finish_section(client: LLMClient | None, request: DraftRequest, section: OutlineSection, index: int,
                     target: int, raw: str, started: float, tokens: int, shown: list[dict[str, Any]],
-                    on_event: Callable[[Event], None] | None) -> tuple[SectionResult, list[dict[str, Any]]]:
+                    on_event: Callable[[Event], None] | None,
+                    phrases: PhraseOffer | None = None) -> tuple[SectionResult, list[dict[str, Any]]]:
     fields = request.field_texts()
     checked = check_and_repair(
         client, section, raw, fields, target,
         on_event=lambda e: _emit(on_event, index=index, **e),
     )
+    text, attached = checked.text, []
+    if phrases is not None:
+        text, attached = phrases.attach(checked.text, lambda t: len(problems_of(check_section(t, section, fields))))
     seconds = time.monotonic() - started
-    result = SectionResult(section.heading, list(section.facts), checked.text, raw, seconds, tokens,
-                           checked.attempts, [e["id"] for e in shown], section.kind)
-    _emit(on_event, type="section_done", index=index, text=checked.text, seconds=seconds)
+    result = SectionResult(section.heading, list(section.facts), text, raw, seconds, tokens,
+                           checked.attempts, [e["id"] for e in shown], section.kind, attached)
+    _emit(on_event, type="section_done", index=index, text=text, seconds=seconds)
     return result, shown
 
 
@@ -252,12 +274,14 @@ def draft(request: DraftRequest, on_event: Callable[[Event], None] | None = None
         results, examples = _draft_whole(client, request, outline, targets, on_event, cancel)
     else:
         total = len(outline.sections)
+        bank = PhraseBank()
         for index, section in enumerate(outline.sections):
             _check_cancel(cancel)
-            result, shown = _write_one(client, request, section, index, total, targets[index], k, on_event)
+            result, shown = _write_one(client, request, section, index, total, targets[index], k, on_event, bank)
             results.append(result)
             examples.extend(shown)
     draft_result = _assemble(request, outline.title, _frame(request), results, client, examples, started, strategy)
+    draft_result.notes = length_notes(outline, request)
     _emit(on_event, type="done", seconds=draft_result.timings["total"])
     return draft_result
 
@@ -330,8 +354,9 @@ def regenerate_section(request: DraftRequest, previous: dict[str, Any], index: i
     targets = section_targets(outline, request)
     k = int(request.options.get("examples", DEFAULT_EXAMPLES))
     attempt = sum(1 for r in sections[index].repairs if r.get("how") == "regenerate") + 1
+    bank = PhraseBank({p for i, s in enumerate(sections) if i != index for p in s.phrases})
     result, shown = _write_one(client, request, outline.sections[index], index, len(sections), targets[index], k,
-                               on_event, temperature=0.7, position=index + attempt)
+                               on_event, bank, temperature=0.7, position=index + attempt)
     result.repairs = [*result.repairs, {"how": "regenerate", "accepted": True}]
     sections[index] = result
     replaced = set(previous["sections"][index].get("examples", []))

@@ -18,6 +18,7 @@ from typing import Any
 from drafting.figures import FACT, CheckReport, check
 from drafting.llm import LLMClient
 from drafting.plan import OutlineSection
+from drafting.hygiene import clean_paragraph
 from drafting.write import finish_paragraph, repair_prompt
 
 MAX_MODEL_REPAIRS = 1
@@ -134,7 +135,7 @@ def check_and_repair(client: LLMClient | None, section: OutlineSection, text: st
             break
         notes = [f"“{t}”：{reason}" for _, _, t, reason in problems]
         generation = client.stream(repair_prompt(section, result.text, notes, target_chars))
-        candidate = finish_paragraph(generation.text)
+        candidate = clean_paragraph(finish_paragraph(generation.text), section.facts)
         candidate_report = check_section(candidate, section, fields)
         result.attempts.append({"how": "model", "problems": notes, "accepted": False})
         if len(problems_of(candidate_report)) < len(problems) and len(candidate_report.missing) <= len(result.report.missing):

@@ -1,10 +1,15 @@
 """Stage 4 — write: the prose of one section (or of the whole draft) through the configured model.
 
+The model's job is realisation, not invention: each bullet becomes one or two 公文 sentences
+saying what the bullet says, and a section's length follows its bullets' own content
+(`fact_budget`), so a thin bullet gives a short section instead of padding. Genre phrases of
+effect and stance are not offered to the model (it turns them into work this body never did);
+the pipeline attaches one from the retrieved examples itself. Every answer goes through
+`hygiene.clean_paragraph`.
+
 The embedded model gets an assistant prefill and is held to one paragraph (no newline, no
 Markdown characters; see `drafting.paragraph`): that is what keeps a 1.5B model to plain 公文
-prose. The system prompt is the same for every section so the server's prompt cache reuses
-it. Prompts are budgeted with tiktoken against the context window: examples are trimmed
-first, bullets never.
+prose. The system prompt is the same for every section so the server's prompt cache reuses it.
 """
 from __future__ import annotations
 
@@ -14,18 +19,21 @@ from dataclasses import dataclass
 
 from drafting.llm import Generation, LLMClient, Prompt
 from drafting.plan import OutlineSection
+from drafting.hygiene import clean_paragraph
 from drafting.prompts import load_parts, render
-from drafting.tokens import count_tokens, fit_to_budget
 
 MIN_LENGTH_SHARE = 0.7  # with an explicit length target, each call writes at least this share of its part
 MAX_FACTS_PER_CALL = 3  # the 1.5B model writes well from two or three bullets at a time
 CHARS_PER_CALL = 200  # what one call writes naturally; a longer target gets more calls
-# The model sometimes echoes its prompt ("可以借鉴的公文用语：…") after the paragraph: cut from there.
+# The model sometimes echoes its prompt ("本节要点：…") after the paragraph: cut from there.
 _PROMPT_ECHO = re.compile(r"(?:可以借鉴的公文用语|本节要点|本节标题|原稿的问题|参考文风)[：:]?")
-CHARS_PER_FACT = 80
-MIN_SECTION_CHARS, MAX_SECTION_CHARS = 100, 600
+# A bullet is stated in about 1.3 times its own length (公文 wording is fuller than a note), and
+# at most about twice it plus a connective when a length target asks for more.
+BUDGET_SHARE, BUDGET_EXTRA, MIN_FACT_BUDGET = 1.3, 8, 16
+HONEST_SHARE, HONEST_EXTRA = 2.0, 24
+LEAD_CHARS = 12  # the section's opening words (上半年，某某工会…)
+MIN_SECTION_CHARS, MAX_SECTION_CHARS = 40, 600
 TOKENS_PER_CHAR = 0.8  # Qwen spends ~0.7 tokens per Chinese character; leave room to finish
-PROMPT_MARGIN = 64
 _SENTENCE_END = "。！？；”"
 # "…如下：1.…。2.…" inside a paragraph is a list in disguise; the enumerators go.
 _INLINE_ENUMERATOR = re.compile(r"(?<=[：:。；;])\s*(?:\d{1,2}|[一二三四五六七八九十])[.．、)）](?!\d)")
@@ -40,8 +48,22 @@ class WriteContext:
     lead: str  # 上半年 / 一年来 / 前三季度: how a sentence about this period starts
 
 
+def _content_chars(fact: str) -> int:
+    return len(re.sub(r"\s", "", fact))
+
+
+def fact_budget(fact: str) -> int:
+    """Characters to state one bullet: its own content, in fuller words."""
+    return max(MIN_FACT_BUDGET, round(BUDGET_SHARE * _content_chars(fact)) + BUDGET_EXTRA)
+
+
+def honest_chars(section: OutlineSection) -> int:
+    """The most a section can say about its bullets without adding anything to them."""
+    return LEAD_CHARS + sum(round(HONEST_SHARE * _content_chars(f)) + HONEST_EXTRA for f in section.facts)
+
+
 def section_target_chars(section: OutlineSection) -> int:
-    return max(MIN_SECTION_CHARS, min(MAX_SECTION_CHARS, CHARS_PER_FACT * len(section.facts)))
+    return max(MIN_SECTION_CHARS, min(MAX_SECTION_CHARS, LEAD_CHARS + sum(map(fact_budget, section.facts))))
 
 
 def max_tokens_for(target_chars: int) -> int:
@@ -54,11 +76,6 @@ def prefill_for(section: OutlineSection, ctx: WriteContext, position: int) -> st
              .template.splitlines() if line.strip()]
     choice = lines[position % len(lines)]
     return choice.replace("$org", ctx.org).replace("$period", ctx.lead)
-
-
-def _examples_block(phrases: list[str], budget: int) -> str:
-    kept = fit_to_budget([f"{p}；" for p in phrases if p], budget)
-    return f"可以借鉴的公文用语（只借用措辞，不要当作本单位做过的事）：{''.join(kept)}\n" if kept else ""
 
 
 def fact_chunks(facts: list[str], size: int = MAX_FACTS_PER_CALL, target_chars: int = 0) -> list[list[str]]:
@@ -82,16 +99,13 @@ def fact_chunks(facts: list[str], size: int = MAX_FACTS_PER_CALL, target_chars: 
     return chunks
 
 
-def section_prompt(section: OutlineSection, ctx: WriteContext, styles: list[str], target_chars: int,
-                   context_window: int, position: int = 0, min_chars: int = 0) -> Prompt:
+def section_prompt(section: OutlineSection, ctx: WriteContext, target_chars: int, position: int = 0,
+                   min_chars: int = 0) -> Prompt:
     facts = "\n".join(f"- {fact}" for fact in section.facts)
-    max_tokens = max_tokens_for(target_chars)
-    values = dict(org=ctx.org, period=ctx.period, heading=section.heading, facts=facts, target_chars=target_chars)
-    system, bare_user = render("section", examples="", **values)
-    room = context_window - max_tokens - PROMPT_MARGIN - count_tokens(system) - count_tokens(bare_user)
-    _, user = render("section", examples=_examples_block(styles, max(room, 0)), **values)
-    return Prompt(system=system, user=user, prefill=prefill_for(section, ctx, position), max_tokens=max_tokens,
-                  paragraph=True, min_chars=min_chars)
+    system, user = render("section", org=ctx.org, period=ctx.period, heading=section.heading, facts=facts,
+                          target_chars=target_chars)
+    return Prompt(system=system, user=user, prefill=prefill_for(section, ctx, position),
+                  max_tokens=max_tokens_for(target_chars), paragraph=True, min_chars=min_chars)
 
 
 def finish_paragraph(text: str) -> str:
@@ -105,13 +119,13 @@ def finish_paragraph(text: str) -> str:
     return text[: cut + 1] if cut > 0 else text + "。"
 
 
-def write_section(client: LLMClient, section: OutlineSection, ctx: WriteContext, styles: list[str],
-                  target_chars: int, position: int = 0, temperature: float = 0.3,
-                  on_delta: Callable[[str], None] | None = None, min_chars: int = 0) -> Generation:
-    prompt = section_prompt(section, ctx, styles, target_chars, client.context_window, position, min_chars)
+def write_section(client: LLMClient, section: OutlineSection, ctx: WriteContext, target_chars: int,
+                  position: int = 0, temperature: float = 0.3, on_delta: Callable[[str], None] | None = None,
+                  min_chars: int = 0) -> Generation:
+    prompt = section_prompt(section, ctx, target_chars, position, min_chars)
     prompt.temperature = temperature
     generation = client.stream(prompt, on_delta=on_delta)
-    generation.text = finish_paragraph(generation.text)
+    generation.text = clean_paragraph(finish_paragraph(generation.text), section.facts)
     return generation
 
 

@@ -19,14 +19,20 @@ from drafting.request import DraftRequest
 from drafting.tokens import count_tokens
 
 K_SUMMARIES = 2
+# Capped so that one case cannot run for minutes: about what the pipeline writes for the same
+# bullets, and a wall-clock limit on the stream (an unconstrained small model may not stop).
 MAX_TOKENS = 1400
+TOKENS_PER_FACT, BASE_TOKENS = 60, 200
+MAX_SECONDS = 150.0
 MARGIN = 128
 
 
 def _examples(request: DraftRequest, budget: int) -> tuple[str, list[dict[str, Any]]]:
+    from drafting.examples import excluded_summaries
     from drafting.index import ExampleIndex
 
-    found = ExampleIndex.open().summaries("\n".join(request.facts), k=K_SUMMARIES)
+    found = ExampleIndex.open().summaries("\n".join(request.facts), k=K_SUMMARIES,
+                                          exclude_summary_ids=excluded_summaries(request))
     share = budget // max(len(found), 1)
     texts = []
     for summary in found:
@@ -50,8 +56,9 @@ def naive_draft(request: DraftRequest, client: LLMClient) -> dict[str, Any]:
         ("human", parts["user"].safe_substitute(org=request.org, period=request.period, facts=facts,
                                                 examples="{examples}")),
     ])
+    max_tokens = min(MAX_TOKENS, BASE_TOKENS + TOKENS_PER_FACT * len(request.facts))
     llm = ChatOpenAI(base_url=client.base_url, api_key=client.api_key or "not-needed", model=client.model,
-                     max_tokens=MAX_TOKENS, temperature=0.3, timeout=client.timeout, max_retries=1)
+                     max_tokens=max_tokens, temperature=0.3, timeout=client.timeout, max_retries=1)
     chain = prompt | llm | StrOutputParser()
     started = time.monotonic()
     chunks = 0
@@ -59,6 +66,8 @@ def naive_draft(request: DraftRequest, client: LLMClient) -> dict[str, Any]:
     for piece in chain.stream({"examples": examples_text}):
         text += piece
         chunks += 1 if piece else 0
+        if time.monotonic() - started > MAX_SECONDS:
+            break
     seconds = time.monotonic() - started
     text = text.strip()
     return {

@@ -34,6 +34,8 @@ from decimal import Decimal
 from typing import Any
 
 from drafting.request import request_from_json
+from evals.defects import DEFECT_KEYS, defects
+from evals.placement import reference_labels
 
 Extract = Callable[[str], Sequence[Any]]
 Check = Callable[..., Any]
@@ -302,7 +304,7 @@ def claim_counts(report: Mapping[str, Any]) -> dict[str, int]:
     claims = report.get("claims", [])
     return {
         "misattributed": sum(1 for u in report.get("unsupported", []) if u.get("misattributed")),
-        "claims": len(claims),
+        "claims": sum(1 for c in claims if c.get("kind") != "meta"),  # meta text is counted as leaked
         "meta": sum(1 for c in claims if c.get("kind") == "meta"),
         "work_clauses": int(report.get("work_clauses") or 0),
         "ungrounded_work": sum(1 for c in claims if c.get("kind", "work") == "work"),
@@ -370,6 +372,7 @@ def case_metrics(
     raw_supported, raw_fact_figures = fact_figure_counts(raw) if raw else (0, 0)
     claims = claim_counts(final) if final else claim_counts({})
     raw_claims = claim_counts(raw) if raw else claim_counts({})
+    found = defects(text, facts, final or {}, reference_labels(dict(case), facts) if reference else [])
     input_figures = input_figure_count(facts, extract)
     simple = simple_figure_check(text, facts, fields)
     leaked = example_leakage(text, facts, _example_texts(result.get("examples") or []), extract, fields)
@@ -409,6 +412,7 @@ def case_metrics(
         "placeholders": [p for p in placeholder_found(text) if p not in input_placeholders],
         "structure_ok": ok,
         "structure_reasons": reasons,
+        **{key: found[key] for key in (*DEFECT_KEYS, "defects", "defect_examples")},
         "rougeL_char_f1": rougeL_char_f1(text, reference),
         "length_ratio": length_ratio(text, reference),
         "generated_tokens": tokens,
@@ -474,6 +478,8 @@ def aggregate(metrics: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "raw_ungrounded_claims": total("raw_ungrounded_claims"),
         "claim_precision": _grounded_share(total("work_clauses"), total("ungrounded_work_clauses")),
         "raw_claim_precision": _grounded_share(total("raw_work_clauses"), total("raw_ungrounded_work_clauses")),
+        **{key: total(key) for key in DEFECT_KEYS},
+        "defects_per_draft": _ratio(total("defects"), len(metrics)),
         "example_leakage": sum(len(m.get("example_leakage") or []) for m in metrics),
         "placeholder_drafts": sum(1 for m in metrics if m.get("placeholders")),
         "structure_ok": _ratio(sum(1 for m in metrics if m.get("structure_ok")), len(metrics)),

@@ -17,6 +17,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from drafting.corpus import load_summaries
 from drafting.figures import check, extract
 from drafting.llm import LLMClient, LLMError, get_client
 from drafting.request import RequestError, request_from_json
@@ -35,11 +36,20 @@ def load_cases(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
     return cases[:limit] if limit else cases
 
 
+def case_options(case: dict[str, Any]) -> dict[str, Any]:
+    """The case's options; a case drafted from an indexed summary never retrieves that summary."""
+    indexed = {s.id for s in load_summaries("index")}
+    options = dict(case.get("options", {}))
+    if case["id"] in indexed:
+        options["exclude_summaries"] = [case["id"]]
+    return options
+
+
 def pipeline_drafter(strategy: str) -> Drafter:
     def run(case: dict[str, Any], client: LLMClient) -> dict[str, Any]:
         from drafting.pipeline import draft
 
-        request = request_from_json({**case, "options": {**case.get("options", {}), "strategy": strategy}})
+        request = request_from_json({**case, "options": {**case_options(case), "strategy": strategy}})
         started = time.monotonic()
         first: dict[str, float] = {}  # event type → seconds until its first occurrence
 
@@ -60,7 +70,7 @@ def naive_drafter() -> Drafter:
 
         from evals.baseline import naive_draft
 
-        request = request_from_json(case)
+        request = request_from_json({**case, "options": case_options(case)})
         try:
             result = naive_draft(request, client)
         except (openai.OpenAIError, OSError) as exc:  # langchain-openai raises the client's own errors
@@ -78,16 +88,34 @@ def _read_done(path: Path) -> dict[str, dict[str, Any]]:
     return {row["id"]: row for row in rows if not row.get("error")}
 
 
+def rescored(case: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+    """A stored row scored again with today's checker and metrics (its text as drafted; the
+    generation speed, which the row alone cannot give again, carried over)."""
+    request = request_from_json(case)
+    old = row.get("metrics", {})
+    final = check(row["text"], request.facts, fields=request.field_texts()).to_dict()
+    result = {"text": row["text"], "raw_text": row.get("raw_text", row["text"]), "check": final,
+              "seconds": row.get("seconds"), "examples": []}
+    metrics = case_metrics(case, result, extract=extract, check=check)
+    metrics["example_leakage"] = old.get("example_leakage", metrics["example_leakage"])
+    for key in ("generated_tokens", "generation_seconds", "tokens_per_second"):
+        metrics[key] = old.get(key)
+    return {**row, "check": final, "metrics": metrics}
+
+
 def run_cases(cases: list[dict[str, Any]], out: Path, drafter: Drafter, connect: Callable[[], LLMClient],
-              label: str, force: bool = False) -> dict[str, Any]:
+              label: str, force: bool = False, rescore: bool = False) -> dict[str, Any]:
     """Draft and score each case into `out`; returns the summary.
 
-    `connect` is called per case, so an embedded server that died is started again.
+    `connect` is called per case, so an embedded server that died is started again. With
+    `rescore`, drafts already in `out` are scored again rather than kept with their old scores.
     """
     out.mkdir(parents=True, exist_ok=True)
     cases_file = out / "cases.jsonl"
     done = {} if force else _read_done(cases_file)
-    rows = {case_id: row for case_id, row in done.items() if case_id in {c["id"] for c in cases}}
+    by_id = {c["id"]: c for c in cases}
+    rows = {case_id: (rescored(by_id[case_id], row) if rescore else row)
+            for case_id, row in done.items() if case_id in by_id}
     todo = [c for c in cases if c["id"] not in rows]
     bar = tqdm(todo, desc=label, unit="篇", file=sys.stderr)
     for case in bar:
@@ -148,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strategy", choices=("sectioned", "whole"), default="sectioned")
     parser.add_argument("--baseline", choices=("naive",))
     parser.add_argument("--force", action="store_true", help="重跑已完成的案例")
+    parser.add_argument("--rescore", action="store_true", help="已完成的案例不重跑，用现在的核对器和指标重新打分")
     args = parser.parse_args(argv)
     cases = load_cases(args.cases, args.limit)
     try:
@@ -157,12 +186,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     started = time.monotonic()
     summary = run_cases(cases, args.out, pipeline_drafter(args.strategy), get_client, f"pipeline-{args.strategy}",
-                        args.force)
+                        args.force, args.rescore)
     summary["strategy"] = args.strategy
     baseline_dir = None
     if args.baseline:
         baseline_dir = args.out / "baseline"
-        run_cases(cases, baseline_dir, naive_drafter(), get_client, "naive", args.force)
+        run_cases(cases, baseline_dir, naive_drafter(), get_client, "naive", args.force, args.rescore)
     summary["run_seconds"] = round(time.monotonic() - started, 1)
     (args.out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     report = write_report(args.out, baseline_dir)

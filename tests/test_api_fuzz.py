@@ -99,7 +99,7 @@ def test_any_plausible_request_gives_a_draft_with_only_supported_figures(
         return
     assert response.status_code == 200, response.text
     result = response.json()
-    assert result["check"]["ok"] and not result["check"]["unsupported"], result["check"]["unsupported"]
+    assert result["check"]["ok"] and not result["check"]["unsupported"], (result["check"], result["text"])
     assert "99场" not in result["text"]
 
 

@@ -318,7 +318,8 @@ SUMMARY_KEYS = {"cases", "figure_precision", "raw_figure_precision", "figure_rec
                 "example_leakage", "placeholder_drafts", "structure_ok", "rougeL_char_f1", "length_ratio",
                 "seconds_median", "seconds_p90", "tokens_per_second", "misattributed_figures",
                 "raw_misattributed_figures", "ungrounded_claims", "raw_ungrounded_claims", "claim_precision",
-                "raw_claim_precision"}
+                "raw_claim_precision", "defects_per_draft", "leaked_text", "misplaced_bullets",
+                "duplicated_statements", "cut_off_sentences", "filler_sentences"}
 
 
 def test_aggregate_pools_counts() -> None:
@@ -352,7 +353,7 @@ def test_aggregate_of_nothing() -> None:
 
 def test_heldout_cases_are_valid() -> None:
     cases = load_cases(DEFAULT_CASES)
-    assert len(cases) == 6
+    assert len(cases) == 16
     assert validate_main([str(DEFAULT_CASES)]) == 0
 
 

@@ -97,10 +97,12 @@ def test_genre_boilerplate_alone_is_never_a_claim() -> None:
     assert _claims(draft, facts=[]) == []
 
 
-@pytest.mark.parametrize("year", [None, 2010, 2019, 2024])
-def test_the_frame_the_service_writes_carries_no_claim(year) -> None:
-    request = DraftRequest("东湖区总工会", "上半年", year, [SectionInput(None, ["新建非公企业工会8家"])])
-    text = assemble.assemble(f"东湖区总工会{year or ''}年上半年工作总结", assemble.opening(request),
+@pytest.mark.parametrize("org", ["东湖区总工会", "白鹭街道工会联合会", "宏达运输集团职工医院工会", "某某大学工会",
+                                 "中铁某局项目部工会", "某某镇总工会"])
+@pytest.mark.parametrize("year", [None, 2010, 2019, 2024, 2028])
+def test_the_frame_the_service_writes_carries_no_claim(year, org) -> None:
+    request = DraftRequest(org, "上半年", year, [SectionInput(None, ["新建非公企业工会8家"])])
+    text = assemble.assemble(f"{org}{year or ''}年上半年工作总结", assemble.opening(request),
                              [("加强组织建设，夯实工会工作基础", "上半年，新建非公企业工会8家。")],
                              assemble.closing(request))
     assert check(text, request.facts, request.field_texts()).claims == []

@@ -121,13 +121,19 @@ def test_split_by_headings_tolerates_a_missing_heading():
 
 
 def test_target_length_is_spread_over_sections(data_dir):
-    from drafting.pipeline import section_targets
+    from drafting.pipeline import length_notes, section_targets
     from drafting.plan import plan
+    from drafting.write import honest_chars
 
-    request = build_request("东湖街道总工会", "上半年", 2024, FACTS, {"target_chars": 1500})
+    request = build_request("东湖街道总工会", "上半年", 2024, FACTS, {"target_chars": 450})
     targets = section_targets(plan(request), request)
     assert len(targets) == 2 and targets[1] > targets[0]  # more bullets, more room
-    assert 900 <= sum(targets) <= 1500
+    assert 150 <= sum(targets) <= 450 and not length_notes(plan(request), request)
+    # Three bullets cannot honestly fill 1,500 characters: capped at what they hold, and said so.
+    long = build_request("东湖街道总工会", "上半年", 2024, FACTS, {"target_chars": 1500})
+    outline = plan(long)
+    assert section_targets(outline, long) == [honest_chars(s) for s in outline.sections]
+    assert "达不到目标篇幅" in length_notes(outline, long)[0]
     short = build_request("东湖街道总工会", "上半年", 2024, FACTS, {"target_chars": 200})
     floors = [sum(len(f) for f in s.facts) + 20 for s in FACTS]
     assert section_targets(plan(short), short) == floors  # too short a target: the bullets still fit
@@ -159,7 +165,8 @@ def test_fact_chunks_and_length_grammar():
 
 
 def test_long_sections_are_written_in_parts_with_a_minimum_length(data_dir):
-    facts = [SectionInput("帮扶", [f"慰问困难职工{n}户" for n in (11, 12, 13, 14)])]
+    facts = [SectionInput("帮扶", [f"春节前组织机关干部分{n}个小组深入社区和企业，走访慰问困难职工和困难农民工家庭，"
+                                  f"送去慰问金和米面油等生活物资，帮助解决实际困难" for n in (11, 12, 13, 14)])]
     request = build_request("东湖街道总工会", "上半年", 2024, facts, {"examples": 0, "target_chars": 900})
     with FakeLLM(reply=echo) as fake:
         result = draft(request, client=_client(fake))

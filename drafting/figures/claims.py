@@ -30,6 +30,7 @@ _HEADING_LINE = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}[、.�
 _QUOTED = re.compile(r"[“《「『\"]([^“”《》「」『』\"\n]{1,30})[”》」』\"]")
 _ANNOTATION = re.compile(r"[（(\[【](?:原文|注[:：]|此处|略去|编者|待补充|待核实|来源|出处|示例)[^）)\]】\n]{0,30}[)）\]】]")
 _BODY = re.compile(r"(?:有限公司|股份公司|公司|集团|医院|卫生院|学校|大学|学院|中学|小学|幼儿园|银行|项目部|委员会|协会|研究院|研究所|监督所|派出所|街道办)")
+_NAME_BEFORE = re.compile(r"[^\W\d_的地得了着和与及或并为在到对向把将被从由于以围绕全本各该所我贵其]{2,}$")
 _GENERIC_BEFORE_BODY = re.compile(r"(?:各|全|本|我|该|有关|相关|所在|辖区|下属|基层|各类|其他|兄弟|一家|多家|企业|单位)$")
 
 # Political framing: the pattern, and the first year it can stand in a summary.
@@ -231,9 +232,10 @@ class ClaimChecker:
             if share < NAME_COVERED and name not in self.text:
                 return Claim(clause, cs, ce, f"要点中没有“{name}”这一名称", NAME)
         for m in _BODY.finditer(clause):
-            before = clause[max(0, m.start() - 4):m.start()]
-            if not before or _GENERIC_BEFORE_BODY.search(clause[:m.start()]) or not re.match(r"[\u4e00-\u9fff]", before[-1]):
-                continue
+            name = _NAME_BEFORE.search(clause[:m.start()])  # the proper name in front of 公司, 医院…
+            if name is None or _GENERIC_BEFORE_BODY.search(clause[:m.start()]):
+                continue  # 围绕医院…, 为学校…, 各企业: a kind of body, not a named one
+            before = name.group()[-4:]
             share, total = self.covered_share(before + m.group())
             if total and share < NAME_COVERED:
                 return Claim(clause, cs, ce, f"要点中没有这个单位：“{before}{m.group()}”", BODY)

@@ -1,0 +1,142 @@
+"""The defects a reader of a draft would mark, counted per draft (evals.run puts them in
+cases.jsonl and summary.json for the pipeline and the baseline alike):
+
+- ungrounded_claims — clauses stating work no bullet holds (the checker's `claims`, meta left out);
+- leaked_text — prompt words, role text, meta-text, source notes (the checker's `meta` claims,
+  and any run of 8 characters from the prompt templates' instructions);
+- misplaced_bullets — a bullet stated under a heading of another topic than the section of the
+  reference it came from (finished work under the plan, a plan under done work included);
+- duplicated_statements — a sentence that says again what an earlier one said;
+- cut_off_sentences — a sentence that stops before its predicate (…在业主新增100米开挖任务下。);
+- filler_sentences — a sentence with no bullet content, only boilerplate;
+and their sum, `defects`.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+from drafting.config import PROMPTS_DIR
+from drafting.figures.clauses import bigrams, sentence_spans
+from drafting.plan import TOPICS, classify_fact
+
+DEFECT_KEYS = ("ungrounded_claims", "leaked_text", "misplaced_bullets", "duplicated_statements",
+               "cut_off_sentences", "filler_sentences")
+LEAK_CHARS = 8
+DUPLICATE_SHARE = 0.7  # bigram overlap with an earlier sentence, over the shorter one
+FILLER_SHARE = 0.25  # share of a sentence's bigrams found in the bullets, below which it says nothing
+_LEVEL1 = re.compile(r"^\s*([一二三四五六七八九十]{1,3})、(.*)$")
+# A sentence that ends on a preposition frame, a conjunction or a particle has lost its predicate.
+_CUT_OFF = re.compile(r"(?:在[^，。；！？]{0,30}(?:下|中|上)|[和与及或并而且对向把将为从于的地得等])[。！？]$")
+
+
+@lru_cache(maxsize=1)
+def prompt_runs() -> frozenset[str]:
+    """Every run of LEAK_CHARS characters of the prompt templates' instruction text (the
+    `$name` slots and the frame's own sentences, which the draft is meant to carry, left out)."""
+    runs: set[str] = set()
+    for path in PROMPTS_DIR.glob("*.txt"):
+        if path.stem in ("frame", "prefill"):
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("###"):
+                continue
+            for piece in re.split(r"\$\w+|[，。；：、“”（）()\s\d.]", line):
+                runs.update(piece[i:i + LEAK_CHARS] for i in range(len(piece) - LEAK_CHARS + 1))
+    return frozenset(runs)
+
+
+def body_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentences of the body: the title, the opening (everything before the first 一、 heading),
+    the headings and the closing line (the last one, after the last section) left out."""
+    lines = text.split("\n")
+    first = next((n for n, line in enumerate(lines) if _LEVEL1.match(line)), None)
+    if first is None:
+        return list(sentence_spans(text, len(lines[0]) + 1 if len(lines) > 1 else 0))
+    last = max(n for n, line in enumerate(lines) if line.strip())
+    spans, pos = [], 0
+    for n, line in enumerate(lines):
+        end = pos + len(line)
+        if first < n < last and line.strip() and not _LEVEL1.match(line):
+            spans += list(sentence_spans(text, pos, end))
+        pos = end + 1
+    return spans
+
+
+def _leaks(text: str, facts: Sequence[str]) -> list[str]:
+    """Stretches of the draft that repeat the prompt's instruction text (runs merged)."""
+    runs, joined = prompt_runs(), "\n".join(facts)
+    hit = [False] * len(text)
+    for i in range(len(text) - LEAK_CHARS + 1):
+        piece = text[i:i + LEAK_CHARS]
+        if piece in runs and piece not in joined:
+            hit[i:i + LEAK_CHARS] = [True] * LEAK_CHARS
+    return [m.group() for m in re.finditer(r"[^\x00]+", "".join(ch if h else "\x00" for ch, h in zip(text, hit)))]
+
+
+def sections_of(text: str) -> list[tuple[str, str]]:
+    """(heading, body) of each 一、 section."""
+    out: list[tuple[str, list[str]]] = []
+    for line in text.split("\n"):
+        if m := _LEVEL1.match(line):
+            out.append((m.group(2), []))
+        elif out and line.strip():
+            out[-1][1].append(line)
+    return [(h, "\n".join(body)) for h, body in out]
+
+
+_HEADING_TOPIC = {t.heading: t.key for t in TOPICS}
+
+
+def heading_topic(heading: str) -> str:
+    return _HEADING_TOPIC.get(heading) or classify_fact(heading)
+
+
+def misplaced(text: str, facts: Sequence[str], labels: Sequence[str | None]) -> list[str]:
+    """Bullets (with a gold label) stated under a section whose heading names another topic: each
+    bullet is found in the section whose body shares most of its character bigrams."""
+    sections = [(heading_topic(h), bigrams(body)) for h, body in sections_of(text)]
+    wrong = []
+    for fact, label in zip(facts, labels):
+        if label is None or not sections:
+            continue
+        grams = bigrams(re.sub(r"\s", "", fact))
+        topic, overlap = max(((t, len(grams & g)) for t, g in sections), key=lambda x: x[1])
+        if overlap >= max(2, len(grams) // 3) and topic != label:
+            wrong.append(fact)
+    return wrong
+
+
+def defects(text: str, facts: Sequence[str], report: Mapping[str, Any], labels: Sequence[str | None] = ()) -> dict[str, Any]:
+    """Every defect of one draft, with examples (the counts are what summary.json adds up)."""
+    claims = report.get("claims", [])
+    leaked = [c["text"] for c in claims if c.get("kind") == "meta"]
+    leaked += [leak for leak in _leaks(text, facts) if not any(leak in meta for meta in leaked)]
+    fact_grams = bigrams("\n".join(facts))
+    sentences = [text[s:e] for s, e in body_sentences(text)]
+    duplicated, cut_off, filler = [], [], []
+    seen: list[set[str]] = []
+    for sentence in sentences:
+        core = re.sub(r"[，。；！？、,;\s]", "", sentence)
+        grams = bigrams(core)
+        if any(grams and len(grams & earlier) >= DUPLICATE_SHARE * min(len(grams), len(earlier)) for earlier in seen):
+            duplicated.append(sentence)
+        if grams:
+            seen.append(grams)
+        if _CUT_OFF.search(sentence.strip()):
+            cut_off.append(sentence)
+        if len(grams) >= 4 and not re.search(r"\d", sentence) and len(grams & fact_grams) < FILLER_SHARE * len(grams) \
+                and not any(c.get("kind") != "meta" and sentence.find(c["text"]) >= 0 for c in claims):
+            filler.append(sentence)
+    found = {
+        "ungrounded_claims": [c["text"] for c in claims if c.get("kind") != "meta"],
+        "leaked_text": sorted(set(leaked)),
+        "misplaced_bullets": misplaced(text, facts, labels) if labels else [],
+        "duplicated_statements": duplicated,
+        "cut_off_sentences": cut_off,
+        "filler_sentences": filler,
+    }
+    counts = {key: len(found[key]) for key in DEFECT_KEYS}
+    return {**counts, "defects": sum(counts.values()), "defect_examples": found}

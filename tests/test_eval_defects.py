@@ -1,0 +1,35 @@
+"""The defects evals.run counts in every draft, on the examples the issue reports."""
+from __future__ import annotations
+
+from drafting.figures import check
+from evals.defects import defects
+
+FACTS = ["新建非公企业工会12家", "组织技术比武，评出岗位能手8名", "苍岭项目部在业主新增100米开挖任务下，提前完成掘进"]
+FIELDS = ["某某公司工会", "上半年", "2024年"]
+
+
+def _defects(text: str, labels=()) -> dict:
+    return defects(text, FACTS, check(text, FACTS, FIELDS).to_dict(), labels)
+
+
+def test_a_clean_draft_has_no_defects() -> None:
+    text = ("某某公司工会2024年上半年工作总结\n上半年，某某公司工会扎实推进各项工作。\n一、加强组织建设，夯实工会工作基础\n"
+            "上半年，新建非公企业工会12家。\n二、开展劳动竞赛，提升职工队伍素质\n组织技术比武，评出岗位能手8名。"
+            "苍岭项目部在业主新增100米开挖任务下，提前完成掘进。\n回顾上半年的工作，我们推动工会工作再上新台阶。")
+    found = _defects(text, ["organise", "skills", "skills"])
+    assert found["defects"] == 0, found["defect_examples"]
+
+
+def test_each_kind_of_defect_is_counted() -> None:
+    text = ("某某公司工会2024年上半年工作总结\n上半年，某某公司工会扎实推进各项工作。\n一、加强组织建设，夯实工会工作基础\n"
+            "在工会机关的文字秘书岗位上，新建非公企业工会12家。组织技术比武，评出岗位能手8名。"
+            "同时开展职工法律知识培训。新建非公企业工会12家。"
+            "我们继续开展相关活动，丰富文体活动，增强工会组织凝聚力。\n"
+            "二、下一步工作打算\n此外，苍岭项目部在业主新增100米开挖任务下。\n回顾上半年的工作，我们推动工会工作再上新台阶。")
+    found = _defects(text, ["organise", "skills", "skills"])
+    assert found["leaked_text"] >= 1 and found["ungrounded_claims"] >= 1
+    assert found["duplicated_statements"] == 1 and found["cut_off_sentences"] == 1
+    assert found["filler_sentences"] == 1
+    assert found["misplaced_bullets"] == 2  # 技术比武 under 组织建设, finished work under 下一步
+    assert found["defects"] == sum(found[k] for k in ("leaked_text", "ungrounded_claims", "duplicated_statements",
+                                                     "cut_off_sentences", "filler_sentences", "misplaced_bullets"))

@@ -1,0 +1,40 @@
+"""Text hygiene after each model call, and the phrase bank the pipeline attaches from."""
+from __future__ import annotations
+
+from drafting.hygiene import clean_paragraph
+from drafting.phrases import PhraseBank
+
+FACTS = ["建会入会：新建非公企业工会12家", "苍岭项目部在业主新增100米开挖任务下，提前完成掘进"]
+
+
+def test_prompt_role_and_meta_text_are_struck() -> None:
+    text = ("作为工会机关的文字秘书，我们新建非公企业工会12家。以下是本节正文的详细内容，符合公文习惯的要求。"
+            "新建非公企业工会12家（原文截断）。上半年新建非公企业工会12家。")
+    assert clean_paragraph(text, FACTS) == "上半年新建非公企业工会12家。"
+
+
+def test_a_pasted_label_a_repeat_and_a_cut_off_sentence_are_struck() -> None:
+    text = ("此外，建会入会：新建非公企业工会12家。上半年新建非公企业工会12家。"
+            "此外，苍岭项目部在业主新增100米开挖任务下。")
+    assert clean_paragraph(text, FACTS) == "新建非公企业工会12家。"
+
+
+def test_repeated_list_items_and_boilerplate_are_struck() -> None:
+    text = "增强了我们的凝聚力、吸引力和凝聚力。新建工会12家，切实维护了职工合法权益，切实维护了职工合法权益。"
+    assert clean_paragraph(text, FACTS) == "增强了我们的凝聚力、吸引力。新建工会12家，切实维护了职工合法权益。"
+
+
+def test_plain_prose_is_left_alone() -> None:
+    text = "上半年，我们新建非公企业工会12家，基层组织不断壮大。苍岭项目部在业主新增100米开挖任务下，提前完成掘进。"
+    assert clean_paragraph(text, FACTS) == text
+
+
+def test_the_bank_closes_each_paragraph_once_and_never_adds_a_problem() -> None:
+    bank = PhraseBank()
+    offer = bank.offer(["切实维护了职工合法权益", "开展了职工培训", "取得了良好成效"])
+    problems = lambda text: text.count("培训")  # noqa: E731 — stands in for the section's check
+    text, used = offer.attach("新建工会12家。\n慰问困难职工120户。", problems)
+    assert text == "新建工会12家，切实维护了职工合法权益。\n慰问困难职工120户，取得了良好成效。"
+    assert used == ["切实维护了职工合法权益", "取得了良好成效"]
+    again, more = bank.offer(["切实维护了职工合法权益"]).attach("发放慰问金36万元。", problems)
+    assert (again, more) == ("发放慰问金36万元。", [])  # used once per draft
