@@ -18,6 +18,7 @@ from drafting import page_state as ps
 from drafting.assemble import ordinal, section_heading
 from drafting.config import REPO_ROOT, get_settings
 from drafting.highlight import diff_html, draft_html, findings_html, md_escape
+from drafting.examples import votes_for
 from drafting.injection import ignored_note, screen_request
 from drafting.pipeline import plain_draft
 from drafting.plan import plan
@@ -144,7 +145,7 @@ def on_plan() -> None:
     except RequestError as exc:
         state["input_error"] = str(exc)
         return
-    state["outline"] = oe.editable(plan(request))
+    state["outline"] = oe.editable(plan(request, votes_for(request)))
     state["outline_basis"] = ps.input_basis(state)
     state["outline_error"] = None
     state["stage"] = STAGES[0]
@@ -485,6 +486,8 @@ def draft_panel(draft: Draft) -> None:
         st.info(f"模型为{'、'.join(fallbacks)}写的内容没有完全通过数字核对，已自动修正："
                 "去掉找不到依据的数字，按要点原话补上漏写的内容。如不满意，可以用“重写一节”再试，"
                 "或在设置中换用能力更强的模型。", icon=":material/build:")
+    for note in draft.result.get("notes", []):
+        st.info(note, icon=":material/straighten:")
     if state["editing"]:
         st.text_area("修改正文（改完点“重新核对”，核对会针对您修改后的文字）", key="editor", height=560,
                      persist_state="session")

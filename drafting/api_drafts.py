@@ -122,6 +122,7 @@ class DraftService:
                 result, notes = self._write(accepted.request, emit)
             fallback = bool(notes)
             notes += _section_notes(result) if not fallback else []
+            notes += result.notes
             if accepted.ignored:
                 notes.append(ignored_note(accepted.ignored))
             data = {**result.to_dict(), "fallback": fallback, "notes": notes, "ignored_facts": accepted.ignored}

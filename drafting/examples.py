@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from functools import lru_cache
+from collections.abc import Callable
 from typing import Any
 
 from drafting.config import Settings, get_settings
@@ -102,6 +103,33 @@ def excluded_summaries(request: DraftRequest) -> tuple[str, ...]:
     an indexed summary, which must not then retrieve that very summary (leave-one-out). Not an
     option of the HTTP API (its option model forbids unknown keys)."""
     return tuple(request.options.get("exclude_summaries") or ())
+
+
+# sections.py topic labels → the planner's topic keys (the index labels its sections in Chinese).
+TOPIC_KEYS = {"组织建设": "organise", "维权": "rights", "帮扶": "help", "劳动竞赛": "skills", "文体": "culture",
+              "女职工": "women", "自身建设": "self", "中心工作": "centre"}
+VOTE_NEIGHBOURS = 5
+
+
+def topic_votes(text: str, exclude: tuple[str, ...] = ()) -> dict[str, float]:
+    """The planner's topics of the past sections nearest to `text`, weighted by their scores
+    (empty when there is no index): the labelled corpus votes on where a bullet belongs."""
+    try:
+        found = _index().query(text, k=VOTE_NEIGHBOURS, kind="topic", exclude_summary_ids=exclude)
+    except Exception as exc:  # the index is an aid: planning goes on with keywords alone
+        log.warning("retrieval failed, planning by keywords: %s", exc)
+        return {}
+    votes: dict[str, float] = {}
+    for example in found:
+        if key := TOPIC_KEYS.get(example.topic):
+            votes[key] = votes.get(key, 0.0) + max(example.score, 0.0)
+    return votes
+
+
+def votes_for(request: DraftRequest) -> Callable[[str], dict[str, float]]:
+    """The neighbour votes the planner uses for this request's bullets."""
+    exclude = excluded_summaries(request)
+    return lambda text: topic_votes(text, exclude)
 
 
 def find_examples(section: OutlineSection, request: DraftRequest, k: int) -> list[Any]:

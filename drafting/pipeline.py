@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drafting import assemble as asm
-from drafting.examples import find_examples, style_phrases
+from drafting.examples import find_examples, style_phrases, votes_for
 from drafting.figures import check
 from drafting.llm import LLMClient, Prompt, get_client
 from drafting.plan import Outline, OutlineSection, plan
@@ -261,7 +261,7 @@ def draft(request: DraftRequest, on_event: Callable[[Event], None] | None = None
     """Write the whole summary for `request` (optionally from an edited `outline`)."""
     started = time.monotonic()
     client = client or get_client()
-    outline = outline or plan(request)
+    outline = outline or plan(request, votes_for(request))
     strategy = request.options.get("strategy") or "sectioned"
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}")
@@ -372,7 +372,7 @@ def plain_draft(request: DraftRequest, outline: Outline | None = None) -> DraftR
     """The deterministic draft for when no model can be reached: every section states its
     bullets as plain sentences, in the usual frame. Its figures are the input's own."""
     started = time.monotonic()
-    outline = outline or plan(request)
+    outline = outline or plan(request, votes_for(request))
     results = []
     for section in outline.sections:
         text = plain_text(section.facts)

@@ -16,12 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from drafting.corpus import load_summaries
+from drafting.examples import TOPIC_KEYS, topic_votes
 from drafting.plan import classify_fact
 from drafting.sections import GENERAL_TOPIC, split_summary, topic_of
 
-# sections.py topic labels → the planner's topic keys.
-LABELS = {"组织建设": "organise", "维权": "rights", "帮扶": "help", "劳动竞赛": "skills", "文体": "culture",
-          "女职工": "women", "自身建设": "self", "中心工作": "centre"}
+LABELS = TOPIC_KEYS
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?")
 _FACT = re.compile(r"\d|[一二三四五六七八九十百千万]+[名家个人次户场项元期届所]|开展|组织|举办|建立|签订|慰问|走访|发放|召开|完成|参加")
 MIN_CHARS, MAX_CHARS = 8, 120
@@ -88,18 +87,32 @@ def accuracy(items: list[Labelled], classify: Callable[[Labelled], str]) -> tupl
     return (right / len(items) if items else 0.0), confusion
 
 
+def _kind(label: str) -> str:
+    return label if label in ("plan", "problems") else "done"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="要点归类（分节）准确率")
     parser.add_argument("--split", default="all", choices=("all", "index", "heldout"))
     args = parser.parse_args(argv)
     items = labelled_bullets(args.split)
-    score, confusion = accuracy(items, lambda item: classify_fact(item.bullet))
-    print(f"标注集：{len(items)} 条要点（{len({i.summary_id for i in items})} 篇总结），归类准确率 {score:.1%}")
-    by_label = Counter(item.label for item in items)
-    for label, n in by_label.most_common():
-        right = confusion[(label, label)]
-        wrong = Counter({got: k for (gold, got), k in confusion.items() if gold == label and got != label})
-        print(f"  {label:<9} {n:>4} 条  {right / n:6.1%}  错到：{dict(wrong.most_common(3))}")
+    print(f"标注集：{len(items)} 条要点（{len({i.summary_id for i in items})} 篇总结）")
+    runs = (("关键词", lambda item: classify_fact(item.bullet)),
+            ("关键词 + 近邻投票（排除本篇）", lambda item: classify_fact(
+                item.bullet, lambda text: topic_votes(text, exclude=(item.summary_id,)))))
+    for name, classify in runs:
+        score, confusion = accuracy(items, classify)
+        done_as_plan = sum(n for (gold, got), n in confusion.items() if _kind(gold) == "done" and got == "plan")
+        plan_as_done = sum(n for (gold, got), n in confusion.items() if gold == "plan" and _kind(got) == "done")
+        n_done = sum(1 for i in items if _kind(i.label) == "done")
+        n_plan = sum(1 for i in items if i.label == "plan")
+        print(f"\n{name}：归类准确率 {score:.1%}；已完成的工作归入“下一步” {done_as_plan}/{n_done}，"
+              f"计划归入已做的工作 {plan_as_done}/{n_plan}")
+        by_label = Counter(item.label for item in items)
+        for label, n in by_label.most_common():
+            right = confusion[(label, label)]
+            wrong = Counter({got: k for (gold, got), k in confusion.items() if gold == label and got != label})
+            print(f"  {label:<9} {n:>4} 条  {right / n:6.1%}  错到：{dict(wrong.most_common(3))}")
     return 0
 
 

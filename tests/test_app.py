@@ -343,4 +343,6 @@ def test_settings_reach_the_request(fake) -> None:
     generate(at)
     options = get_store().get_draft(at.session_state["draft_id"]).request["options"]
     assert options == {"strategy": "whole", "examples": 0, "target_chars": 1500}
+    # Three bullets cannot honestly fill 1,500 characters: the page says so instead of padding.
+    assert "达不到目标篇幅" in texts(at.info)
 

@@ -1,7 +1,9 @@
 """Planning: topic grouping in corpus order, and the bullets that say where they belong."""
 from __future__ import annotations
 
-from drafting.plan import classify_fact, plan
+import pytest
+
+from drafting.plan import classify_fact, fact_kind, plan
 from drafting.request import SectionInput, build_request
 
 
@@ -22,3 +24,24 @@ def test_a_bullet_opened_with_its_kind_goes_there_whatever_its_words() -> None:
     request = build_request("东海县总工会", "上半年", None, [SectionInput(None, ["组建基层工会27家", plan_bullet, problem_bullet])])
     kinds = [(s.kind, s.facts) for s in plan(request).sections]
     assert kinds == [("topic", ["组建基层工会27家"]), ("problems", [problem_bullet]), ("plan", [plan_bullet])]
+
+
+@pytest.mark.parametrize("fact,kind", [
+    ("下半年：推进职代会建设", "plan"),
+    ("明年将继续开展金秋助学活动", "plan"),
+    ("力争年底前建成职工书屋", "plan"),
+    ("继续开展送温暖活动，慰问困难职工120户", "topic"),   # done work opening with 继续
+    ("已建立“一户一策”帮扶计划，帮扶9户", "topic"),      # 计划 as a noun
+    ("将辖区企业职工纳入医疗保障计划，完成女职工安康计划759份", "topic"),
+    ("基层工会基础薄弱，作用发挥不够", "problems"),
+    ("不足：思想解放不够", "problems"),
+])
+def test_tense_decides_plan_and_problem_bullets(fact: str, kind: str) -> None:
+    assert fact_kind(fact) == kind
+
+
+def test_neighbour_votes_refine_the_keyword_topic() -> None:
+    fact = "组织职工参加摄影比赛"  # culture by keywords
+    assert classify_fact(fact) == "culture"
+    assert classify_fact(fact, lambda text: {"women": 2.5}) == "women"
+    assert classify_fact("下半年：组织职工参加摄影比赛", lambda text: {"women": 9.0}) == "plan"  # tense first
