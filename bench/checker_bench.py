@@ -598,7 +598,8 @@ def compare_grounding(summaries: list[dict], rng: random.Random) -> dict:
 
     def plain_free(clause: str, facts: list[str]) -> float:
         skip, grams = skipped(clause), bigrams("\n".join(facts))
-        mine = {clause[i:i + 2] for i in range(len(clause) - 1) if not (skip[i] and skip[i + 1])}
+        mine = {clause[i:i + 2] for i in range(len(clause) - 1) if not (skip[i] and skip[i + 1])
+                and re.match(r"[\u4e00-\u9fffA-Za-z0-9]{2}", clause[i:i + 2])}
         return len(mine & grams) / len(mine) if mine else 1.0
 
     def unweighted(clause: str, facts: list[str]) -> float:

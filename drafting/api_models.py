@@ -84,11 +84,11 @@ class FigureOut(BaseModel):
     end: int
     cls: str = Field(alias="class", description="FACT / STRUCTURE / LEXICON / SOFT / PLACEHOLDER")
     kind: str
-    value: int | float | None
+    value: int | float | str | None = Field(description="数值；超出 64 位整数或浮点精度时为原样的数字文本")
     unit: str
     hedge: str
     scale: int
-    value2: int | float | None = None
+    value2: int | float | str | None = None
     note: str | None = None
 
 

@@ -6,7 +6,8 @@ Applied to each paragraph the model writes (and to each repair), deterministical
 - a bullet's label pasted raw at the head of a clause (建会入会：新建非公企业工会12家);
 - a sentence that restates an earlier one of the same paragraph;
 - a sentence cut off before its predicate (此外，苍岭项目部在业主新增100米开挖任务下。);
-- an item repeated inside a list (凝聚力、吸引力和凝聚力) and a boilerplate phrase said twice.
+- an item repeated inside a list (凝聚力、吸引力和凝聚力) and a boilerplate phrase said twice;
+- a sentence that only restates the heading (东湖区总工会依法履职维权，构建和谐劳动关系。).
 What is dropped for carrying a bullet's figure comes back through the check: the figure is then
 missing, and repair restates the bullet.
 """
@@ -20,6 +21,7 @@ from drafting.figures.clauses import bigrams
 from drafting.figures.vocabulary import load_vocabulary
 
 DUPLICATE_SHARE = 0.7  # bigram overlap with an earlier sentence (over the shorter) that makes a repeat
+FILLER_SHARE = 0.2  # share of a sentence's bigrams from the bullets (not the heading) below which it says nothing
 MIN_BOILERPLATE_CHARS = 4
 _SENTENCE = re.compile(r"[^。！？；;!?]+[。！？；;!?]*")
 _ROLE = re.compile(r"作为[^，。]{0,12}(?:秘书|助手|写作者|撰稿人)|(?:文字秘书|写作助手)[^，。]{0,6}岗位")
@@ -63,15 +65,29 @@ def _strip_labels(sentence: str, labels: list[str]) -> str:
     return sentence
 
 
-def clean_paragraph(text: str, facts: Sequence[str]) -> str:
-    """`text` with the sentences and pieces above removed."""
+def says_nothing(sentence: str, fact_grams: set[str], context_grams: set[str]) -> bool:
+    """A sentence with no figure whose words are almost all the heading's, the body's name, the
+    period's or boilerplate — 东湖区总工会依法履职维权，构建和谐劳动关系。 — and hardly any bullet's."""
+    grams = bigrams(re.sub(r"[，。；！？、,;\s]", "", sentence))
+    if len(grams) < 4 or re.search(r"\d", sentence):
+        return False
+    return len((grams & fact_grams) - context_grams) < FILLER_SHARE * len(grams)
+
+
+def clean_paragraph(text: str, facts: Sequence[str], context: Sequence[str] = ()) -> str:
+    """`text` with the sentences and pieces above removed; `context` (the heading, the body's
+    name, the period) is what a sentence restating only the heading is made of."""
     labels = bullet_labels(facts)
     free = load_vocabulary().free
+    fact_grams = bigrams("\n".join(facts))
+    context_grams = bigrams("\n".join(context))
     kept: list[str] = []
     seen: list[set[str]] = []
     said: set[str] = set()
     for sentence in _SENTENCE.findall(text):
         if not sentence.strip() or _is_meta(sentence) or CUT_OFF.search(sentence.strip()):
+            continue
+        if context and says_nothing(sentence, fact_grams, context_grams):
             continue
         sentence = _LIST.sub(_dedupe_list, _strip_labels(sentence, labels))
         grams = bigrams(re.sub(r"[，。；！？、,;\s]", "", sentence))

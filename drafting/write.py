@@ -125,7 +125,8 @@ def write_section(client: LLMClient, section: OutlineSection, ctx: WriteContext,
     prompt = section_prompt(section, ctx, target_chars, position, min_chars)
     prompt.temperature = temperature
     generation = client.stream(prompt, on_delta=on_delta)
-    generation.text = clean_paragraph(finish_paragraph(generation.text), section.facts)
+    generation.text = clean_paragraph(finish_paragraph(generation.text), section.facts,
+                                      (section.heading, ctx.org, ctx.period, ctx.lead))
     return generation
 
 

@@ -4,8 +4,8 @@ cases.jsonl and summary.json for the pipeline and the baseline alike):
 - ungrounded_claims — clauses stating work no bullet holds (the checker's `claims`, meta left out);
 - leaked_text — prompt words, role text, meta-text, source notes (the checker's `meta` claims,
   and any run of 8 characters from the prompt templates' instructions);
-- misplaced_bullets — a bullet stated under a heading of another topic than the section of the
-  reference it came from (finished work under the plan, a plan under done work included);
+- misplaced_bullets — a bullet clearly under the wrong heading (see `misplaced`); beside it,
+  how often the outline groups bullets as the reference's author did (`placement_agreement`);
 - duplicated_statements — a sentence that says again what an earlier one said;
 - cut_off_sentences — a sentence that stops before its predicate (…在业主新增100米开挖任务下。);
 - filler_sentences — a sentence with no bullet content, only boilerplate;
@@ -94,19 +94,48 @@ def heading_topic(heading: str) -> str:
     return _HEADING_TOPIC.get(heading) or classify_fact(heading)
 
 
-def misplaced(text: str, facts: Sequence[str], labels: Sequence[str | None]) -> list[str]:
-    """Bullets (with a gold label) stated under a section whose heading names another topic: each
-    bullet is found in the section whose body shares most of its character bigrams."""
+def _kind(label: str) -> str:
+    return label if label in ("plan", "problems") else "done"
+
+
+def placements(text: str, facts: Sequence[str]) -> list[str | None]:
+    """The topic of the section each bullet is stated in (the section whose body shares most of
+    the bullet's character bigrams; None when no section clearly states it)."""
     sections = [(heading_topic(h), bigrams(body)) for h, body in sections_of(text)]
-    wrong = []
-    for fact, label in zip(facts, labels):
-        if label is None or not sections:
-            continue
+    out: list[str | None] = []
+    for fact in facts:
         grams = bigrams(re.sub(r"\s", "", fact))
+        if not sections or not grams:
+            out.append(None)
+            continue
         topic, overlap = max(((t, len(grams & g)) for t, g in sections), key=lambda x: x[1])
-        if overlap >= max(2, len(grams) // 3) and topic != label:
+        out.append(topic if overlap >= max(2, len(grams) // 3) else None)
+    return out
+
+
+def misplaced(text: str, facts: Sequence[str], labels: Sequence[str | None]) -> list[str]:
+    """Bullets clearly under the wrong heading: finished work under the plan or a plan under done
+    work (the reference's section kind says which), or a topic that both the reference's own
+    grouping and the bullet's own words (the planner's keywords, without retrieval) give
+    differently from the heading it stands under. Where the reference groups a bullet one way
+    and its words point another (走访慰问困难职工 under a 维权 heading), either heading is accepted."""
+    wrong = []
+    for fact, label, placed in zip(facts, labels, placements(text, facts)):
+        if label is None or placed is None:
+            continue
+        if _kind(label) != _kind(placed):
+            wrong.append(fact)
+        elif _kind(label) == "done" and placed != label and classify_fact(fact) == label:
             wrong.append(fact)
     return wrong
+
+
+def placement_agreement(text: str, facts: Sequence[str], labels: Sequence[str | None]) -> tuple[int, int]:
+    """(bullets under the same topic as in the reference, bullets compared): how often the
+    outline groups bullets as the original author did (one acceptable grouping of several)."""
+    pairs = [(label, placed) for label, placed in zip(labels, placements(text, facts))
+             if label is not None and placed is not None]
+    return sum(1 for label, placed in pairs if label == placed), len(pairs)
 
 
 def defects(text: str, facts: Sequence[str], report: Mapping[str, Any], labels: Sequence[str | None] = ()) -> dict[str, Any]:
@@ -139,4 +168,6 @@ def defects(text: str, facts: Sequence[str], report: Mapping[str, Any], labels: 
         "filler_sentences": filler,
     }
     counts = {key: len(found[key]) for key in DEFECT_KEYS}
-    return {**counts, "defects": sum(counts.values()), "defect_examples": found}
+    agreeing, compared = placement_agreement(text, facts, labels) if labels else (0, 0)
+    return {**counts, "defects": sum(counts.values()), "defect_examples": found,
+            "placement_agreeing": agreeing, "placement_compared": compared}

@@ -52,6 +52,7 @@ SUMMARY_METRICS = (
     Metric("defects_per_draft", "每篇缺陷数 defects per draft", "float", False),
     Metric("leaked_text", "提示词/说明文字泄漏 leaked text（处）", "count", False),
     Metric("misplaced_bullets", "放错小节的要点 misplaced bullets（条）", "count", False),
+    Metric("placement_agreement", "与原文分节一致率 placement agreement", "ratio", True),
     Metric("duplicated_statements", "重复表述 duplicated statements（句）", "count", False),
     Metric("cut_off_sentences", "半截句 cut-off sentences（句）", "count", False),
     Metric("filler_sentences", "空话句 filler sentences（句）", "count", False),

@@ -499,3 +499,12 @@ def test_figures_beyond_64_bits_are_answered(api) -> None:
     drafted = api.post("/v1/drafts", json={**DRAFT_BODY, "facts": [huge]})
     assert drafted.status_code == 200 and "99999999999999999999家" in drafted.json()["text"]
     assert api.get(f"/v1/drafts/{drafted.json()['id']}").status_code == 200
+
+
+@pytest.mark.parametrize("numeral", ["9" * 4300, "9" * 4296 + "万", "1" * 5000 + ".5"])
+def test_a_numeral_of_any_length_is_answered_not_a_500(api, numeral: str) -> None:
+    response = api.post("/v1/check", json={"facts": ["新建工会8家"], "draft": f"新建工会{numeral}家。"})
+    assert response.status_code == 200, response.text
+    figure = response.json()["figures"][0]
+    assert isinstance(figure["value"], str) and figure["value"].startswith("9" if numeral[0] == "9" else "1")
+    assert not response.json()["ok"]

@@ -164,3 +164,14 @@ def test_the_cli_exit_code_follows_claims(tmp_path: Path) -> None:
     assert data["claims"] == [{"text": "开展职工法律知识培训", "start": 11, "end": 21,
                                "reason": "要点中没有这项工作（未见于任何要点）", "kind": "work"}]
     assert data["work_clauses"] == 2  # 新建…8家 (grounded by its figure) and the invented one
+
+
+def test_the_vocabulary_is_extended_by_the_users_file(data_dir: Path) -> None:
+    draft = "新建非公企业工会8家，开展“四季送”服务。"
+    assert _claims(draft) == ["开展“四季送”服务"]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "claims.txt").write_text("四季送 genre\n服务 vague\n", encoding="utf-8")
+    assert _claims(draft) == []
+    (data_dir / "claims.txt").write_text("四季送 holiday\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="类别"):
+        check(draft, FACTS, FIELDS)

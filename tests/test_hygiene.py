@@ -38,3 +38,12 @@ def test_the_bank_closes_each_paragraph_once_and_never_adds_a_problem() -> None:
     assert used == ["切实维护了职工合法权益", "取得了良好成效"]
     again, more = bank.offer(["切实维护了职工合法权益"]).attach("发放慰问金36万元。", problems)
     assert (again, more) == ("发放慰问金36万元。", [])  # used once per draft
+
+
+def test_a_sentence_restating_only_the_heading_is_struck() -> None:
+    context = ("依法履职维权，构建和谐劳动关系", "东湖区总工会", "上半年")
+    facts = ["部署工资集体协商，重点推动百人以上已建会企业", "监督处理劳资纠纷15件"]
+    text = ("上半年，东湖区总工会依法履职维权，构建和谐劳动关系。我们部署工资集体协商，重点推动百人以上已建会企业。"
+            "今年以来，我会继续按照工会的工作计划，依法履职维权。监督处理劳资纠纷15件。")
+    assert clean_paragraph(text, facts, context) == "我们部署工资集体协商，重点推动百人以上已建会企业。监督处理劳资纠纷15件。"
+    assert clean_paragraph(text, facts) == text  # without the context nothing is judged filler

@@ -46,6 +46,7 @@ _FRAMING = re.compile(
     r"|(?P<party>(?:党的)?(?P<cn>十[五六七八九]|二十一?)大)")
 # A clause saying what still needs doing states a shortcoming, not work done.
 _SHORTCOMING = re.compile(r"仍需|仍要|有待|亟待|亟需|还需|尚需|需要进一步|需进一步|还不够|不够|不足|欠缺|薄弱|滞后")
+_WORD_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 SENTENCE_END = re.compile(r"[。！？；;!?]")
 _FRAMING_HINT = re.compile(r"[十二][一二三四五六七八九十]?大|中全会|社会主义思想|发展观|三个代表|小平理论")
 _OPENING_END = re.compile(r"(?m)^\s*[一二三四五六七八九十]{1,3}、")
@@ -243,7 +244,8 @@ class ClaimChecker:
             return None
         self.work_clauses += 1
         content = {clause[i:i + 2] for i in range(len(clause) - 1)
-                   if not (skip[i] and skip[i + 1]) and not (figure[i] or figure[i + 1])}
+                   if not (skip[i] and skip[i + 1]) and not (figure[i] or figure[i + 1])
+                   and _WORD_CHAR.match(clause[i]) and _WORD_CHAR.match(clause[i + 1])}
         if len(content) >= MIN_CONTENT_BIGRAMS and len(content & self.grams) < GROUNDED * len(content):
             return Claim(clause, cs, ce, "要点中没有这项工作（未见于任何要点）")
         return None

@@ -6,6 +6,7 @@ regular expression, and reloaded only when a file changes.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -45,9 +46,9 @@ class Lexicon:
     national: tuple[str, ...]
 
 
-def parse_lines(lines: list[str], source: str) -> dict[str, str]:
-    """Entries of one file: {word: category}. Later files override earlier ones."""
-    entries: dict[str, str] = {}
+def word_lines(lines: list[str], source: str) -> Iterator[tuple[int, str, str | None]]:
+    """(line number, word, category or None) of a word-list file: one entry a line, `#` starts
+    a comment; a malformed line is the user's input error."""
     for number, raw in enumerate(lines, 1):
         line = raw.split("#", 1)[0].strip()
         if not line:
@@ -55,12 +56,19 @@ def parse_lines(lines: list[str], source: str) -> dict[str, str]:
         parts = line.split()
         if len(parts) > 2:
             raise LexiconError(f"{source} 第 {number} 行格式不对：应为“词语 类别”，实际为 {raw.strip()!r}")
-        category = parts[1] if len(parts) == 2 else DEFAULT_CATEGORY
+        yield number, parts[0], parts[1] if len(parts) == 2 else None
+
+
+def parse_lines(lines: list[str], source: str) -> dict[str, str]:
+    """Entries of one file: {word: category}. Later files override earlier ones."""
+    entries: dict[str, str] = {}
+    for number, word, given in word_lines(lines, source):
+        category = given or DEFAULT_CATEGORY
         if category != NATIONAL and category not in CATEGORY_CLASS:
             raise LexiconError(f"{source} 第 {number} 行的类别 {category!r} 无效")
-        entries[parts[0]] = category
-        bare = parts[0].translate(str.maketrans("", "", _QUOTES))
-        if bare and bare != parts[0]:
+        entries[word] = category
+        bare = word.translate(str.maketrans("", "", _QUOTES))
+        if bare and bare != word:
             entries.setdefault(bare, category)
     return entries
 

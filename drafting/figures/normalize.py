@@ -180,12 +180,21 @@ def expand_year(value: int, digits: int) -> int | None:
     return None
 
 
-def number_out(value: Decimal | None) -> int | float | None:
-    """A JSON-friendly number."""
+JSON_INT_LIMIT = 2 ** 63  # beyond this an integer is sent as text (orjson and many JSON readers stop at 64 bits)
+JSON_DIGITS_LIMIT = 30  # a decimal with more significant digits than a float holds is sent as text
+
+
+def number_out(value: Decimal | None) -> int | float | str | None:
+    """A JSON-friendly number: int or float, or the exact value as text when it cannot be one
+    without loss (a 4,300-digit numeral in a draft must not break the response)."""
     if value is None:
         return None
+    if not value.is_finite():
+        return str(value)
     if value == value.to_integral_value():
-        return int(value)
+        return int(value) if abs(value) < JSON_INT_LIMIT else render(value)
+    if len(value.as_tuple().digits) > JSON_DIGITS_LIMIT or abs(value.adjusted()) > 300:
+        return render(value)
     return float(value)
 
 

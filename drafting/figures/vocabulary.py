@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from drafting.config import PACKAGE_DATA_DIR, get_settings
-from drafting.figures.lexicon import LexiconError, _trie_regex
+from drafting.figures.lexicon import LexiconError, _trie_regex, word_lines
 
 SHIPPED_PATH = PACKAGE_DATA_DIR / "claims.txt"
 WORK, GENRE, VAGUE, META = "work", "genre", "vague", "meta"
@@ -25,15 +25,10 @@ class Vocabulary:
 
 def parse_lines(lines: list[str], source: str) -> dict[str, str]:
     entries: dict[str, str] = {}
-    for number, raw in enumerate(lines, 1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        parts = line.split()
-        if len(parts) != 2 or parts[1] not in CATEGORIES:
-            raise LexiconError(f"{source} 第 {number} 行格式不对：应为“词语 类别”（类别为 "
-                               f"{'、'.join(CATEGORIES)} 之一），实际为 {raw.strip()!r}")
-        entries[parts[0]] = parts[1]
+    for number, word, category in word_lines(lines, source):
+        if category not in CATEGORIES:
+            raise LexiconError(f"{source} 第 {number} 行的类别 {category!r} 无效（应为 {'、'.join(CATEGORIES)} 之一）")
+        entries[word] = category
     return entries
 
 
