@@ -12,20 +12,22 @@ from html import escape
 
 import streamlit as st
 
-from drafting import export, jobs, model_server
-from drafting import outline_edit as oe
-from drafting import page_state as ps
-from drafting.assemble import ordinal, section_heading
+from drafting import export
+from drafting.page import jobs
+from drafting.model import server as model_server
+from drafting.page import outline as oe
+from drafting.page import state as ps
+from drafting.flow.assemble import ordinal, section_heading
 from drafting.config import REPO_ROOT, get_settings
-from drafting.highlight import diff_html, draft_html, findings_html, md_escape
-from drafting.examples import votes_for
-from drafting.injection import ignored_note, screen_request
-from drafting.pipeline import plain_draft
-from drafting.plan import plan
-from drafting.request import (
+from drafting.page.highlight import diff_html, draft_html, findings_html, md_escape
+from drafting.retrieval.examples import votes_for
+from drafting.flow.screen import ignored_note, screen_request
+from drafting.flow.pipeline import plain_draft
+from drafting.flow.plan import plan
+from drafting.flow.request import (
     MAX_BULLETS, MAX_TOTAL_CHARS, PERIODS, DraftRequest, RequestError, build_request, parse_facts_text,
 )
-from drafting.revise import can_regenerate, save_edit
+from drafting.flow.revise import can_regenerate, save_edit
 from drafting.store import KIND_ZH, Draft, get_store
 
 SAMPLE_FACTS = REPO_ROOT / "examples" / "facts_street_2024h1.txt"

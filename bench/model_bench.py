@@ -21,10 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from drafting import config, model_server  # noqa: E402
-from drafting.llm import Prompt, get_client  # noqa: E402
-from drafting.plan import OutlineSection  # noqa: E402
-from drafting.write import MIN_LENGTH_SHARE, WriteContext, section_prompt  # noqa: E402
+from drafting import config
+from drafting.model import server as model_server
+from drafting.model.llm import Prompt, get_client  # noqa: E402
+from drafting.flow.plan import OutlineSection  # noqa: E402
+from drafting.flow.write import MIN_LENGTH_SHARE, WriteContext, section_prompt  # noqa: E402
 
 SECTION = OutlineSection(
     heading="深化帮扶解困，用心服务职工群众",

@@ -41,11 +41,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from drafting import config  # noqa: E402
-from drafting.corpus import load_summaries  # noqa: E402
-from drafting.embeddings import embed_query  # noqa: E402
-from drafting.index import DENSE_QUERY_CHARS, MODE_BM25, MODE_DENSE, MODE_HYBRID, ExampleIndex  # noqa: E402
-from drafting.sections import GENERAL_TOPIC, split_summary  # noqa: E402
+from drafting import config
+from drafting.retrieval.corpus import load_summaries  # noqa: E402
+from drafting.retrieval.embeddings import embed_query  # noqa: E402
+from drafting.retrieval.index import DENSE_QUERY_CHARS, MODE_BM25, MODE_DENSE, MODE_HYBRID, ExampleIndex  # noqa: E402
+from drafting.retrieval.sections import GENERAL_TOPIC, split_summary  # noqa: E402
 
 MODES = (MODE_BM25, MODE_DENSE, MODE_HYBRID)
 QUERY_KINDS = ("topic", "problems", "plan")
@@ -112,7 +112,7 @@ def latency(index: ExampleIndex, texts: list[str], mode: str, vectors: dict[str,
     """Warm query latency; with `vectors`, the query embedding is looked up (index side only)."""
     index.query(texts[0], k=3, mode=mode, **kwargs)  # warm: model loaded, BM25 index built
     times = []
-    with patch("drafting.embeddings.embed_query", vectors.__getitem__) if vectors else nullcontext():
+    with patch("drafting.retrieval.embeddings.embed_query", vectors.__getitem__) if vectors else nullcontext():
         for text in texts:
             started = time.perf_counter()
             index.query(text, k=3, mode=mode, **kwargs)

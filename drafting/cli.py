@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from drafting.request import PERIODS, RequestError
+from drafting.flow.request import PERIODS, RequestError
 
 
 def _print_json(obj: Any) -> None:
@@ -24,8 +24,8 @@ def _fail(message: str, code: int = 2) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from drafting.figures import check
-    from drafting.request import clean_text, decode_bytes, parse_facts_text
+    from drafting.flow.check import check
+    from drafting.flow.request import clean_text, decode_bytes, parse_facts_text
 
     try:
         facts_text = decode_bytes(Path(args.facts).read_bytes())
@@ -43,10 +43,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_draft(args: argparse.Namespace) -> int:
-    from drafting.injection import ignored_note, screen_request
-    from drafting.llm import LLMError
-    from drafting.pipeline import draft
-    from drafting.request import request_from_file
+    from drafting.flow.screen import ignored_note, screen_request
+    from drafting.model.llm import LLMError
+    from drafting.flow.pipeline import draft
+    from drafting.flow.request import request_from_file
 
     request, ignored = screen_request(request_from_file(
         args.facts, args.org, args.period, args.year,
@@ -80,7 +80,7 @@ def cmd_draft(args: argparse.Namespace) -> int:
 
 
 def cmd_model(args: argparse.Namespace) -> int:
-    from drafting import model_server
+    from drafting.model import server as model_server
 
     if args.action == "serve":
         return model_server.serve_forever(port=args.port)
@@ -95,9 +95,9 @@ def cmd_model(args: argparse.Namespace) -> int:
     if args.action == "status":
         _print_json(model_server.status(port=args.port))
         return 0
-    from drafting import setup
+    from drafting.model.assets import ensure_model
 
-    setup.ensure_model(progress=True)
+    ensure_model(progress=True)
     return 0
 
 
@@ -109,13 +109,13 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from drafting import index
+    from drafting.retrieval import index
 
     return index.cli(args)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from drafting import api
+    from drafting.api.app import app as api
 
     return api.serve(host=args.host, port=args.port, workers=args.workers)
 

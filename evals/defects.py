@@ -19,8 +19,8 @@ from functools import lru_cache
 from typing import Any
 
 from drafting.config import PROMPTS_DIR
-from drafting.figures.clauses import bigrams, sentence_spans
-from drafting.plan import TOPICS, classify_fact
+from drafting.checker.clauses import bigrams, sentence_spans
+from drafting.flow.plan import TOPICS, classify_fact
 
 DEFECT_KEYS = ("ungrounded_claims", "leaked_text", "misplaced_bullets", "duplicated_statements",
                "cut_off_sentences", "filler_sentences")

@@ -1,7 +1,7 @@
 """Metrics of one drafting run: per case (`case_metrics`) and over a run (`aggregate`).
 
 Everything here is a pure function of texts, case inputs and check-report dicts; the checker's
-`extract` and `check` are passed in, so the metrics also run without `drafting.figures`.
+`extract` and `check` are passed in, so the metrics also run without `drafting.checker`.
 
 Conventions
 -----------
@@ -16,7 +16,7 @@ Conventions
   Two numbers match when their decimal values are equal (``1310.00`` = ``1310``); units are not
   compared, so this count is looser than the checker on units and stricter on 万/Chinese
   numerals (``4.1万元`` does not match ``41000元``).
-* **Check reports** are ``drafting.figures.CheckReport.to_dict()``:
+* **Check reports** are ``drafting.checker.CheckReport.to_dict()``:
   ``{"ok", "figures", "unsupported", "missing", "warnings"}``, where every item of ``figures``
   and ``unsupported`` has ``"class"`` (``"FACT"``, ``"LEXICON"``, ``"PLACEHOLDER"``, …) and
   character offsets ``"start"``/``"end"`` into the draft. A FACT figure is unsupported when an
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from drafting.request import request_from_json
+from drafting.flow.request import request_from_json
 from evals.defects import DEFECT_KEYS, defects
 from evals.placement import reference_labels
 
@@ -107,7 +107,7 @@ def placeholder_found(text: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------
-# Figures from an extractor: either `Number` or drafting.figures.Figure objects, or dicts
+# Figures from an extractor: either `Number` or drafting.checker.Figure objects, or dicts
 
 
 def _attr(item: Any, name: str) -> Any:
@@ -277,7 +277,7 @@ def example_leakage(
 ) -> list[str]:
     """FACT figures of the draft found in the retrieved examples but not in the input.
 
-    `extract` is `drafting.figures.extract` or, by default, `extract_numbers`. Figures are
+    `extract` is `drafting.checker.extract` or, by default, `extract_numbers`. Figures are
     compared by `_figure_key`. Returns the draft's figure texts, first occurrence of each key.
     """
     extract = extract or extract_numbers

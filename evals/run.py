@@ -17,10 +17,11 @@ from typing import Any
 
 from tqdm import tqdm
 
-from drafting.corpus import load_summaries
-from drafting.figures import check, extract
-from drafting.llm import LLMClient, LLMError, get_client
-from drafting.request import RequestError, request_from_json
+from drafting.retrieval.corpus import load_summaries
+from drafting.checker import extract
+from drafting.flow.check import check
+from drafting.model.llm import LLMClient, LLMError, get_client
+from drafting.flow.request import RequestError, request_from_json
 from evals.metrics import aggregate, case_metrics
 from evals.report import write_report
 
@@ -47,7 +48,7 @@ def case_options(case: dict[str, Any]) -> dict[str, Any]:
 
 def pipeline_drafter(strategy: str) -> Drafter:
     def run(case: dict[str, Any], client: LLMClient) -> dict[str, Any]:
-        from drafting.pipeline import draft
+        from drafting.flow.pipeline import draft
 
         request = request_from_json({**case, "options": {**case_options(case), "strategy": strategy}})
         started = time.monotonic()

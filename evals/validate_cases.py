@@ -6,7 +6,7 @@ Per case it reports (in Chinese, for whoever maintains the cases):
 * every Arabic number of the reference that neither a bullet nor a request field (org, period,
   year) carries (`simple_figure_check` run with the reference as the draft: list enumerators
   and placeholder digits are not numbers);
-* the checker's view (`drafting.figures.check` with the reference as the draft): FACT figures
+* the checker's view (`drafting.checker.check` with the reference as the draft): FACT figures
   of the reference, Chinese numerals included, that the bullets do not support, and figures of
   the bullets that the reference does not state;
 * bullets copied from the reference (a common run of 20 or more characters), as a warning.
@@ -22,8 +22,9 @@ from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
-from drafting.figures import PLACEHOLDER, check
-from drafting.request import PERIODS, RequestError, request_from_json
+from drafting.checker import PLACEHOLDER
+from drafting.flow.check import check
+from drafting.flow.request import PERIODS, RequestError, request_from_json
 from evals.metrics import placeholder_found, simple_figure_check
 
 DEFAULT_CASES = Path(__file__).parent / "cases" / "heldout.jsonl"

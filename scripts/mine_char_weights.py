@@ -1,4 +1,4 @@
-"""Writes drafting/data/char_weights.tsv: in how many sentences of the indexed past summaries
+"""Writes drafting/checker/data/char_weights.tsv: in how many sentences of the indexed past summaries
 each character occurs (held-out summaries left out, so evaluation text does not shape the
 checker). Run from the repository root: .venv/bin/python scripts/mine_char_weights.py"""
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from drafting.corpus import load_summaries  # noqa: E402
-from drafting.figures.clauses import WEIGHTS_PATH, sentence_spans  # noqa: E402
+from drafting.retrieval.corpus import load_summaries  # noqa: E402
+from drafting.checker.clauses import WEIGHTS_PATH, sentence_spans  # noqa: E402
 
 
 def document_frequencies() -> tuple[int, Counter[str]]:

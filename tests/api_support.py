@@ -14,7 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from drafting.api import create_app
+from drafting.api.app import create_app
 from drafting.config import ApiSettings, load_settings
 from tests.conftest import free_port
 

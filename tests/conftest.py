@@ -64,8 +64,8 @@ FEW_SUMMARIES = ("seed-000-01", "seed-003-05", "seed-003-10")  # three summaries
 def chroma_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[subprocess.Popen]:
     """A real `chroma run` server on a free loopback port, configured as the index, with the corpus
     cut to FEW_SUMMARIES so that building it stays short (the code path is the full build's)."""
-    from drafting import index as index_module
-    from drafting.corpus import load_summaries
+    from drafting.retrieval import index as index_module
+    from drafting.retrieval.corpus import load_summaries
 
     chroma = shutil.which("chroma", path=str(Path(sys.executable).parent))
     assert chroma, "the chroma console script is installed with chromadb"

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from drafting.api import _is_loopback, serve
-from drafting.api_queue import ModelGate, QueueFull, QueueTimeout
-from drafting.figures import check
-from drafting.request import MAX_BULLET_CHARS, MAX_BULLETS
+from drafting.api.app import _is_loopback, serve
+from drafting.api.queue import ModelGate, QueueFull, QueueTimeout
+from drafting.flow.check import check
+from drafting.flow.request import MAX_BULLET_CHARS, MAX_BULLETS
 from drafting.store import Store
 from tests.api_support import DRAFT_BODY, FACTS, ORG, blocked_echo, bullets_in, client, echo
 from tests.conftest import use_model
@@ -110,7 +110,7 @@ def test_examples_on_an_empty_index_and_bad_parameters(api, monkeypatch: pytest.
     def broken(*_args, **_kwargs):
         raise ConnectionError("chroma down")
 
-    monkeypatch.setattr("drafting.index.ExampleIndex.open", broken)
+    monkeypatch.setattr("drafting.retrieval.index.ExampleIndex.open", broken)
     with client() as fresh:
         down = fresh.get("/v1/examples", params={"q": "慰问"})
     assert down.status_code == 503 and "索引" in down.json()["detail"] and down.headers["retry-after"]
@@ -458,14 +458,14 @@ def test_queue_full_is_429_and_queue_timeout_is_503_with_retry_after(data_dir: P
 def test_log_lines_carry_the_request_id(api) -> None:
     import io
 
-    from drafting.api import logging_config
-    from drafting.api_middleware import RequestIdFilter
+    from drafting.api.app import logging_config
+    from drafting.api.middleware import RequestIdFilter
 
     out = io.StringIO()
     handler = logging.StreamHandler(out)
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(logging.Formatter(logging_config()["formatters"]["plain"]["format"]))
-    logger = logging.getLogger("drafting.api")
+    logger = logging.getLogger("drafting.api.app")
     logger.addHandler(handler)
     old_level = logger.level
     logger.setLevel(logging.INFO)
@@ -484,7 +484,7 @@ def test_an_unexpected_error_is_a_chinese_500_with_the_request_id(api, monkeypat
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("drafting.api.check", broken)
+    monkeypatch.setattr("drafting.api.app.check", broken)
     response = api.post("/v1/check", json={"facts": [], "draft": "x"}, headers={"X-Request-ID": "trace-500"})
     assert response.status_code == 500
     assert "服务内部错误" in response.json()["detail"] and "trace-500" in response.json()["detail"]

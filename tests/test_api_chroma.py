@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from drafting.examples import reset_index_cache
-from drafting.index import ExampleIndex
+from drafting.retrieval.examples import reset_index_cache
+from drafting.retrieval.index import ExampleIndex
 from tests.api_support import DRAFT_BODY, client, echo
 from tests.conftest import FEW_SUMMARIES, use_model
 from tests.fake_llm import FakeLLM

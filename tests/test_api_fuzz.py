@@ -5,7 +5,7 @@ and match its response schema (schemathesis' default checks, including that a re
 the key is refused and that schema-invalid requests are refused). Bounded: a fixed number of
 examples per operation, about a minute in all.
 
-Left out: "schema-valid request accepted". Some rules of `drafting.request` are not expressible
+Left out: "schema-valid request accepted". Some rules of `drafting.flow.request` are not expressible
 in JSON Schema (the total characters of all bullets, text that is only whitespace or control
 characters once cleaned, a year string such as "明年"); such requests get a Chinese 422.
 

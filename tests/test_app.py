@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from drafting import jobs
-from drafting.assemble import parse_layout
+from drafting.page import jobs
+from drafting.flow.assemble import parse_layout
 from drafting.config import REPO_ROOT
-from drafting.request import MAX_BULLETS
+from drafting.flow.request import MAX_BULLETS
 from drafting.store import get_store
 from tests.conftest import use_model
 from tests.fake_llm import FakeLLM

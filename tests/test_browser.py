@@ -21,9 +21,10 @@ from pathlib import Path
 import docx
 import pytest
 
-from drafting import config, model_server
+from drafting import config
+from drafting.model import server as model_server
 from drafting.config import REPO_ROOT
-from drafting.setup import model_is_ready
+from drafting.model.assets import model_is_ready
 from tests.conftest import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]

@@ -1,7 +1,7 @@
 """The defects evals.run counts in every draft, on the examples the issue reports."""
 from __future__ import annotations
 
-from drafting.figures import check
+from drafting.flow.check import check
 from evals.defects import defects
 
 FACTS = ["新建非公企业工会12家", "组织技术比武，评出岗位能手8名", "苍岭项目部在业主新增100米开挖任务下，提前完成掘进"]

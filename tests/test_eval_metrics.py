@@ -291,7 +291,8 @@ def test_case_metrics_without_a_checker() -> None:
 
 
 def test_case_metrics_with_the_real_checker() -> None:
-    from drafting.figures import check, extract
+    from drafting.checker import extract
+from drafting.flow.check import check
 
     perfect = m.case_metrics(CASE, {"text": PERFECT}, extract=extract, check=check)
     assert (perfect["figure_precision"], perfect["figure_recall"], perfect["input_figures"]) == (1.0, 1.0, 4)
@@ -417,7 +418,7 @@ def test_report_without_baseline(tmp_path: Path) -> None:
 
 
 def test_misattributed_figures_and_claims_are_counted_raw_and_final() -> None:
-    from drafting.figures import check
+    from drafting.flow.check import check
 
     raw = "上半年新建工会2个，发展新会员456户。春节走访慰问困难职工100人，发放慰问金16.8万元。同时开展职工法律知识培训。"
     final = "上半年新建工会2个，发展新会员100人；春节走访慰问困难职工456户，发放慰问金16.8万元。"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 
-from drafting.llm import LLMClient
+from drafting.model.llm import LLMClient
 from evals import run
 from tests.fake_llm import FakeLLM
 

@@ -10,8 +10,8 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from drafting.export import blocks, to_docx, to_markdown
-from drafting.figures import check
-from drafting.highlight import diff_html, draft_html, findings_html, md_escape
+from drafting.flow.check import check
+from drafting.page.highlight import diff_html, draft_html, findings_html, md_escape
 
 TEXT = "\n".join([
     "东湖街道总工会2024年上半年工作总结",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from drafting.figures import FACT, LEXICON, PLACEHOLDER, SOFT, STRUCTURE, extract
+from drafting.checker import FACT, LEXICON, PLACEHOLDER, SOFT, STRUCTURE, extract
 
 pytestmark = pytest.mark.usefixtures("data_dir")  # no user lexicon from the developer's data directory
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from drafting.figures import FACT, Figure, extract
+from drafting.checker import FACT, Figure, extract
 
 pytestmark = pytest.mark.usefixtures("data_dir")  # no user lexicon from the developer's data directory
 

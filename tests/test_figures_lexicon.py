@@ -5,14 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from drafting.figures import FACT, LEXICON, SOFT, STRUCTURE, extract
-from drafting.figures.lexicon import SHIPPED_PATH, LexiconError, load_lexicon, parse_lines
+from drafting.checker import FACT, LEXICON, SOFT, STRUCTURE
+from drafting.checker.extract import extract_with
+from drafting.checker.lexicon import SHIPPED_PATH, LexiconError, load_lexicon, parse_lines
 
 pytestmark = pytest.mark.usefixtures("data_dir")  # no user lexicon from the developer's data directory
 
 
-def classes(text: str) -> list[tuple[str, str]]:
-    return [(f.text, f.cls) for f in extract(text)]
+def classes(text: str, user_dir: Path | None = None) -> list[tuple[str, str]]:
+    return [(f.text, f.cls) for f in extract_with(text, load_lexicon(user_dir))]
 
 
 def test_parse_lines_categories_comments_and_quote_variants() -> None:
@@ -37,17 +38,17 @@ def test_user_file_extends_the_allow_list(data_dir: Path) -> None:
     assert ("京基200", FACT) not in classes(text) and ("200", FACT) in classes(text)
     data_dir.mkdir(parents=True)
     (data_dir / "lexicon.txt").write_text("京基200\tname\n百日攻坚行动 slogan\n", encoding="utf-8")
-    assert ("京基200", LEXICON) in classes(text)
-    assert ("百日攻坚行动", LEXICON) in classes("开展百日攻坚行动")
-    assert load_lexicon() is load_lexicon()  # cached while the files do not change
+    assert ("京基200", LEXICON) in classes(text, data_dir) and ("京基200", LEXICON) not in classes(text)
+    assert ("百日攻坚行动", LEXICON) in classes("开展百日攻坚行动", data_dir)
+    assert load_lexicon(data_dir) is load_lexicon(data_dir)  # cached while the files do not change
 
 
 def test_categories_map_to_classes(data_dir: Path) -> None:
     data_dir.mkdir(parents=True)
     (data_dir / "lexicon.txt").write_text("前半年 period\n好几回 vague\n一线天 word\n", encoding="utf-8")
-    assert classes("前半年") == [("前半年", STRUCTURE)]
-    assert classes("好几回") == [("好几回", SOFT)]
-    assert classes("一线天") == []
+    assert classes("前半年", data_dir) == [("前半年", STRUCTURE)]
+    assert classes("好几回", data_dir) == [("好几回", SOFT)]
+    assert classes("一线天", data_dir) == []
 
 
 def test_an_entry_is_not_a_piece_of_a_longer_number() -> None:

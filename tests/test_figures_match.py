@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from drafting.figures import CheckReport, check
+from drafting.checker import CheckReport, check
 
 pytestmark = pytest.mark.usefixtures("data_dir")  # no user lexicon from the developer's data directory
 

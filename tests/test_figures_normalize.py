@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from drafting.figures import FACT, extract
-from drafting.figures.normalize import cn_to_decimal
+from drafting.checker import FACT, extract
+from drafting.checker.normalize import cn_to_decimal
 
 pytestmark = pytest.mark.usefixtures("data_dir")  # no user lexicon from the developer's data directory
 

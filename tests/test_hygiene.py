@@ -1,8 +1,8 @@
 """Text hygiene after each model call, and the phrase bank the pipeline attaches from."""
 from __future__ import annotations
 
-from drafting.hygiene import clean_paragraph
-from drafting.phrases import PhraseBank
+from drafting.flow.hygiene import clean_paragraph
+from drafting.flow.phrases import PhraseBank
 
 FACTS = ["建会入会：新建非公企业工会12家", "苍岭项目部在业主新增100米开挖任务下，提前完成掘进"]
 

@@ -13,9 +13,9 @@ import pytest
 
 from drafting import config
 from drafting.cli import main as cli_main
-from drafting.corpus import heldout_ids, load_summaries
-from drafting.index import BOOST_SAME_FAMILY, BOOST_SAME_LEVEL, Example, ExampleIndex
-from drafting.sections import split_summary
+from drafting.retrieval.corpus import heldout_ids, load_summaries
+from drafting.retrieval.index import BOOST_SAME_FAMILY, BOOST_SAME_LEVEL, Example, ExampleIndex
+from drafting.retrieval.sections import split_summary
 from tests.conftest import FEW_SUMMARIES
 
 _LEFTOVER = re.compile(r"[0-9０-９]|[xX×]{1,}(?![a-zA-Z])|[*＊]{2,}|_{2,}|〔(?![数名]〕)")
@@ -110,14 +110,15 @@ def test_rebuild_without_changes_embeds_nothing(index: ExampleIndex, monkeypatch
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("nothing changed, nothing may be embedded")
 
-    monkeypatch.setattr("drafting.embeddings.embed_passages", refuse)
+    monkeypatch.setattr("drafting.retrieval.embeddings.embed_passages", refuse)
     info = index.build()
     assert info["embedded"] == 0 and info["removed"] == 0 and info["seconds"] < 2.0
 
 
 def test_new_masking_rules_embed_only_the_documents_they_change(index: ExampleIndex,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from drafting import embeddings, sections
+    from drafting.retrieval import embeddings
+    from drafting.retrieval import sections
 
     real_mask, real_embed = sections.mask, embeddings.embed_passages
     embedded: list[str] = []
@@ -126,7 +127,7 @@ def test_new_masking_rules_embed_only_the_documents_they_change(index: ExampleIn
         embedded.extend(documents)
         return real_embed(documents, progress=progress)
 
-    monkeypatch.setattr("drafting.index.masking_version", lambda: "rules-under-test")
+    monkeypatch.setattr("drafting.retrieval.index.masking_version", lambda: "rules-under-test")
     monkeypatch.setattr(sections, "mask", lambda text: real_mask(text) + ("（书屋）" if "书屋" in text else ""))
     monkeypatch.setattr(embeddings, "embed_passages", embed)
     changed = [s for summary in load_summaries("index") for s in split_summary(summary) if "书屋" in s.text]
@@ -140,8 +141,8 @@ def test_new_masking_rules_embed_only_the_documents_they_change(index: ExampleIn
 
 def test_dense_side_embeds_only_the_head_of_a_long_query(index: ExampleIndex,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from drafting import embeddings
-    from drafting.index import DENSE_QUERY_CHARS
+    from drafting.retrieval import embeddings
+    from drafting.retrieval.index import DENSE_QUERY_CHARS
 
     seen: list[str] = []
     real = embeddings.embed_query

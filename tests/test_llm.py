@@ -1,6 +1,6 @@
 import pytest
 
-from drafting.llm import LLMClient, LLMError, Prompt
+from drafting.model.llm import LLMClient, LLMError, Prompt
 from tests.conftest import free_port
 from tests.fake_llm import FakeLLM
 

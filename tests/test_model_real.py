@@ -7,11 +7,13 @@ import re
 
 import pytest
 
-from drafting import config, model_server, paragraph
-from drafting.llm import get_client
-from drafting.plan import OutlineSection
-from drafting.setup import model_is_ready
-from drafting.write import WriteContext, write_section
+from drafting import config
+from drafting.model import server as model_server
+from drafting.model import paragraph
+from drafting.model.llm import get_client
+from drafting.flow.plan import OutlineSection
+from drafting.model.assets import model_is_ready
+from drafting.flow.write import WriteContext, write_section
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.model

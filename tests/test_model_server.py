@@ -6,7 +6,8 @@ import socket
 
 import pytest
 
-from drafting import config, model_server
+from drafting import config
+from drafting.model import server as model_server
 
 
 @pytest.fixture

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from drafting import jobs
-from drafting import outline_edit as oe
-from drafting.pipeline import Cancelled
-from drafting.plan import Outline, OutlineSection
-from drafting.request import RequestError
-from drafting.assemble import assemble, parse_layout
+from drafting.page import jobs
+from drafting.page import outline as oe
+from drafting.flow.pipeline import Cancelled
+from drafting.flow.plan import Outline, OutlineSection
+from drafting.flow.request import RequestError
+from drafting.flow.assemble import assemble, parse_layout
 
 
 def _state() -> oe.State:

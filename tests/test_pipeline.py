@@ -6,10 +6,10 @@ import threading
 
 import pytest
 
-from drafting.assemble import parse_layout
-from drafting.llm import LLMClient
-from drafting.pipeline import Cancelled, draft, regenerate_section, split_by_headings
-from drafting.request import RequestError, SectionInput, build_request
+from drafting.flow.assemble import parse_layout
+from drafting.model.llm import LLMClient
+from drafting.flow.pipeline import Cancelled, draft, regenerate_section, split_by_headings
+from drafting.flow.request import RequestError, SectionInput, build_request
 from tests.fake_llm import FakeLLM
 
 FACTS = [
@@ -121,9 +121,9 @@ def test_split_by_headings_tolerates_a_missing_heading():
 
 
 def test_target_length_is_spread_over_sections(data_dir):
-    from drafting.pipeline import length_notes, section_targets
-    from drafting.plan import plan
-    from drafting.write import honest_chars
+    from drafting.flow.pipeline import length_notes, section_targets
+    from drafting.flow.plan import plan
+    from drafting.flow.write import honest_chars
 
     request = build_request("东湖街道总工会", "上半年", 2024, FACTS, {"target_chars": 450})
     targets = section_targets(plan(request), request)
@@ -150,8 +150,8 @@ def test_early_stop_is_retried_then_the_stub_dropped(request_):
 
 
 def test_fact_chunks_and_length_grammar():
-    from drafting.paragraph import grammar as paragraph_grammar
-    from drafting.write import fact_chunks, finish_paragraph
+    from drafting.model.paragraph import grammar as paragraph_grammar
+    from drafting.flow.write import fact_chunks, finish_paragraph
 
     assert fact_chunks(["a", "b", "c"]) == [["a", "b", "c"]]
     assert [len(c) for c in fact_chunks(list("abcd"))] == [2, 2]
@@ -223,7 +223,7 @@ def test_a_callback_that_raises_hangs_up_the_stream(request_):
 
 
 def test_fallback_restates_only_the_clause_with_the_missing_figure():
-    from drafting.repair import missing_clauses
+    from drafting.flow.repair import missing_clauses
 
     fact = "组织35至60名职工参加专场招聘会，30至40名下岗失业人员当场签合同"
     assert missing_clauses(fact, ["30至40名"]) == "30至40名下岗失业人员当场签合同"
@@ -232,8 +232,8 @@ def test_fallback_restates_only_the_clause_with_the_missing_figure():
 
 
 def test_fallback_drops_the_invented_clause_and_keeps_the_bullet_beside_it():
-    from drafting.figures import check
-    from drafting.repair import drop_problem_clauses
+    from drafting.flow.check import check
+    from drafting.flow.repair import drop_problem_clauses
 
     facts = ["部署工资集体协商，重点推动百人以上已建会企业", "探视工伤职工82名"]
     text = ("部署工资集体协商，重点推动百人以上已建会企业，全年共签订120份工资集体合同，覆盖职工3500余人。"

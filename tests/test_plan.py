@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from drafting.plan import classify_fact, fact_kind, plan
-from drafting.request import SectionInput, build_request
+from drafting.flow.plan import classify_fact, fact_kind, plan
+from drafting.flow.request import SectionInput, build_request
 
 
 def test_bullets_are_grouped_by_topic_in_corpus_order() -> None:

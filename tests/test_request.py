@@ -1,6 +1,6 @@
 import pytest
 
-from drafting.request import (
+from drafting.flow.request import (
     RequestError, build_request, decode_bytes, parse_facts_text, request_from_json, strip_bullet_marker,
 )
 

@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from drafting.corpus import QUALITY_CLEAN, Summary, heldout_ids, load_summaries
-from drafting.masking import NAME_TAG, NUM_TAG, mask
-from drafting.sections import GENERAL_TOPIC, KINDS, MAX_CHARS, PROBLEMS_TOPIC, split_summary, topic_of
+from drafting.retrieval.corpus import QUALITY_CLEAN, Summary, heldout_ids, load_summaries
+from drafting.retrieval.masking import NAME_TAG, NUM_TAG, mask
+from drafting.retrieval.sections import GENERAL_TOPIC, KINDS, MAX_CHARS, PROBLEMS_TOPIC, split_summary, topic_of
 
 ALL = {s.id: s for s in load_summaries("all")}
 # Anything a model could copy as a figure or fill as a slot.

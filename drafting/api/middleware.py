@@ -1,0 +1,133 @@
+"""The HTTP API's outer layers, as plain ASGI middleware (cheap on the /v1/check hot path).
+
+Outermost first: request id and one log line per request; the bearer key; the body-size limit.
+Every refusal is JSON with a Chinese `detail` and the request id.
+"""
+from __future__ import annotations
+
+import contextvars
+import hmac
+import json
+import logging
+import random
+import re
+import time
+
+from fastapi import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("drafting.api.app")
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+OPEN_PATHS = frozenset({"/healthz"})
+
+UNAUTHORIZED = "缺少或错误的访问密钥：请在请求头中加入 Authorization: Bearer <密钥>。"
+
+
+def body_too_large(limit: int) -> str:
+    return f"请求体过大（上限 {limit // 1024} KB）。请精简要点或分批提交。"
+
+
+class RequestIdFilter(logging.Filter):
+    """Puts the current request id on every log record as `request_id`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        return True
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value
+    return None
+
+
+async def _send_json(send: Send, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+    body = json.dumps({"detail": detail, "errors": [], "request_id": request_id_var.get()},
+                      ensure_ascii=False).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestContext:
+    """Assigns the request id (the client's `X-Request-ID` when sane), echoes it, logs the outcome.
+
+    Only the method, path, status and time are logged: never headers, bodies or query strings.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = (_header(scope, b"x-request-id") or b"").decode("latin-1")
+        request_id = given if _CLIENT_ID.match(given) else f"{random.getrandbits(64):016x}"  # cheap; not a secret
+        request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            log.info("%s %s %d %.1fms", scope["method"], scope["path"], status,
+                     (time.perf_counter() - started) * 1000)
+
+
+class BearerAuth:
+    """With a key configured, every path but /healthz needs `Authorization: Bearer <key>`."""
+
+    def __init__(self, app: ASGIApp, api_key: str | None) -> None:
+        self.app = app
+        self._expected = f"Bearer {api_key}".encode() if api_key else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._expected is None or scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        given = _header(scope, b"authorization") or b""
+        if not hmac.compare_digest(given, self._expected):
+            await _send_json(send, 401, UNAUTHORIZED, {"WWW-Authenticate": "Bearer"})
+            return
+        await self.app(scope, receive, send)
+
+
+class BodyLimit:
+    """413 for a body over `limit` bytes: at once by Content-Length, else while it streams in."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _header(scope, b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            status = 413 if declared.isdigit() else 400
+            detail = body_too_large(self.limit) if status == 413 else "请求头 Content-Length 不合法。"
+            await _send_json(send, status, detail)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise HTTPException(status_code=413, detail=body_too_large(self.limit))
+            return message
+
+        await self.app(scope, limited_receive, send)

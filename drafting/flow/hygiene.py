@@ -1,0 +1,117 @@
+"""Text hygiene after every model call: what a clerk would strike out before reading further.
+
+Applied to each paragraph the model writes (and to each repair), deterministically:
+- sentences that are not content: the prompt's words, role text (作为…秘书), meta-text
+  (以下是本节正文…), source notes (（原文截断）) — the claim check's `meta` vocabulary;
+- a bullet's label pasted raw at the head of a clause (建会入会：新建非公企业工会12家);
+- a sentence that restates an earlier one of the same paragraph;
+- a sentence cut off before its predicate (此外，苍岭项目部在业主新增100米开挖任务下。);
+- an item repeated inside a list (凝聚力、吸引力和凝聚力) and a boilerplate phrase said twice;
+- a sentence that only restates the heading (东湖区总工会依法履职维权，构建和谐劳动关系。).
+What is dropped for carrying a bullet's figure comes back through the check: the figure is then
+missing, and repair restates the bullet.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from drafting.checker.claims import _ANNOTATION
+from drafting.checker.clauses import bigrams
+from drafting.flow.check import vocabulary
+
+DUPLICATE_SHARE = 0.7  # bigram overlap with an earlier sentence (over the shorter) that makes a repeat
+FILLER_SHARE = 0.2  # share of a sentence's bigrams from the bullets (not the heading) below which it says nothing
+MIN_BOILERPLATE_CHARS = 4
+_SENTENCE = re.compile(r"[^。！？；;!?]+[。！？；;!?]*")
+_ROLE = re.compile(r"作为[^，。]{0,12}(?:秘书|助手|写作者|撰稿人)|(?:文字秘书|写作助手)[^，。]{0,6}岗位")
+# A sentence ending on a preposition frame, a conjunction or a particle has lost its predicate.
+CUT_OFF = re.compile(r"(?:在[^，。；！？]{0,30}(?:下|中)|[和与及或并而且对向把将为从于的地得等])[。！？；]$")
+_LABEL = re.compile(r"^([\u4e00-\u9fff]{2,8})[：:]")
+_ITEM = r"(?:(?![和与及])[\u4e00-\u9fff]){2,8}"
+_LIST = re.compile(rf"{_ITEM}(?:(?:、|和|与|及){_ITEM})+")
+
+
+def bullet_labels(facts: Sequence[str]) -> list[str]:
+    """The labels the clerk opened bullets with (建会入会：…), longest first."""
+    labels = {m.group(1) for fact in facts if (m := _LABEL.match(fact.strip()))}
+    return sorted(labels, key=len, reverse=True)
+
+
+def _is_meta(sentence: str) -> bool:
+    words = vocabulary()
+    return bool((words.meta and words.meta.search(sentence)) or _ROLE.search(sentence)
+                or _ANNOTATION.search(sentence))
+
+
+def _dedupe_list(match: re.Match[str]) -> str:
+    items = re.split(r"(、|和|与|及)", match.group())
+    words, seps = items[0::2], items[1::2]
+    kept: list[str] = []
+    out = ""
+    for i, word in enumerate(words):
+        if any(earlier.endswith(word) for earlier in kept):  # 我们的凝聚力、吸引力和凝聚力
+            continue
+        if kept:
+            out += seps[i - 1] if i - 1 < len(seps) else "、"
+        kept.append(word)
+        out += word
+    return out
+
+
+def _strip_labels(sentence: str, labels: list[str]) -> str:
+    for label in labels:
+        sentence = re.sub(rf"(^|[，,；;])(?:此外，|同时，)?{re.escape(label)}[：:]", r"\1", sentence)
+    return sentence
+
+
+def says_nothing(sentence: str, fact_grams: set[str], context_grams: set[str]) -> bool:
+    """A sentence with no figure whose words are almost all the heading's, the body's name, the
+    period's or boilerplate — 东湖区总工会依法履职维权，构建和谐劳动关系。 — and hardly any bullet's."""
+    grams = bigrams(re.sub(r"[，。；！？、,;\s]", "", sentence))
+    if len(grams) < 4 or re.search(r"\d", sentence):
+        return False
+    return len((grams & fact_grams) - context_grams) < FILLER_SHARE * len(grams)
+
+
+def clean_paragraph(text: str, facts: Sequence[str], context: Sequence[str] = ()) -> str:
+    """`text` with the sentences and pieces above removed; `context` (the heading, the body's
+    name, the period) is what a sentence restating only the heading is made of."""
+    labels = bullet_labels(facts)
+    free = vocabulary().free
+    fact_grams = bigrams("\n".join(facts))
+    context_grams = bigrams("\n".join(context))
+    kept: list[str] = []
+    seen: list[set[str]] = []
+    said: set[str] = set()
+    for sentence in _SENTENCE.findall(text):
+        if not sentence.strip() or _is_meta(sentence) or CUT_OFF.search(sentence.strip()):
+            continue
+        if context and says_nothing(sentence, fact_grams, context_grams):
+            continue
+        sentence = _LIST.sub(_dedupe_list, _strip_labels(sentence, labels))
+        grams = bigrams(re.sub(r"[，。；！？、,;\s]", "", sentence))
+        if grams and any(len(grams & g) >= DUPLICATE_SHARE * min(len(grams), len(g)) for g in seen):
+            continue
+        if free is not None:
+            sentence = _drop_repeated_boilerplate(sentence, free, said)
+        if sentence.strip("，,；;。 "):
+            kept.append(sentence)
+            seen.append(grams)
+    return "".join(kept)
+
+
+def _drop_repeated_boilerplate(sentence: str, free: re.Pattern[str], said: set[str]) -> str:
+    """Remove a clause whose boilerplate phrase was already said in this paragraph."""
+    clauses = re.split(r"(?<=[，,])", sentence)
+    out = []
+    for clause in clauses:
+        phrases = [m.group() for m in free.finditer(clause) if len(m.group()) >= MIN_BOILERPLATE_CHARS]
+        if phrases and all(p in said for p in phrases) and len(clause.strip("，,。")) <= sum(map(len, phrases)) + 6:
+            continue
+        said.update(phrases)
+        out.append(clause)
+    joined = "".join(out)
+    if joined and not joined.rstrip().endswith(("。", "！", "？", "；")) and sentence.rstrip().endswith(("。", "！", "？")):
+        joined = joined.rstrip("，, ") + "。"
+    return joined

@@ -1,0 +1,155 @@
+"""Stages 5–6 — check and repair one section.
+
+A section is checked against its own bullets (plus the request fields and its heading).
+Problems are the unsupported or misattributed figures, the FACT warnings (a hedge dropped or
+added, 人 for 人次) and the claims no bullet grounds (invented work, prompt text): the model is
+re-asked with those spans named, a bounded number of times; then a deterministic fallback
+removes every clause that still carries a problem and restates each bullet whose figures
+are missing as a plain sentence. The fallback text is built from the bullets themselves, so
+the final section never carries an unsupported figure.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from drafting.checker import FACT, CheckReport
+from drafting.flow.check import check
+from drafting.model.llm import LLMClient
+from drafting.flow.plan import OutlineSection
+from drafting.flow.hygiene import clean_paragraph
+from drafting.flow.write import finish_paragraph, repair_prompt
+
+MAX_MODEL_REPAIRS = 1
+MIN_KEPT_CHARS = 16
+_SENTENCE = re.compile(r"[^。！？；]+[。！？；”]*")
+_CLAUSE = re.compile(r"[^，,；;]+")
+_TRAILING_PUNCT = re.compile(r"[，,；;。.！!？?、\s]+$")
+
+
+@dataclass
+class SectionCheck:
+    text: str
+    report: CheckReport
+    attempts: list[dict[str, Any]] = field(default_factory=list)  # what each repair did
+
+    @property
+    def repaired(self) -> bool:
+        return bool(self.attempts)
+
+
+def problems_of(report: CheckReport) -> list[tuple[int, int, str, str]]:
+    """(start, end, text, reason) of every unsupported or misattributed figure, FACT warning and
+    ungrounded claim."""
+    found = [(u.start, u.end, u.text, u.reason) for u in report.unsupported]
+    found += [(w.start, w.end, w.text, w.reason) for w in report.warnings if w.cls == FACT]
+    found += [(c.start, c.end, c.text, c.reason) for c in report.claims]
+    return sorted(found)
+
+
+def is_clean(report: CheckReport) -> bool:
+    return not problems_of(report) and not report.missing
+
+
+def check_section(text: str, section: OutlineSection, fields: list[str]) -> CheckReport:
+    """A section against its own bullets; its heading may be restated."""
+    return check(text, section.facts, fields=fields, context=[section.heading])
+
+
+def bullet_sentence(fact: str) -> str:
+    """A bullet as a plain sentence (the deterministic fallback); its figures are the input's own."""
+    return _TRAILING_PUNCT.sub("", fact.strip()) + "。"
+
+
+def missing_clauses(fact: str, figures: list[str]) -> str:
+    """The clauses of a bullet that hold its missing figures (the whole bullet if none is found),
+    so that a restatement does not repeat what the section already says."""
+    clauses = [c for c in _CLAUSE.findall(fact) if c.strip()]
+    wanted = [c for c in clauses if any(fig in c for fig in figures)]
+    found = {fig for fig in figures if any(fig in c for c in wanted)}
+    return "，".join(wanted) if wanted and found == set(figures) else fact
+
+
+def drop_problem_clauses(text: str, report: CheckReport) -> str:
+    """Remove the clauses that carry a problem; a sentence whose first clause carries one goes
+    whole (what is left would have lost its subject), and so does a clause opening with 其中
+    right after a removed one. A sentence keeps its other clauses, so a bullet stated in the same
+    sentence as an invented figure is not lost with it."""
+    spans = [(start, end) for start, end, _, _ in problems_of(report)]
+
+    def hit(start: int, end: int) -> bool:
+        return any(s < end and e > start for s, e in spans)
+
+    kept = []
+    for sentence in _SENTENCE.finditer(text):
+        if not hit(*sentence.span()):
+            kept.append(sentence.group())
+            continue
+        body = sentence.group()
+        core = body.rstrip("。！？；”")
+        ending = body[len(core):] or "。"
+        clauses = list(_CLAUSE.finditer(core))
+        offset = sentence.start()
+        if not clauses or hit(clauses[0].start() + offset, clauses[0].end() + offset):
+            continue
+        parts, dropped = [], False
+        for clause in clauses:
+            if hit(clause.start() + offset, clause.end() + offset) or (dropped and clause.group().startswith("其中")):
+                dropped = True
+                continue
+            dropped = False
+            parts.append(clause.group())
+        kept.append("，".join(parts) + ending)
+    return "".join(kept)
+
+
+def fallback(text: str, report: CheckReport, section: OutlineSection, fields: list[str]) -> str:
+    """Remove the clauses with problems (`report` is `text`'s check), then restate each bullet
+    whose figures are missing."""
+    kept = drop_problem_clauses(text, report)
+    if len(kept) < MIN_KEPT_CHARS:  # a stub such as “今年以来，我会按照。” says nothing
+        kept = ""
+    missing: dict[str, list[str]] = {}
+    for m in check_section(kept, section, fields).missing:
+        missing.setdefault(m.fact, []).append(m.text)
+    additions = [bullet_sentence(missing_clauses(f, missing[f])) for f in section.facts if f in missing]
+    if additions and kept:
+        additions[0] = ("同时，" if "此外" in kept else "此外，") + additions[0]
+    return kept + "".join(additions)
+
+
+def check_and_repair(client: LLMClient | None, section: OutlineSection, text: str, fields: list[str],
+                     target_chars: int, on_event: Callable[[dict[str, Any]], None] | None = None,
+                     max_model_repairs: int = MAX_MODEL_REPAIRS) -> SectionCheck:
+    """Check `text`; re-ask the model about its problems, then fall back deterministically."""
+    report = check_section(text, section, fields)
+    result = SectionCheck(text=text, report=report)
+    if on_event:
+        on_event({"type": "section_checked", "ok": not problems_of(report),
+                  "problems": [{"text": t, "reason": r} for _, _, t, r in problems_of(report)],
+                  "missing": [m.text for m in report.missing]})
+    for _ in range(max_model_repairs if client is not None else 0):
+        problems = problems_of(result.report)
+        if not problems:
+            break
+        notes = [f"“{t}”：{reason}" for _, _, t, reason in problems]
+        generation = client.stream(repair_prompt(section, result.text, notes, target_chars))
+        candidate = clean_paragraph(finish_paragraph(generation.text), section.facts)
+        candidate_report = check_section(candidate, section, fields)
+        result.attempts.append({"how": "model", "problems": notes, "accepted": False})
+        if len(problems_of(candidate_report)) < len(problems) and len(candidate_report.missing) <= len(result.report.missing):
+            result.text, result.report = candidate, candidate_report
+            result.attempts[-1]["accepted"] = True
+        if on_event:
+            on_event({"type": "section_repaired", "how": "model", "accepted": result.attempts[-1]["accepted"],
+                      "text": result.text})
+    if not is_clean(result.report):
+        repaired = fallback(result.text, result.report, section, fields)
+        result.attempts.append({"how": "fallback", "problems": [p[3] for p in problems_of(result.report)],
+                                "missing": [m.text for m in result.report.missing], "accepted": True})
+        result.text, result.report = repaired, check_section(repaired, section, fields)
+        if on_event:
+            on_event({"type": "section_repaired", "how": "fallback", "accepted": True, "text": result.text})
+    return result

@@ -1,0 +1,178 @@
+"""One OpenAI-compatible client for the embedded model and for any remote endpoint.
+
+The embedded llama.cpp server gets a raw ChatML completion, so that the assistant turn can be
+prefilled (`今年以来，`) and held to one paragraph (a logit bias, or a GBNF grammar when a
+minimum length is needed; see `drafting.model.paragraph`) — the two things that keep a 1.5B model
+to plain Chinese prose. Remote endpoints (OpenAI, DeepSeek, Qwen, vLLM, Ollama) get the
+standard chat API. Both stream text deltas.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import openai
+
+from drafting.model import paragraph
+from drafting.config import EMBEDDED_MODEL_ALIAS, Settings, get_settings
+
+
+class LLMError(RuntimeError):
+    """The model endpoint failed. The message is Chinese and says what the user can do."""
+
+
+@dataclass
+class Generation:
+    """The text of one call and what it cost."""
+
+    text: str = ""
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    first_token_seconds: float | None = None
+    finish_reason: str | None = None
+    prefill: str = ""  # the part of `text` that was given, not generated
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.completion_tokens / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class Prompt:
+    """A chat prompt: system + user messages, an optional assistant prefill and decoding limits."""
+
+    system: str
+    user: str
+    prefill: str = ""
+    max_tokens: int = 512
+    temperature: float = 0.3
+    stop: list[str] = field(default_factory=list)
+    paragraph: bool = False  # one paragraph of plain prose (enforced on the embedded model)
+    min_chars: int = 0  # with `paragraph`: the embedded model may not stop before this many characters
+
+
+def _chatml(prompt: Prompt) -> str:
+    return (
+        f"<|im_start|>system\n{prompt.system}<|im_end|>\n"
+        f"<|im_start|>user\n{prompt.user}<|im_end|>\n"
+        f"<|im_start|>assistant\n{prompt.prefill}"
+    )
+
+
+def _translate(exc: Exception, label: str) -> LLMError:
+    if isinstance(exc, openai.APITimeoutError):
+        return LLMError(f"模型响应超时（{label}）。模型可能正忙，请稍后重试，或缩短要点后再生成。")
+    if isinstance(exc, openai.APIConnectionError):
+        return LLMError(f"连接不上模型服务（{label}）。请确认模型服务已启动、地址正确。")
+    if isinstance(exc, openai.AuthenticationError):
+        return LLMError(f"模型服务拒绝了密钥（{label}）。请检查 DRAFTING_LLM_API_KEY。")
+    if isinstance(exc, openai.RateLimitError):
+        return LLMError(f"模型服务限流（{label}）。请稍后重试。")
+    if isinstance(exc, openai.NotFoundError):
+        return LLMError(f"模型服务找不到所配置的模型（{label}）。请检查 DRAFTING_LLM_MODEL。")
+    if isinstance(exc, openai.APIStatusError):
+        return LLMError(f"模型服务返回错误 {exc.status_code}（{label}）。请稍后重试。")
+    return LLMError(f"调用模型服务失败（{label}）：{exc}")
+
+
+class LLMClient:
+    """Streams completions from an OpenAI-compatible endpoint."""
+
+    def __init__(self, base_url: str, model: str, api_key: str | None, *, embedded: bool,
+                 timeout: float = 180.0, max_retries: int = 2, context_window: int = 4096,
+                 paragraph_bias: dict[str, float] | None = None) -> None:
+        self.base_url = base_url
+        self.model = model
+        self.api_key = api_key
+        self.timeout = timeout
+        self.embedded = embedded
+        self.context_window = context_window
+        self.paragraph_bias = paragraph_bias  # bans the embedded vocabulary's non-paragraph tokens
+        self.label = "内置模型" if embedded else f"{model} @ {base_url}"
+        self._client = openai.OpenAI(
+            base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=max_retries
+        )
+
+    def stream(self, prompt: Prompt, on_delta: Callable[[str], None] | None = None) -> Generation:
+        """Run one prompt, calling `on_delta` with each text piece; returns the whole generation.
+
+        The prefill is part of the returned text (it is the start of the answer). Remote chat
+        endpoints cannot be prefilled; they are asked to start with it instead.
+        """
+        started = time.monotonic()
+        prefill = prompt.prefill if self.embedded else ""
+        gen = Generation(text=prefill, prefill=prefill)
+        if prefill and on_delta:
+            on_delta(prefill)
+        pieces = self._pieces(prompt)
+        try:
+            for piece, finish in pieces:
+                if piece:
+                    if gen.first_token_seconds is None:
+                        gen.first_token_seconds = time.monotonic() - started
+                    gen.text += piece
+                    gen.completion_tokens += 1
+                    if on_delta:
+                        on_delta(piece)
+                if finish:
+                    gen.finish_reason = finish
+        except openai.OpenAIError as exc:
+            raise _translate(exc, self.label) from exc
+        finally:
+            pieces.close()  # a callback that raised (a cancel) also hangs up, so the server stops generating
+        gen.seconds = time.monotonic() - started
+        return gen
+
+    def _paragraph_constraint(self, prompt: Prompt) -> dict[str, Any]:
+        """The fast logit bias when it is known and no minimum length is asked; else the grammar."""
+        if not prompt.paragraph:
+            return {}
+        if self.paragraph_bias and not prompt.min_chars:
+            return {"logit_bias": self.paragraph_bias}
+        return {"grammar": paragraph.grammar(prompt.min_chars)}
+
+    def _pieces(self, prompt: Prompt) -> Iterator[tuple[str, str | None]]:
+        if self.embedded:
+            extra = self._paragraph_constraint(prompt)
+            stream = self._client.completions.create(
+                model=self.model, prompt=_chatml(prompt), max_tokens=prompt.max_tokens,
+                temperature=prompt.temperature, stop=["<|im_end|>", *prompt.stop], stream=True,
+                extra_body=extra or None,
+            )
+            with stream:
+                for chunk in stream:
+                    if chunk.choices:
+                        yield chunk.choices[0].text or "", chunk.choices[0].finish_reason
+            return
+        messages = [{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}]
+        if prompt.prefill:
+            messages[1]["content"] += f"\n\n请以“{prompt.prefill}”开头。"
+        stream = self._client.chat.completions.create(
+            model=self.model, messages=messages, max_tokens=prompt.max_tokens,
+            temperature=prompt.temperature, stop=prompt.stop or None, stream=True,
+        )
+        with stream:
+            for chunk in stream:
+                if chunk.choices:
+                    yield chunk.choices[0].delta.content or "", chunk.choices[0].finish_reason
+
+
+def get_client(settings: Settings | None = None) -> LLMClient:
+    """The configured endpoint, or the embedded model (started on demand)."""
+    settings = settings or get_settings()
+    if settings.uses_embedded_model:
+        from drafting.model import server as model_server
+
+        try:
+            handle = model_server.ensure_running(settings=settings)
+        except model_server.ModelServerError as exc:
+            raise LLMError(str(exc)) from exc
+        return LLMClient(handle.base_url, EMBEDDED_MODEL_ALIAS, None, embedded=True,
+                         timeout=settings.llm_timeout, context_window=settings.llm_context_window,
+                         paragraph_bias=paragraph.logit_bias(settings.embedded_model_path))
+    if not settings.llm_model:
+        raise LLMError("已配置模型地址 DRAFTING_LLM_BASE_URL，但没有配置模型名称 DRAFTING_LLM_MODEL。")
+    return LLMClient(settings.llm_base_url, settings.llm_model, settings.llm_api_key, embedded=False,
+                     timeout=settings.llm_timeout, context_window=settings.llm_context_window)
