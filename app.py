@@ -12,22 +12,17 @@ from html import escape
 
 import streamlit as st
 
-from drafting import export
-from drafting.page import jobs
+from drafting import export, service
+from drafting.config import REPO_ROOT, get_settings
+from drafting.flow.assemble import ordinal, section_heading
+from drafting.flow.request import MAX_BULLETS, MAX_TOTAL_CHARS, PERIODS, RequestError, parse_facts_text
+from drafting.flow.revise import can_regenerate
+from drafting.flow.screen import ignored_note
 from drafting.model import server as model_server
+from drafting.page import jobs
 from drafting.page import outline as oe
 from drafting.page import state as ps
-from drafting.flow.assemble import ordinal, section_heading
-from drafting.config import REPO_ROOT, get_settings
 from drafting.page.highlight import diff_html, draft_html, findings_html, md_escape
-from drafting.retrieval.examples import votes_for
-from drafting.flow.screen import ignored_note, screen_request
-from drafting.flow.pipeline import plain_draft
-from drafting.flow.plan import plan
-from drafting.flow.request import (
-    MAX_BULLETS, MAX_TOTAL_CHARS, PERIODS, DraftRequest, RequestError, build_request, parse_facts_text,
-)
-from drafting.flow.revise import can_regenerate, save_edit
 from drafting.store import KIND_ZH, Draft, get_store
 
 SAMPLE_FACTS = REPO_ROOT / "examples" / "facts_street_2024h1.txt"
@@ -142,12 +137,12 @@ def on_sample() -> None:
 def on_plan() -> None:
     state["input_error"] = None
     try:
-        request, state["ignored_facts"] = screen_request(build_request(
-            state["org"], state["period"], state["year"], parse_facts_text(state["facts_text"]), ps.options(state)))
+        work = service.intake_text(state["org"], state["period"], state["year"], state["facts_text"], ps.options(state))
     except RequestError as exc:
         state["input_error"] = str(exc)
         return
-    state["outline"] = oe.editable(plan(request, votes_for(request)))
+    state["ignored_facts"] = work.ignored
+    state["outline"] = oe.editable(service.outline(work))
     state["outline_basis"] = ps.input_basis(state)
     state["outline_error"] = None
     state["stage"] = STAGES[0]
@@ -169,11 +164,11 @@ def on_move_fact(uid: str, index: int, key: str) -> None:
     on_outline(oe.move_fact, uid, index, state[key])
 
 
-def outline_request() -> DraftRequest | None:
-    """The request the edited outline describes; None (and the reason shown) when it is not valid."""
+def outline_intake() -> service.Intake | None:
+    """The intake the edited outline describes; None (and the reason shown) when it is not valid."""
     try:
-        return oe.request_for_outline(state["org"], state["period"], state["year"], state["outline"],
-                                      ps.options(state))
+        return oe.intake_for_outline(state["org"], state["period"], state["year"], state["outline"],
+                                     ps.options(state))
     except RequestError as exc:
         state["outline_error"] = str(exc)
         return None
@@ -181,26 +176,16 @@ def outline_request() -> DraftRequest | None:
 
 def on_generate() -> None:
     state["outline_error"] = state["job_error"] = None
-    if (request := outline_request()) is None:
+    if (work := outline_intake()) is None:
         return
-    start_job(lambda: jobs.start_draft(store, request, oe.to_outline(state["outline"]), state["facts_text"]))
-
-
-def on_plain_draft() -> None:
-    """Without a model: every section states its bullets plainly, to be edited or polished later."""
-    if (request := outline_request()) is None:
-        return
-    result = plain_draft(request, oe.to_outline(state["outline"]))
-    state.update(draft_id=jobs.save_result(store, result, request.to_dict(), state["facts_text"]),
-                 job_error=None, stage=STAGES[1], editing=False)
-    state["notice"] = ("toast", f"已按要点生成朴素初稿，保存为版本 #{state['draft_id']}。")
+    start_job(lambda: jobs.start_draft(store, work, oe.to_outline(state["outline"])))
 
 
 def on_regenerate(draft_id: int) -> None:
     state["job_error"] = None
     base = store.get_draft(draft_id)
     if base is not None:
-        start_job(lambda: jobs.start_regenerate(store, base, state["regen_index"]))
+        start_job(lambda: jobs.start_rewrite(store, base, state["regen_index"]))
 
 
 def start_job(start) -> None:
@@ -222,7 +207,7 @@ def on_recheck(draft_id: int) -> None:
     base = store.get_draft(draft_id)
     if base is None:
         return
-    new_id, report = save_edit(store, base, state["editor"])
+    new_id, report = service.edit(store, base, state["editor"])
     state["editing"] = False
     if new_id is None:
         state["notice"] = ("toast", "正文没有改动，核对结果不变。")
@@ -435,10 +420,7 @@ def error_panel() -> None:
         way = f"可以{retry}，或检查 .env 中的 DRAFTING_LLM_BASE_URL / DRAFTING_LLM_MODEL 是否正确。"
     st.markdown(("原来的版本没有改动。" if regenerate else "您的要点和提纲都已保存，不会丢失。") + way)
     if not regenerate:
-        c1, c2, _ = st.columns([1, 2.2, 1.5])
-        c1.button("重试", type="primary", on_click=on_generate, disabled=not state["outline"], width="stretch")
-        c2.button("先不用模型，按要点生成朴素初稿", on_click=on_plain_draft, disabled=not state["outline"],
-                  width="stretch", help="每节用要点原话写成，数字全部来自要点；模型恢复后可用“重写一节”逐节润色。")
+        st.button("重试", type="primary", on_click=on_generate, disabled=not state["outline"])
 
 
 def badge(draft: Draft) -> None:
@@ -479,17 +461,8 @@ def draft_panel(draft: Draft) -> None:
     st.markdown(f'<div class="step-title">③ 初稿与核对</div><div class="muted">{" · ".join(meta)}</div>',
                 unsafe_allow_html=True)
     badge(draft)
-    fallbacks = [section_heading(i, s["heading"]) for i, s in enumerate(draft.result.get("sections", []))
-                 if draft.kind != "edited" and any(r.get("how") == "fallback" for r in s.get("repairs", []))]
-    if draft.kind == "generated" and not draft.result.get("model"):
-        st.info("这一版没有用模型：各节用要点原话写成。模型恢复后，可以用“重写一节”逐节润色。",
-                icon=":material/build:")
-    elif fallbacks:
-        st.info(f"模型为{'、'.join(fallbacks)}写的内容没有完全通过数字核对，已自动修正："
-                "去掉找不到依据的数字，按要点原话补上漏写的内容。如不满意，可以用“重写一节”再试，"
-                "或在设置中换用能力更强的模型。", icon=":material/build:")
-    for note in draft.result.get("notes", []):
-        st.info(note, icon=":material/straighten:")
+    for note in draft.result.get("notes", []):  # the fallback's reason, repaired sections, the length
+        st.info(note, icon=":material/info:")
     if state["editing"]:
         st.text_area("修改正文（改完点“重新核对”，核对会针对您修改后的文字）", key="editor", height=560,
                      persist_state="session")

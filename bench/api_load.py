@@ -167,7 +167,7 @@ def draft_bodies(n: int, seed: int = 11) -> list[bytes]:
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else 0.0
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
 
 
 async def drive(port: int, path: str, bodies: list[bytes], clients: int, duration: float, limit: int,
@@ -200,7 +200,7 @@ async def drive(port: int, path: str, bodies: list[bytes], clients: int, duratio
             issued += 1
             try:
                 status, headers, _ = await conn.request("POST", path, body, timeout=max(1.0, stop_at - time.monotonic() + 30))
-            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as exc:
+            except (TimeoutError, OSError, asyncio.IncompleteReadError) as exc:
                 statuses[type(exc).__name__] = statuses.get(type(exc).__name__, 0) + 1
                 continue
             latencies.append(time.monotonic() - sent)
@@ -215,7 +215,7 @@ async def drive(port: int, path: str, bodies: list[bytes], clients: int, duratio
             try:
                 _, _, body = await monitor.request("GET", "/healthz", timeout=10)
                 queue = json.loads(body)["queue"]
-            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError, KeyError):
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError, KeyError):
                 queue = {}
             finally:
                 monitor.close()
@@ -272,8 +272,8 @@ def main(argv: list[str] | None = None) -> int:
                "DRAFTING_API_QUEUE_SIZE": str(args.queue_size)}
         fake = None
         if args.workload == "drafts":
-            from tests.fake_llm import FakeLLM
             from tests.api_support import echo
+            from tests.fake_llm import FakeLLM
 
             fake = FakeLLM(reply=echo, chunk_chars=16).__enter__()
             env.update(DRAFTING_LLM_BASE_URL=fake.base_url, DRAFTING_LLM_MODEL="fake-model", DRAFTING_LLM_TIMEOUT="10")

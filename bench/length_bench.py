@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from drafting.model.llm import get_client  # noqa: E402
-from drafting.flow.pipeline import draft, plain_draft  # noqa: E402
-from drafting.flow.request import request_from_json  # noqa: E402
+from drafting.flow.pipeline import draft, plain_draft
+from drafting.flow.request import request_from_json
+from drafting.model.llm import get_client
 
 TOLERANCE = 0.2
 

@@ -22,10 +22,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from drafting import config
+from drafting.flow.plan import OutlineSection
+from drafting.flow.write import MIN_LENGTH_SHARE, WriteContext, section_prompt
 from drafting.model import server as model_server
-from drafting.model.llm import Prompt, get_client  # noqa: E402
-from drafting.flow.plan import OutlineSection  # noqa: E402
-from drafting.flow.write import MIN_LENGTH_SHARE, WriteContext, section_prompt  # noqa: E402
+from drafting.model.llm import Prompt, get_client
 
 SECTION = OutlineSection(
     heading="深化帮扶解困，用心服务职工群众",

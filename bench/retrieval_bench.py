@@ -41,7 +41,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from drafting import config
+from drafting import config  # noqa: E402
 from drafting.retrieval.corpus import load_summaries  # noqa: E402
 from drafting.retrieval.embeddings import embed_query  # noqa: E402
 from drafting.retrieval.index import DENSE_QUERY_CHARS, MODE_BM25, MODE_DENSE, MODE_HYBRID, ExampleIndex  # noqa: E402
@@ -138,7 +138,7 @@ def synthesise(index: ExampleIndex, target: ExampleIndex, n_summaries: int, seed
             ids.clear(), embeddings.clear(), documents.clear(), metadatas.clear()
 
     for s in range(n_summaries):
-        picks = [rng.choice(by_kind["opening"])] + rng.sample(by_kind["topic"], rng.randint(4, 9))
+        picks = [rng.choice(by_kind["opening"]), *rng.sample(by_kind["topic"], rng.randint(4, 9))]
         if rng.random() < 0.4:
             picks += rng.sample(by_kind["plan"], min(3, len(by_kind["plan"])))
         for ordinal, i in enumerate(picks):

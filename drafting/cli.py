@@ -8,8 +8,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from drafting.flow.request import PERIODS, RequestError
 
@@ -24,17 +25,16 @@ def _fail(message: str, code: int = 2) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from drafting.flow.check import check
-    from drafting.flow.request import clean_text, decode_bytes, parse_facts_text
+    from drafting import service
+    from drafting.flow.request import decode_bytes, parse_facts_text
 
     try:
         facts_text = decode_bytes(Path(args.facts).read_bytes())
-        draft_text = clean_text(decode_bytes(Path(args.draft).read_bytes()))
+        draft_text = decode_bytes(Path(args.draft).read_bytes())
     except OSError as exc:
         return _fail(f"读不到文件：{exc.filename}")
     facts = [f for s in parse_facts_text(facts_text) for f in s.facts]
-    fields = [v for v in (args.org, args.period, f"{args.year}年" if args.year else None) if v]
-    report = check(draft_text, facts, fields=fields)
+    report = service.check(draft_text, facts, args.org, args.period, args.year)
     if args.json:
         _print_json(report.to_dict())
     else:
@@ -43,35 +43,33 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_draft(args: argparse.Namespace) -> int:
-    from drafting.flow.screen import ignored_note, screen_request
-    from drafting.model.llm import LLMError
-    from drafting.flow.pipeline import draft
-    from drafting.flow.request import request_from_file
-
-    request, ignored = screen_request(request_from_file(
-        args.facts, args.org, args.period, args.year,
-        options={"strategy": args.strategy, **({"target_chars": args.length} if args.length else {})},
-    ))
-    if ignored:
-        sys.stderr.write(f"注意：{ignored_note(ignored)}\n")
-
-    def show_progress(event: dict[str, Any]) -> None:
-        if args.quiet:
-            return
-        kind = event.get("type")
-        if kind == "section_started":
-            sys.stderr.write(f"\n[{event.get('index', 0) + 1}/{event.get('total', '?')}] {event.get('title') or ''}\n")
-        elif kind == "delta":
-            sys.stderr.write(event.get("text", ""))
-        sys.stderr.flush()
+    from drafting import service
+    from drafting.flow.events import Delta, Event, SectionStarted
+    from drafting.flow.request import decode_bytes
 
     try:
-        result = draft(request, on_event=show_progress)
-    except LLMError as exc:
-        return _fail(str(exc))
+        text = decode_bytes(Path(args.facts).read_bytes())
+    except OSError as exc:
+        return _fail(f"读不到文件：{exc.filename}")
+    options = {"strategy": args.strategy, **({"target_chars": args.length} if args.length else {})}
+    work = service.intake_text(args.org, args.period, args.year, text, options)
+
+    def show_progress(event: Event) -> None:
+        if args.quiet:
+            return
+        if isinstance(event, SectionStarted):
+            sys.stderr.write(f"\n[{event.index + 1}/{event.total}] {event.title}\n")
+        elif isinstance(event, Delta):
+            sys.stderr.write(event.text)
+        sys.stderr.flush()
+
+    outcome = service.write(work, on_event=show_progress)
+    for note in outcome.notes:
+        sys.stderr.write(f"\n注意：{note}\n")
     if not args.quiet:
         sys.stderr.write("\n")
-    output = json.dumps(result.to_dict(), ensure_ascii=False, indent=2) if args.json else result.text
+    data = outcome.to_dict(work.ignored)
+    output = json.dumps(data, ensure_ascii=False, indent=2) if args.json else outcome.result.text
     if args.out:
         Path(args.out).write_text(output + "\n", encoding="utf-8")
     else:
@@ -115,7 +113,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from drafting.api.app import app as api
+    from drafting.api import app as api
 
     return api.serve(host=args.host, port=args.port, workers=args.workers)
 

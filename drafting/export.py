@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from docx import Document
@@ -148,7 +149,7 @@ def _pieces(block: Block, spans: list[tuple[int, int, str]]) -> list[tuple[str, 
              if block.start <= s < e <= block.start + len(block.text)]
     cuts = sorted({0, len(block.text), run_in, *(x for s, e, _ in local for x in (s, e))})
     pieces = []
-    for a, b in zip(cuts, cuts[1:]):
+    for a, b in pairwise(cuts):
         font = (H2_FONT if b <= run_in else BODY_FONT) if run_in else fonts[block.kind]
         kinds = [kind for s, e, kind in local if s <= a and b <= e]
         pieces.append((block.text[a:b], font, "bad" if "bad" in kinds else (kinds[0] if kinds else "")))

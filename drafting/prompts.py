@@ -2,13 +2,13 @@
 `$name` placeholders (`string.Template`), so that editing a prompt never means editing code."""
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from string import Template
 
 from drafting.config import PROMPTS_DIR
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_parts(name: str) -> dict[str, Template]:
     """All `### part` blocks of `prompts/<name>.txt` as templates."""
     path = PROMPTS_DIR / f"{name}.txt"

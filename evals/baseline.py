@@ -13,10 +13,10 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_openai import ChatOpenAI
 
-from drafting.model.llm import LLMClient
-from drafting.prompts import load_parts
 from drafting.flow.request import DraftRequest
+from drafting.model.llm import LLMClient
 from drafting.model.tokens import count_tokens
+from drafting.prompts import load_parts
 
 K_SUMMARIES = 2
 # Capped so that one case cannot run for minutes: about what the pipeline writes for the same

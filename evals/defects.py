@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from drafting.config import PROMPTS_DIR
 from drafting.checker.clauses import bigrams, sentence_spans
+from drafting.config import PROMPTS_DIR
 from drafting.flow.plan import TOPICS, classify_fact
 
 DEFECT_KEYS = ("ungrounded_claims", "leaked_text", "misplaced_bullets", "duplicated_statements",
@@ -123,9 +123,7 @@ def misplaced(text: str, facts: Sequence[str], labels: Sequence[str | None]) -> 
     for fact, label, placed in zip(facts, labels, placements(text, facts)):
         if label is None or placed is None:
             continue
-        if _kind(label) != _kind(placed):
-            wrong.append(fact)
-        elif _kind(label) == "done" and placed != label and classify_fact(fact) == label:
+        if _kind(label) != _kind(placed) or (_kind(label) == "done" and placed != label and classify_fact(fact) == label):
             wrong.append(fact)
     return wrong
 

@@ -15,9 +15,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from drafting.flow.plan import classify_fact
 from drafting.retrieval.corpus import load_summaries
 from drafting.retrieval.examples import TOPIC_KEYS, topic_votes
-from drafting.flow.plan import classify_fact
 from drafting.retrieval.sections import GENERAL_TOPIC, split_summary, topic_of
 
 LABELS = TOPIC_KEYS
@@ -63,8 +63,8 @@ def section_label(kind: str, heading: str) -> str | None:
 def reference_labels(case: dict, facts: list[str]) -> list[str | None]:
     """Gold labels of an eval case's bullets: each bullet is found in the section of the case's
     reference that shares most of its character bigrams; that section's label is the bullet's."""
-    from drafting.retrieval.corpus import Summary
     from drafting.checker.clauses import bigrams
+    from drafting.retrieval.corpus import Summary
 
     reference = Summary(case.get("id", ""), "", "", case.get("period", ""), case.get("reference", ""))
     sections = [(section_label(s.kind, s.heading), bigrams(s.text)) for s in split_summary(reference)]

@@ -21,7 +21,7 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import matplotlib.pyplot as plt
 
 REPORT_FILE = "report.md"
 PLOT_FIGURES = "figures_per_case.png"

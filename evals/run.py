@@ -17,11 +17,11 @@ from typing import Any
 
 from tqdm import tqdm
 
-from drafting.retrieval.corpus import load_summaries
 from drafting.checker import extract
 from drafting.flow.check import check
-from drafting.model.llm import LLMClient, LLMError, get_client
 from drafting.flow.request import RequestError, request_from_json
+from drafting.model.llm import LLMClient, LLMError, get_client
+from drafting.retrieval.corpus import load_summaries
 from evals.metrics import aggregate, case_metrics
 from evals.report import write_report
 
@@ -55,7 +55,7 @@ def pipeline_drafter(strategy: str) -> Drafter:
         first: dict[str, float] = {}  # event type → seconds until its first occurrence
 
         def on_event(event: dict[str, Any]) -> None:
-            first.setdefault(event["type"], time.monotonic() - started)
+            first.setdefault(event.type, time.monotonic() - started)
 
         result = draft(request, on_event=on_event, client=client).to_dict()
         result["first_delta_seconds"] = first.get("delta")

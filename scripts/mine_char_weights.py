@@ -9,8 +9,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from drafting.retrieval.corpus import load_summaries  # noqa: E402
-from drafting.checker.clauses import WEIGHTS_PATH, sentence_spans  # noqa: E402
+from drafting.checker.clauses import WEIGHTS_PATH, sentence_spans
+from drafting.retrieval.corpus import load_summaries
 
 
 def document_frequencies() -> tuple[int, Counter[str]]:

@@ -60,7 +60,7 @@ def test_nonsense_from_the_model_is_repaired_to_the_bullets(data_dir: Path, monk
             body = api.post("/v1/drafts", json=DRAFT_BODY).json()
     _assert_plain_and_complete(body)
     assert body["fallback"] is False  # the model answered; each section fell back to its bullets
-    assert body["notes"] and all("未通过数字核对" in note for note in body["notes"])
+    assert body["notes"] and all("未通过核对，已改用要点原话表述" in note for note in body["notes"])
 
 
 def test_unreachable_or_misconfigured_model_falls_back(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,14 +16,13 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import docx
 import pytest
 
 from drafting import config
-from drafting.model import server as model_server
 from drafting.config import REPO_ROOT
+from drafting.model import server as model_server
 from drafting.model.assets import model_is_ready
 from tests.conftest import free_port
 

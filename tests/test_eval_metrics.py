@@ -292,7 +292,7 @@ def test_case_metrics_without_a_checker() -> None:
 
 def test_case_metrics_with_the_real_checker() -> None:
     from drafting.checker import extract
-from drafting.flow.check import check
+    from drafting.flow.check import check
 
     perfect = m.case_metrics(CASE, {"text": PERFECT}, extract=extract, check=check)
     assert (perfect["figure_precision"], perfect["figure_recall"], perfect["input_figures"]) == (1.0, 1.0, 4)

@@ -7,7 +7,7 @@ from html import escape
 import docx
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
+from docx.shared import Pt
 
 from drafting.export import blocks, to_docx, to_markdown
 from drafting.flow.check import check

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from drafting.flow import assemble
-from drafting.config import REPO_ROOT
 from drafting.checker import check
+from drafting.config import REPO_ROOT
+from drafting.flow import assemble
 from drafting.flow.request import DraftRequest, RequestError, SectionInput
 
 FIELDS = ["东湖区总工会", "上半年", "2024年"]
@@ -145,7 +145,7 @@ def test_political_framing_is_held_to_the_bullets_the_year_and_its_era() -> None
     reasons = [c.reason for c in check(wrong_year, FACTS, ["东湖区总工会", "上半年", "2012年"]).claims]
     assert reasons and all("年份不符" in r for r in reasons)
     mixed = "坚持以习近平新时代中国特色社会主义思想为指导，深入贯彻中国工会十五大精神。"
-    found = check(mixed, FACTS + [mixed], ["东湖区总工会", "上半年"]).claims
+    found = check(mixed, [*FACTS, mixed], ["东湖区总工会", "上半年"]).claims
     assert len(found) == 2 and all("不同时期" in c.reason for c in found)
     given = ["深入学习贯彻党的十八大精神，新建非公企业工会8家"]
     assert _claims("深入学习贯彻党的十八大精神，新建非公企业工会8家。", given, ["东湖区总工会", "上半年", "2013年"]) == []

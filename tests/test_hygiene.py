@@ -32,7 +32,7 @@ def test_plain_prose_is_left_alone() -> None:
 def test_the_bank_closes_each_paragraph_once_and_never_adds_a_problem() -> None:
     bank = PhraseBank()
     offer = bank.offer(["切实维护了职工合法权益", "开展了职工培训", "取得了良好成效"])
-    problems = lambda text: text.count("培训")  # noqa: E731 — stands in for the section's check
+    problems = lambda text: text.count("培训")
     text, used = offer.attach("新建工会12家。\n慰问困难职工120户。", problems)
     assert text == "新建工会12家，切实维护了职工合法权益。\n慰问困难职工120户，取得了良好成效。"
     assert used == ["切实维护了职工合法权益", "取得了良好成效"]

@@ -117,8 +117,7 @@ def test_rebuild_without_changes_embeds_nothing(index: ExampleIndex, monkeypatch
 
 def test_new_masking_rules_embed_only_the_documents_they_change(index: ExampleIndex,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from drafting.retrieval import embeddings
-    from drafting.retrieval import sections
+    from drafting.retrieval import embeddings, sections
 
     real_mask, real_embed = sections.mask, embeddings.embed_passages
     embedded: list[str] = []

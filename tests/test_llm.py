@@ -48,9 +48,8 @@ def test_remote_path_uses_chat_and_asks_for_the_opening():
 
 @pytest.mark.parametrize("mode,message", [("error500", "返回错误 500"), ("drop", "连接不上"), ("hang", "超时")])
 def test_faults_become_chinese_errors(mode, message):
-    with FakeLLM(mode=mode) as fake:
-        with pytest.raises(LLMError, match=message):
-            _client(fake.base_url, embedded=True, timeout=1.0).stream(Prompt(system="s", user="u"))
+    with FakeLLM(mode=mode) as fake, pytest.raises(LLMError, match=message):
+        _client(fake.base_url, embedded=True, timeout=1.0).stream(Prompt(system="s", user="u"))
 
 
 def test_endpoint_down():

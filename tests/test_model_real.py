@@ -8,12 +8,12 @@ import re
 import pytest
 
 from drafting import config
-from drafting.model import server as model_server
-from drafting.model import paragraph
-from drafting.model.llm import get_client
 from drafting.flow.plan import OutlineSection
-from drafting.model.assets import model_is_ready
 from drafting.flow.write import WriteContext, write_section
+from drafting.model import paragraph
+from drafting.model import server as model_server
+from drafting.model.assets import model_is_ready
+from drafting.model.llm import get_client
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.model
@@ -63,7 +63,7 @@ def test_ban_list_covers_line_breaks_and_markdown_only(embedded, tmp_path):
 
 
 def test_stop_ends_the_server(embedded):
-    settings, handle = embedded
+    settings, _handle = embedded
     assert model_server.status(settings=settings)["running"]
     assert model_server.stop(settings=settings)
     assert not model_server.status(settings=settings)["running"]

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from drafting.page import jobs
-from drafting.page import outline as oe
+from drafting.flow.assemble import assemble, parse_layout
+from drafting.flow.events import Delta, SectionChecked, SectionDone, SectionRepaired, SectionStarted
 from drafting.flow.pipeline import Cancelled
 from drafting.flow.plan import Outline, OutlineSection
 from drafting.flow.request import RequestError
-from drafting.flow.assemble import assemble, parse_layout
+from drafting.page import jobs
+from drafting.page import outline as oe
 
 
 def _state() -> oe.State:
@@ -35,15 +36,15 @@ def test_empty_sections_are_skipped_and_problems_named() -> None:
     renamed = oe.rename_section(state, state["sections"][0]["uid"], "  ")
     assert oe.problems(renamed) == ["有小节没有标题，请补上。"]
     with pytest.raises(RequestError, match="请填写总结的标题"):
-        oe.request_for_outline("某工会", "上半年", "2024", oe.set_title(state, ""))
+        oe.intake_for_outline("某工会", "上半年", "2024", oe.set_title(state, ""))
     emptied = oe.drop_section(oe.drop_section(state, state["sections"][0]["uid"]), state["sections"][1]["uid"])
     assert oe.problems(emptied) == ["提纲中没有任何要点，请至少保留一个有要点的小节。"]
 
 
-def test_request_for_outline_holds_exactly_the_outline_bullets() -> None:
+def test_intake_for_outline_holds_exactly_the_outline_bullets() -> None:
     state = _state()
     state = oe.drop_section(state, state["sections"][1]["uid"])
-    request = oe.request_for_outline("某工会", "上半年", "2024", state, {"strategy": "sectioned"})
+    request = oe.intake_for_outline("某工会", "上半年", "2024", state, {"strategy": "sectioned"}).request
     assert request.facts == ["新建工会8家", "发展会员1200名"] and request.options == {"strategy": "sectioned"}
 
 
@@ -78,18 +79,18 @@ def test_layout_round_trips_what_assemble_writes() -> None:
 
 def test_job_progress_from_pipeline_events() -> None:
     job = jobs.Job("draft", work=lambda on_event: None, save=lambda result: 0, titles=["组织建设", "帮扶"])
-    job.on_event({"type": "section_started", "index": 0, "total": 2, "title": "组织建设"})
-    job.on_event({"type": "delta", "index": 0, "text": "今年以来，"})
-    job.on_event({"type": "section_checked", "index": 0, "ok": False, "problems": [{}], "missing": []})
+    job.on_event(SectionStarted(0, 2, "组织建设"))
+    job.on_event(Delta(0, "今年以来，"))
+    job.on_event(SectionChecked(0, False, [{}], []))
     assert "正在修正" in job.view().current.note
-    job.on_event({"type": "section_repaired", "index": 0, "how": "fallback", "text": "新建工会8家。"})
-    job.on_event({"type": "section_done", "index": 0, "text": "新建工会8家。", "seconds": 3.0})
+    job.on_event(SectionRepaired(0, "fallback", True, "新建工会8家。"))
+    job.on_event(SectionDone(0, "新建工会8家。", 3.0))
     # A whole-draft run announces only its first section; the others arrive done.
-    job.on_event({"type": "section_done", "index": 1, "text": "慰问困难职工120户。", "seconds": 1.0})
+    job.on_event(SectionDone(1, "慰问困难职工120户。", 1.0))
     view = job.view()
     assert [(s.title, s.text, s.done) for s in view.sections] == [
         ("组织建设", "新建工会8家。", True), ("帮扶", "慰问困难职工120户。", True)]
     assert view.first_text_s is not None and view.first_section_s is not None and view.current is None
     job.cancel()
     with pytest.raises(Cancelled):
-        job.on_event({"type": "delta", "index": 1, "text": "x"})
+        job.on_event(Delta(1, "x"))

@@ -7,9 +7,10 @@ import threading
 import pytest
 
 from drafting.flow.assemble import parse_layout
-from drafting.model.llm import LLMClient
+from drafting.flow.events import Delta, SectionDone, SectionRepaired, SectionStarted
 from drafting.flow.pipeline import Cancelled, draft, regenerate_section, split_by_headings
 from drafting.flow.request import RequestError, SectionInput, build_request
+from drafting.model.llm import LLMClient
 from tests.fake_llm import FakeLLM
 
 FACTS = [
@@ -51,10 +52,10 @@ def test_sectioned_draft_structure_events_and_check(request_):
     assert lines[1].startswith("2024年上半年，东湖街道总工会") and "二十大" in lines[1]
     assert "一、组织建设" in lines and "二、帮扶送温暖" in lines
     assert result.check["ok"] and not result.check["missing"]
-    kinds = [e["type"] for e in events]
+    kinds = [e.type for e in events]
     assert kinds[0] == "plan" and kinds[-1] == "done"
     assert kinds.count("section_started") == 2 and kinds.count("section_checked") == 2
-    assert "".join(e["text"] for e in events if e["type"] == "delta" and e["index"] == 0).startswith("上半年，")
+    assert "".join(e.text for e in events if isinstance(e, Delta) and e.index == 0).startswith("上半年，")
     assert len(fake.requests) == 2  # one call per section, no repair needed
 
 
@@ -65,7 +66,7 @@ def test_invented_figure_is_repaired_then_falls_back(request_):
     assert result.check["ok"], result.check["unsupported"]
     assert "99场" not in result.text and "99场" in result.raw_text
     assert all(f in result.text for f in ("8家", "1200名", "120户", "36万元", "15名"))
-    hows = [e["how"] for e in events if e["type"] == "section_repaired"]
+    hows = [e.how for e in events if isinstance(e, SectionRepaired)]
     assert hows == ["model", "fallback", "model", "fallback"]
     assert len(fake.requests) == 4  # a write and one repair per section
 
@@ -84,7 +85,7 @@ def test_cancel_stops_between_sections(request_):
     cancel = threading.Event()
 
     def stop_after_first(event: dict) -> None:
-        if event["type"] == "section_done":
+        if isinstance(event, SectionDone):
             cancel.set()
 
     with FakeLLM(reply=echo) as fake, pytest.raises(Cancelled):
@@ -144,14 +145,14 @@ def test_early_stop_is_retried_then_the_stub_dropped(request_):
     with FakeLLM(reply="按照") as fake:  # the model gives up after a word, every time
         result = draft(request_, on_event=events.append, client=_client(fake))
     assert len(fake.requests) == 4  # each section written twice, no model repair for a stub
-    assert [e.get("retry") for e in events if e["type"] == "section_started"] == [None, 1, None, 1]
+    assert [e.retry for e in events if isinstance(e, SectionStarted)] == [0, 1, 0, 1]
     assert "按照" not in result.text and result.check["ok"] and not result.check["missing"]
     assert "新建非公企业工会8家，新发展会员1200名。" in result.text
 
 
 def test_fact_chunks_and_length_grammar():
-    from drafting.model.paragraph import grammar as paragraph_grammar
     from drafting.flow.write import fact_chunks, finish_paragraph
+    from drafting.model.paragraph import grammar as paragraph_grammar
 
     assert fact_chunks(["a", "b", "c"]) == [["a", "b", "c"]]
     assert [len(c) for c in fact_chunks(list("abcd"))] == [2, 2]
@@ -214,7 +215,7 @@ def test_a_callback_that_raises_hangs_up_the_stream(request_):
     cancel = threading.Event()
 
     def cancel_on_first_delta(event: dict) -> None:
-        if event["type"] == "delta":
+        if isinstance(event, Delta):
             cancel.set()
             raise Cancelled("已取消生成。")
 
@@ -240,3 +241,13 @@ def test_fallback_drops_the_invented_clause_and_keeps_the_bullet_beside_it():
             "共开展活动99场，其中大型活动5场，探视工伤职工82名。探视工伤职工82名，发放资料300份。")
     kept = drop_problem_clauses(text, check(text, facts))
     assert kept == "部署工资集体协商，重点推动百人以上已建会企业。探视工伤职工82名。"
+
+
+def test_a_result_round_trips_through_its_dict(request_):
+    from drafting.flow.pipeline import DraftResult
+
+    with FakeLLM(reply=echo) as fake:
+        result = draft(request_, client=_client(fake))
+    stored = {**result.to_dict(), "fallback": False, "ignored_facts": []}  # what a face adds
+    again = DraftResult.from_dict(stored)
+    assert again.to_dict() == result.to_dict() and isinstance(again.sections[0], type(result.sections[0]))

@@ -1,7 +1,12 @@
 import pytest
 
 from drafting.flow.request import (
-    RequestError, build_request, decode_bytes, parse_facts_text, request_from_json, strip_bullet_marker,
+    RequestError,
+    build_request,
+    decode_bytes,
+    parse_facts_text,
+    request_from_json,
+    strip_bullet_marker,
 )
 
 
@@ -43,7 +48,7 @@ def test_binary_and_gbk_bytes():
     with pytest.raises(RequestError, match="二进制"):
         decode_bytes(b"\x00\x01\x02PK\x03")
     assert decode_bytes("慰问120户".encode("gb18030")) == "慰问120户"
-    assert decode_bytes("\ufeff慰问".encode("utf-8")) == "慰问"
+    assert decode_bytes("\ufeff慰问".encode()) == "慰问"
 
 
 def test_request_from_json_shapes():

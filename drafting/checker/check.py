@@ -2,8 +2,8 @@
 (values, then the facts they sit on) and claims."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from drafting.checker.claims import ClaimChecker, heading_spans
 from drafting.checker.clauses import char_weights
@@ -14,6 +14,7 @@ from drafting.checker.model import FACT, PLACEHOLDER, SOFT, Figure
 from drafting.checker.relations import Relations, misattributed
 from drafting.checker.report import CheckReport, Finding, Missing
 from drafting.checker.vocabulary import Vocabulary, load_vocabulary
+
 
 def _free_spans(vocabulary: Vocabulary, text: str) -> list[tuple[int, int]]:
     return [m.span() for m in vocabulary.free.finditer(text)] if vocabulary.free is not None else []

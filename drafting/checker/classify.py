@@ -35,7 +35,7 @@ def classify(text: str, t: str, candidates: list[Candidate], taken: bytearray, l
     quote_starts = [s for s, _ in quotes]
     for c in candidates:
         first = bisect_right(hit_ends, c.start)
-        overlapping = list(takewhile(lambda i: hits[i][0] < c.end, range(first, len(hits))))
+        overlapping = list(takewhile(lambda i, end=c.end: hits[i][0] < end, range(first, len(hits))))
         if any(_entry_wins(c, hits[i][0], hits[i][1]) for i in overlapping):
             continue
         beaten.update(overlapping)

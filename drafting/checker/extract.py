@@ -298,9 +298,8 @@ def _unreadable(t: str, c: Candidate) -> Candidate | None:
 
 def _finish_percent(t: str, c: Candidate, value: Decimal) -> Candidate:
     c.unit, c.unit_text, c.value = "percent", "%", value
-    if post := _POST_HEDGE_RE.match(t, c.end):
-        if post.group() not in ("多", "余"):
-            c.end, c.hedge = post.end(), c.hedge or post.group()
+    if (post := _POST_HEDGE_RE.match(t, c.end)) and post.group() not in ("多", "余"):
+        c.end, c.hedge = post.end(), c.hedge or post.group()
     c.key = ("q", "percent", value)
     return c
 
@@ -376,9 +375,7 @@ def _extend_range(t: str, first: Candidate) -> Candidate:
         lower = _with_unit_of(first, second)
     elif first.kind == "date" and second.kind == "day":
         lower, second = first, replace(second, kind="date", key=("date", first.value, second.value))
-    elif first.kind in ("month", "month_part") and second.kind in ("month", "month_part"):
-        lower = first
-    elif first.kind == second.kind and first.unit == second.unit:
+    elif (first.kind in ("month", "month_part") and second.kind in ("month", "month_part")) or (first.kind == second.kind and first.unit == second.unit):
         lower = first
     else:
         lower = None
@@ -396,9 +393,10 @@ def _inherit_list_units(t: str, found: list[Candidate]) -> None:
     """二、三等奖 and 3、5、8家: a bare number before 、 takes the unit of the next figure."""
     for i in range(len(found) - 2, -1, -1):
         c, nxt = found[i], found[i + 1]
-        if c.kind == "bare" and nxt.start == c.end + 1 and t[c.end] == "、" and nxt.kind in ("quantity", "prize", "month", "year"):
-            if (adopted := _with_unit_of(c, nxt)) is not None:
-                found[i] = adopted
+        if (c.kind == "bare" and nxt.start == c.end + 1 and t[c.end] == "、"
+                and nxt.kind in ("quantity", "prize", "month", "year")
+                and (adopted := _with_unit_of(c, nxt)) is not None):
+            found[i] = adopted
 
 
 def _is_letter(t: str, i: int) -> bool:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import accumulate
-from typing import Iterable, Iterator, Sequence
 
 from drafting.checker.extract import extract_with
 from drafting.checker.lexicon import Lexicon

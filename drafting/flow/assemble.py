@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from drafting.prompts import fill, load_parts
 from drafting.flow.request import DraftRequest
+from drafting.prompts import fill, load_parts
 
 CN_ORDINALS = "一二三四五六七八九十"
 

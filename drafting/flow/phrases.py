@@ -44,7 +44,7 @@ class PhraseOffer:
             for phrase in self.candidates:
                 if phrase in self.bank.used or phrase in text:
                     continue
-                trial = paragraphs[:i] + [f"{paragraph[:-1]}，{phrase}{paragraph[-1]}"] + paragraphs[i + 1:]
+                trial = [*paragraphs[:i], f"{paragraph[:-1]}，{phrase}{paragraph[-1]}", *paragraphs[i + 1:]]
                 if problems("\n".join(trial)) <= baseline:
                     paragraphs = trial
                     self.bank.used.add(phrase)

@@ -2,9 +2,8 @@
 
 parse (request) → plan → retrieve (examples) → write → check → repair → assemble.
 
-Events passed to `on_event` (dicts with a "type"): plan {outline}, section_started
-{index,total,title}, delta {index,text}, section_checked {index,ok,problems,missing},
-section_repaired {index,how,accepted,text}, section_done {index,text,seconds}, done {seconds}.
+Events passed to `on_event` are the typed events of `drafting.flow.events` (PlanMade,
+SectionStarted, Delta, SectionChecked, SectionRepaired, SectionDone, Finished).
 A `threading.Event` passed as `cancel` stops the run between calls (`Cancelled` is raised).
 """
 from __future__ import annotations
@@ -17,20 +16,28 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drafting.flow import assemble as asm
-from drafting.retrieval.examples import find_examples, style_phrases, votes_for
 from drafting.flow.check import check
-from drafting.model.llm import LLMClient, Prompt, get_client
-from drafting.flow.plan import Outline, OutlineSection, plan
-from drafting.prompts import render
+from drafting.flow.events import Delta, Event, Finished, PlanMade, SectionDone, SectionStarted
 from drafting.flow.phrases import PhraseBank, PhraseOffer
+from drafting.flow.plan import Outline, OutlineSection, plan
 from drafting.flow.repair import bullet_sentence, check_and_repair, check_section, problems_of
 from drafting.flow.request import DraftRequest, RequestError
 from drafting.flow.write import (
-    MAX_SECTION_CHARS, MIN_LENGTH_SHARE, MIN_SECTION_CHARS, WriteContext, fact_chunks, finish_paragraph,
-    honest_chars, max_tokens_for, section_target_chars, write_section,
+    MAX_SECTION_CHARS,
+    MIN_LENGTH_SHARE,
+    MIN_SECTION_CHARS,
+    WriteContext,
+    fact_chunks,
+    finish_paragraph,
+    honest_chars,
+    max_tokens_for,
+    section_target_chars,
+    write_section,
 )
+from drafting.model.llm import LLMClient, Prompt, get_client
+from drafting.prompts import render
+from drafting.retrieval.examples import find_examples, style_phrases, votes_for
 
-Event = dict[str, Any]
 DEFAULT_EXAMPLES = 2
 EARLY_STOP_RETRIES = 1
 LEAD_IN_CHARS = 20  # besides its bullets, what a section needs at the least (an opening clause)
@@ -88,8 +95,15 @@ class DraftResult:
             "strategy": self.strategy, "opening": self.opening, "closing": self.closing, "notes": self.notes,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DraftResult:
+        """A stored result back as the type (keys added by the faces, such as `fallback`, are left)."""
+        sections = [SectionResult.from_dict(s) for s in data.get("sections", [])]
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data and k != "sections"},
+                   sections=sections)
 
-def _emit(on_event: Callable[[Event], None] | None, **event: Any) -> None:
+
+def _emit(on_event: Callable[[Event], None] | None, event: Event) -> None:
     if on_event is not None:
         on_event(event)
 
@@ -154,7 +168,7 @@ def _write_one(client: LLMClient, request: DraftRequest, section: OutlineSection
                target: int, k: int, on_event: Callable[[Event], None] | None, bank: PhraseBank,
                temperature: float = 0.3, position: int | None = None) -> tuple[SectionResult, list[dict[str, Any]]]:
     started = time.monotonic()
-    _emit(on_event, type="section_started", index=index, total=total, title=section.heading)
+    _emit(on_event, SectionStarted(index, total, section.heading))
     styles, shown = _examples_for(section, request, k)
     position = index if position is None else position
     explicit_length = bool(request.options.get("target_chars"))
@@ -165,16 +179,15 @@ def _write_one(client: LLMClient, request: DraftRequest, section: OutlineSection
         part = OutlineSection(heading=section.heading, facts=chunk, kind=section.kind, topic=section.topic)
         part_target = max(MIN_SECTION_CHARS // 2, target * len(chunk) // len(section.facts))
         if n:
-            _emit(on_event, type="delta", index=index, text="\n")
+            _emit(on_event, Delta(index, "\n"))
         for attempt in range(1 + EARLY_STOP_RETRIES):
             if attempt:  # the model stopped after a few words: start the section again, differently
                 paragraphs = paragraphs[:n]
-                _emit(on_event, type="section_started", index=index, total=total, title=section.heading,
-                      retry=attempt, text="\n".join(paragraphs))
+                _emit(on_event, SectionStarted(index, total, section.heading, attempt, "\n".join(paragraphs)))
             generation = write_section(
                 client, part, write_context(request), part_target, position=position + n + attempt,
                 temperature=temperature + 0.2 * attempt,
-                on_delta=lambda piece: _emit(on_event, type="delta", index=index, text=piece),
+                on_delta=lambda piece: _emit(on_event, Delta(index, piece)),
                 min_chars=int(part_target * MIN_LENGTH_SHARE) if explicit_length else 0,
             )
             tokens += generation.completion_tokens
@@ -192,7 +205,7 @@ def _finish_section(client: LLMClient | None, request: DraftRequest, section: Ou
     fields = request.field_texts()
     checked = check_and_repair(
         client, section, raw, fields, target,
-        on_event=lambda e: _emit(on_event, index=index, **e),
+        on_event=on_event, index=index,
     )
     text, attached = checked.text, []
     if phrases is not None:
@@ -200,7 +213,7 @@ def _finish_section(client: LLMClient | None, request: DraftRequest, section: Ou
     seconds = time.monotonic() - started
     result = SectionResult(section.heading, list(section.facts), text, raw, seconds, tokens,
                            checked.attempts, [e["id"] for e in shown], section.kind, attached)
-    _emit(on_event, type="section_done", index=index, text=text, seconds=seconds)
+    _emit(on_event, SectionDone(index, text, seconds))
     return result, shown
 
 
@@ -266,7 +279,7 @@ def draft(request: DraftRequest, on_event: Callable[[Event], None] | None = None
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}")
     k = int(request.options.get("examples", DEFAULT_EXAMPLES))
-    _emit(on_event, type="plan", outline=outline.to_dict())
+    _emit(on_event, PlanMade(outline.to_dict()))
     targets = section_targets(outline, request)
     results: list[SectionResult] = []
     examples: list[dict[str, Any]] = []
@@ -282,7 +295,7 @@ def draft(request: DraftRequest, on_event: Callable[[Event], None] | None = None
             examples.extend(shown)
     draft_result = _assemble(request, outline.title, _frame(request), results, client, examples, started, strategy)
     draft_result.notes = length_notes(outline, request)
-    _emit(on_event, type="done", seconds=draft_result.timings["total"])
+    _emit(on_event, Finished(draft_result.timings["total"]))
     return draft_result
 
 
@@ -295,13 +308,12 @@ def _draft_whole(client: LLMClient, request: DraftRequest, outline: Outline, tar
     headings = [asm.section_heading(i, s.heading) for i, s in enumerate(outline.sections)]
     blocks = "\n\n".join(f"{h}\n" + "\n".join(f"- {f}" for f in s.facts) for h, s in zip(headings, outline.sections))
     system, user = render("whole", org=request.org, period=request.period, sections=blocks, target_chars=sum(targets))
-    from drafting.model.llm import Prompt
 
     total = len(outline.sections)
-    _emit(on_event, type="section_started", index=0, total=total, title=outline.sections[0].heading)
+    _emit(on_event, SectionStarted(0, total, outline.sections[0].heading))
     generation = client.stream(
         Prompt(system=system, user=user, max_tokens=max_tokens_for(sum(targets)), temperature=0.3),
-        on_delta=lambda piece: _emit(on_event, type="delta", index=0, text=piece),
+        on_delta=lambda piece: _emit(on_event, Delta(0, piece)),
     )
     bodies = split_by_headings(generation.text, headings)
     share = generation.completion_tokens // max(total, 1)
@@ -364,7 +376,7 @@ def regenerate_section(request: DraftRequest, previous: dict[str, Any], index: i
     draft_result = _assemble(request, layout.title_text, (layout.opening_text, layout.closing_text), sections,
                              client, kept_examples + shown, started, previous.get("strategy", "sectioned"),
                              text=layout.replace_body(index, result.text), fresh={index})
-    _emit(on_event, type="done", seconds=draft_result.timings["total"])
+    _emit(on_event, Finished(draft_result.timings["total"]))
     return draft_result
 
 

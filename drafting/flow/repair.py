@@ -17,10 +17,11 @@ from typing import Any
 
 from drafting.checker import FACT, CheckReport
 from drafting.flow.check import check
-from drafting.model.llm import LLMClient
-from drafting.flow.plan import OutlineSection
+from drafting.flow.events import Event, SectionChecked, SectionRepaired
 from drafting.flow.hygiene import clean_paragraph
+from drafting.flow.plan import OutlineSection
 from drafting.flow.write import finish_paragraph, repair_prompt
+from drafting.model.llm import LLMClient
 
 MAX_MODEL_REPAIRS = 1
 MIN_KEPT_CHARS = 16
@@ -121,15 +122,16 @@ def fallback(text: str, report: CheckReport, section: OutlineSection, fields: li
 
 
 def check_and_repair(client: LLMClient | None, section: OutlineSection, text: str, fields: list[str],
-                     target_chars: int, on_event: Callable[[dict[str, Any]], None] | None = None,
+                     target_chars: int, on_event: Callable[[Event], None] | None = None, index: int = 0,
                      max_model_repairs: int = MAX_MODEL_REPAIRS) -> SectionCheck:
-    """Check `text`; re-ask the model about its problems, then fall back deterministically."""
+    """Check `text` (section `index` of the outline); re-ask the model about its problems, then
+    fall back deterministically."""
     report = check_section(text, section, fields)
     result = SectionCheck(text=text, report=report)
     if on_event:
-        on_event({"type": "section_checked", "ok": not problems_of(report),
-                  "problems": [{"text": t, "reason": r} for _, _, t, r in problems_of(report)],
-                  "missing": [m.text for m in report.missing]})
+        on_event(SectionChecked(index, not problems_of(report),
+                                [{"text": t, "reason": r} for _, _, t, r in problems_of(report)],
+                                [m.text for m in report.missing]))
     for _ in range(max_model_repairs if client is not None else 0):
         problems = problems_of(result.report)
         if not problems:
@@ -143,13 +145,12 @@ def check_and_repair(client: LLMClient | None, section: OutlineSection, text: st
             result.text, result.report = candidate, candidate_report
             result.attempts[-1]["accepted"] = True
         if on_event:
-            on_event({"type": "section_repaired", "how": "model", "accepted": result.attempts[-1]["accepted"],
-                      "text": result.text})
+            on_event(SectionRepaired(index, "model", result.attempts[-1]["accepted"], result.text))
     if not is_clean(result.report):
         repaired = fallback(result.text, result.report, section, fields)
         result.attempts.append({"how": "fallback", "problems": [p[3] for p in problems_of(result.report)],
                                 "missing": [m.text for m in result.report.missing], "accepted": True})
         result.text, result.report = repaired, check_section(repaired, section, fields)
         if on_event:
-            on_event({"type": "section_repaired", "how": "fallback", "accepted": True, "text": result.text})
+            on_event(SectionRepaired(index, "fallback", True, result.text))
     return result

@@ -33,7 +33,7 @@ def save_edit(store: Store, base: Draft, text: str) -> tuple[int | None, dict[st
         return None, report
     result = copy.deepcopy(base.result)
     title = text.split("\n", 1)[0].strip() or base.title
-    result.update(title=title, text=text, check=report)
+    result.update(title=title, text=text, check=report, notes=[])  # the notes spoke of the text before the edit
     sections = result.get("sections", [])
     if (layout := parse_layout(text, len(sections))) is not None:
         result.update(title=layout.title_text, opening=layout.opening_text, closing=layout.closing_text)

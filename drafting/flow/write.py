@@ -17,9 +17,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from drafting.model.llm import Generation, LLMClient, Prompt
-from drafting.flow.plan import OutlineSection
 from drafting.flow.hygiene import clean_paragraph
+from drafting.flow.plan import OutlineSection
+from drafting.model.llm import Generation, LLMClient, Prompt
 from drafting.prompts import load_parts, render
 
 MIN_LENGTH_SHARE = 0.7  # with an explicit length target, each call writes at least this share of its part

@@ -88,12 +88,3 @@ def ensure_model(settings: Settings | None = None, progress: bool = False) -> Pa
     _stamp_path(path).write_text(f"{EMBEDDED_MODEL_SHA256} {path.stat().st_mtime_ns}\n")
     log(f"内置模型已就绪（{time.monotonic() - started:.1f} 秒，sha256 校验通过）。", progress)
     return path
-
-
-
-
-def log(message: str, enabled: bool) -> None:
-    """Progress for the set-up commands, on stderr."""
-    if enabled:
-        sys.stderr.write(message + "\n")
-        sys.stderr.flush()

@@ -15,8 +15,8 @@ from typing import Any
 
 import openai
 
-from drafting.model import paragraph
 from drafting.config import EMBEDDED_MODEL_ALIAS, Settings, get_settings
+from drafting.model import paragraph
 
 
 class LLMError(RuntimeError):

@@ -6,6 +6,7 @@ A file lock serialises concurrent starters; a pid file lets `stop()` end it clea
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -161,10 +162,8 @@ def _reap(pid: int | None) -> None:
     """Collect the exit status when the server is our own child, so it does not linger as a zombie."""
     if pid is None:
         return
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def status(port: int | None = None, settings: Settings | None = None) -> dict:

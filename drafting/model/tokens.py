@@ -26,7 +26,7 @@ ENCODING = "cl100k_base"
 
 
 @lru_cache(maxsize=1)
-def _encoding():  # noqa: ANN202 - tiktoken.Encoding, imported lazily
+def _encoding():
     ensure_tiktoken_cache()
     import tiktoken
 

@@ -14,15 +14,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from drafting import service
+from drafting.flow.events import Delta, Event, SectionChecked, SectionDone, SectionRepaired, SectionStarted
+from drafting.flow.pipeline import Cancelled
+from drafting.flow.plan import Outline
+from drafting.flow.request import RequestError
 from drafting.model.llm import LLMError
-from drafting.flow.pipeline import Cancelled, DraftResult
-from drafting.flow.request import DraftRequest, RequestError
+from drafting.service import Intake
 from drafting.store import Draft, Store
 
 log = logging.getLogger(__name__)
 
-Event = dict[str, Any]
-Work = Callable[[Callable[[Event], None]], DraftResult]
+Work = Callable[[Callable[[Event], None]], dict[str, Any]]  # runs the draft, returns the result object
 
 RUNNING, DONE, CANCELLED, FAILED = "running", "done", "cancelled", "failed"
 _KEEP_FINISHED_S = 3600.0
@@ -67,7 +70,7 @@ class JobView:
 class Job:
     kind: str  # "draft" or "regenerate"
     work: Work
-    save: Callable[[DraftResult], int]
+    save: Callable[[dict[str, Any]], int]
     titles: list[str] = field(default_factory=list)  # section headings, for events that carry none
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     cancel_event: threading.Event = field(default_factory=threading.Event)
@@ -109,34 +112,32 @@ class Job:
         """Record a pipeline event; a pending cancel stops the run here, even mid-section."""
         if self.cancel_event.is_set():
             raise Cancelled("已取消生成。")
-        kind, index = event.get("type"), event.get("index")
         now = time.monotonic()
         with self._lock:
             self.last_activity = now
-            if kind == "section_started":
-                self.total = int(event.get("total") or self.total)
-                self.sections = [s for s in self.sections if s.index != index]
-                self.sections.append(SectionProgress(index, str(event.get("title", ""))))
-            elif kind == "delta" and event.get("text"):
-                self._update(index, lambda s: replace(s, text=s.text + event["text"]))
+            if isinstance(event, SectionStarted):
+                self.total = event.total or self.total
+                self.sections = [s for s in self.sections if s.index != event.index]
+                self.sections.append(SectionProgress(event.index, event.title))
+            elif isinstance(event, Delta) and event.text:
+                self._update(event.index, lambda s: replace(s, text=s.text + event.text))
                 if self.first_text_s is None:
                     self.first_text_s = now - self.started
-            elif kind == "section_checked" and not event.get("ok", True):
-                n = len(event.get("problems", [])) + len(event.get("missing", []))
-                self._update(index, lambda s: replace(s, note=f"核对发现 {n} 处问题，正在修正…"))
-            elif kind == "section_repaired" and "text" in event:
-                note = "已改用要点原话表述" if event.get("how") == "fallback" else "已按要点修正"
-                self._update(index, lambda s: replace(s, text=event["text"], note=note))
-            elif kind == "section_done" and "text" in event:
-                seconds = event.get("seconds")
-                self._update(index, lambda s: replace(s, text=event["text"], done=True, seconds=seconds,
-                                                      note=s.note.replace("正在修正…", "已修正")))
+            elif isinstance(event, SectionChecked) and not event.ok:
+                n = len(event.problems) + len(event.missing)
+                self._update(event.index, lambda s: replace(s, note=f"核对发现 {n} 处问题，正在修正…"))
+            elif isinstance(event, SectionRepaired):
+                note = "已改用要点原话表述" if event.how == "fallback" else "已按要点修正"
+                self._update(event.index, lambda s: replace(s, text=event.text, note=note))
+            elif isinstance(event, SectionDone):
+                self._update(event.index, lambda s: replace(s, text=event.text, done=True, seconds=event.seconds,
+                                                            note=s.note.replace("正在修正…", "已修正")))
                 if self.first_section_s is None:
                     self.first_section_s = now - self.started
 
-    def _update(self, index: Any, change: Callable[[SectionProgress], SectionProgress]) -> None:
+    def _update(self, index: int, change: Callable[[SectionProgress], SectionProgress]) -> None:
         """Change section `index`; one that never announced its start (a whole-draft run) is added."""
-        if isinstance(index, int) and all(s.index != index for s in self.sections):
+        if all(s.index != index for s in self.sections):
             title = self.titles[index] if index < len(self.titles) else ""
             self.sections = sorted([*self.sections, SectionProgress(index, title)], key=lambda s: s.index)
         self.sections = [change(s) if s.index == index else s for s in self.sections]
@@ -186,38 +187,26 @@ def running_job() -> Job | None:
         return next((j for j in _jobs.values() if j.status == RUNNING), None)
 
 
-def save_result(store: Store, result: DraftResult, request: dict[str, Any], facts_text: str,
-                kind: str = "generated", parent_id: int | None = None) -> int:
-    """Keep a pipeline result as a version in the history."""
-    data = result.to_dict()
-    return store.save_draft(text=data["text"], title=data["title"], request=request, check=data["check"],
-                            result=data, facts_text=facts_text, parent_id=parent_id, kind=kind)
+def start_draft(store: Store, work: Intake, outline: Outline) -> Job:
+    """Write the whole draft from `outline` (the service's policy: the flagged plain draft when
+    the model cannot be used) and save it as a new version."""
+
+    def run(on_event: Callable[[Event], None]) -> dict[str, Any]:
+        return service.write(work, outline, on_event=on_event).to_dict(work.ignored)
+
+    def save(data: dict[str, Any]) -> int:
+        return service.save(store, data, work.given.to_dict(), work.facts_text)
+
+    return _register(Job("draft", run, save, titles=[s.heading for s in outline.sections]))
 
 
-def start_draft(store: Store, request: DraftRequest, outline: Any, facts_text: str) -> Job:
-    """Write the whole draft from `outline` (a `plan.Outline`) and save it as a new version."""
-    from drafting.flow.pipeline import draft
-
-    def work(on_event: Callable[[Event], None]) -> DraftResult:
-        return draft(request, on_event=on_event, outline=outline)
-
-    def save(result: DraftResult) -> int:
-        return save_result(store, result, request.to_dict(), facts_text)
-
-    return _register(Job("draft", work, save, titles=[s.heading for s in outline.sections]))
-
-
-def start_regenerate(store: Store, base: Draft, index: int) -> Job:
+def start_rewrite(store: Store, base: Draft, index: int) -> Job:
     """Rewrite section `index` of version `base` and save the result as its child version."""
-    from drafting.flow.pipeline import regenerate_section
-    from drafting.flow.request import request_from_json
 
-    request = request_from_json(base.request)
+    def run(on_event: Callable[[Event], None]) -> dict[str, Any]:
+        return service.rewrite(base, index, on_event=on_event).to_dict()
 
-    def work(on_event: Callable[[Event], None]) -> DraftResult:
-        return regenerate_section(request, base.result, index, on_event=on_event)
+    def save(data: dict[str, Any]) -> int:
+        return service.save(store, data, base.request, base.facts_text, kind="regenerated", parent_id=base.id)
 
-    def save(result: DraftResult) -> int:
-        return save_result(store, result, base.request, base.facts_text, kind="regenerated", parent_id=base.id)
-
-    return _register(Job("regenerate", work, save, titles=[s["heading"] for s in base.result["sections"]]))
+    return _register(Job("regenerate", run, save, titles=[s["heading"] for s in base.result["sections"]]))

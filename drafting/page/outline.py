@@ -12,8 +12,10 @@ import copy
 import uuid
 from typing import Any
 
+from drafting import service
 from drafting.flow.plan import Outline, OutlineSection
-from drafting.flow.request import DraftRequest, RequestError, SectionInput, build_request
+from drafting.flow.request import RequestError, SectionInput
+from drafting.service import Intake
 
 State = dict[str, Any]
 
@@ -99,11 +101,11 @@ def problems(state: State) -> list[str]:
     return found
 
 
-def request_for_outline(org: str, period: str, year: Any, state: State,
-                        options: dict[str, Any] | None = None) -> DraftRequest:
-    """The request whose bullets are exactly the outline's: what is written is what gets checked."""
+def intake_for_outline(org: str, period: str, year: Any, state: State,
+                       options: dict[str, Any] | None = None) -> Intake:
+    """The intake whose bullets are exactly the outline's: what is written is what gets checked."""
     if found := problems(state):
         raise RequestError(found[0])
     outline = to_outline(state)
     sections = [SectionInput(title=s.heading, facts=list(s.facts)) for s in outline.sections]
-    return build_request(org, period, year, sections, options)
+    return service.intake(org, period, year, sections, options)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 import re
-from functools import lru_cache
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
-from drafting.config import Settings, get_settings
 from drafting.checker import FACT, LEXICON, PLACEHOLDER, extract
+from drafting.config import Settings, get_settings
 from drafting.flow.plan import OutlineSection
 from drafting.flow.request import DraftRequest
 

@@ -27,15 +27,15 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from drafting.retrieval.bm25 import BM25Index
 from drafting.config import Settings, get_settings
+from drafting.retrieval.bm25 import BM25Index
 from drafting.retrieval.corpus import QUALITY_CLEAN, QUALITY_USER, load_summaries
 from drafting.retrieval.masking import NAME_TAG, NUM_TAG, masking_version
 from drafting.retrieval.sections import Section, split_summary
@@ -297,7 +297,7 @@ class ExampleIndex:
         # Seed sections no longer produced (edited corpus, a summary moved to held-out) go.
         removed = self._delete_where({"source": "seed"}, keep={s.id for s in sections})
         info = {
-            "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
             "summaries": len(summaries),
             "sections": len(sections),
             "embedded": embedded,

@@ -35,9 +35,7 @@ _REPEATED_TAG = re.compile(r"(〔[数名]〕)(?:\s*[、和及至\-—~]?\s*\1)+"
 
 # Words jieba tags nr/ns that are ordinary vocabulary in this genre (never masked).
 _NOT_NAMES = frozenset(
-    "中国 全国 新区 新建 上门 上街 登山 城市 城镇 普及 惠及 广大干部 新春 福利 治安 青春 喜庆 扎根 "
-    "铺平 缅怀 太阳 高原 各乡镇 镇乡 新高峰 累累硕果 桥头堡 加大力度 确保安全 文明城市 重阳 三区 五区 "
-    "二本 三中 和省 和县 广纳 包联 西瓜 安 美 镇 双亮 文休".split()
+    ["中国", "全国", "新区", "新建", "上门", "上街", "登山", "城市", "城镇", "普及", "惠及", "广大干部", "新春", "福利", "治安", "青春", "喜庆", "扎根", "铺平", "缅怀", "太阳", "高原", "各乡镇", "镇乡", "新高峰", "累累硕果", "桥头堡", "加大力度", "确保安全", "文明城市", "重阳", "三区", "五区", "二本", "三中", "和省", "和县", "广纳", "包联", "西瓜", "安", "美", "镇", "双亮", "文休"]
 )
 _SURNAMES = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
@@ -47,9 +45,9 @@ _SURNAMES = frozenset(
     "麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩"
     "明佘池乜厉"
 )
-_COMPANY_END = frozenset("公司 有限公司 有限责任公司 股份有限公司 集团 集团公司 分公司 电厂 厂".split())
-_COMPANY_BODY_POS = frozenset("n ns nr nz nt nrt nrfg j l t vn eng".split())
-_PROPER_POS = frozenset("ns nr nz nrt nrfg eng".split())
+_COMPANY_END = frozenset(["公司", "有限公司", "有限责任公司", "股份有限公司", "集团", "集团公司", "分公司", "电厂", "厂"])
+_COMPANY_BODY_POS = frozenset(["n", "ns", "nr", "nz", "nt", "nrt", "nrfg", "j", "l", "t", "vn", "eng"])
+_PROPER_POS = frozenset(["ns", "nr", "nz", "nrt", "nrfg", "eng"])
 
 
 def _jieba():
@@ -84,9 +82,7 @@ def _is_name(word: str, flag: str, freq: dict[str, int]) -> bool:
         # Dictionary person words are mostly ordinary vocabulary (文明, 荣获) or public figures;
         # the names of clerks and workers are unknown words found by the HMM.
         return not freq.get(word) and len(word) <= 4 and word[0] in _SURNAMES
-    if flag == "ns":
-        return True
-    return False
+    return flag == "ns"
 
 
 def _name_spans(text: str) -> list[tuple[int, int]]:
@@ -101,7 +97,7 @@ def _name_spans(text: str) -> list[tuple[int, int]]:
     spans = [(s, e) for s, e, w, f in tokens if _is_name(w, f, freq)]
     # A company name: the tokens before 公司/集团/厂 back to the first non-noun, when at least
     # one of them is a proper noun or unknown word (so generic 集团公司 stays).
-    for i, (start, end, word, _flag) in enumerate(tokens):
+    for i, (_start, end, word, _flag) in enumerate(tokens):
         if word not in _COMPANY_END:
             continue
         j = i

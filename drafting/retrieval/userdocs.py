@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from drafting.retrieval.corpus import QUALITY_USER, Summary
 from drafting.flow.request import RequestError, clean_text, decode_bytes
+from drafting.retrieval.corpus import QUALITY_USER, Summary
 
 SUFFIXES = (".txt", ".md", ".docx")
 MIN_SUMMARY_CHARS = 200

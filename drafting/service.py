@@ -1,0 +1,239 @@
+"""One service behind the three faces: the page (`app.py`), the HTTP API (`drafting.api`) and
+the command line (`drafting.cli`) call these functions and compose nothing themselves.
+
+    intake   the user's input → a validated request, instruction-like and garbage lines left out
+    outline  the planned sections (retrieval votes on where a bullet belongs)
+    write    the draft, with one policy for every face: a deadline, retries after transient
+             model errors, and the flagged plain draft when the model cannot be used
+    check    a draft against bullets and fields (one rule for org, period and year)
+    rewrite  one section of a stored version again, every other character kept
+    edit     a user's edit re-checked and kept as a new version
+    save     a result (with its notes and left-out lines) as a version in the history
+
+Everything a face shows in Chinese comes from here or from the stages; the faces only present it.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import openai
+
+from drafting.checker.report import CheckReport
+from drafting.flow.assemble import section_heading
+from drafting.flow.check import check as check_text
+from drafting.flow.events import Event, Retrying
+from drafting.flow.pipeline import Cancelled, DraftResult, draft, plain_draft, regenerate_section
+from drafting.flow.plan import Outline, plan
+from drafting.flow.request import (
+    DraftRequest,
+    RequestError,
+    SectionInput,
+    build_request,
+    clean_text,
+    parse_facts_text,
+    parse_year,
+    request_from_json,
+    strip_bullet_marker,
+    validate_facts,
+)
+from drafting.flow.revise import save_edit
+from drafting.flow.screen import ignored_note, screen_request
+from drafting.model.llm import LLMClient, LLMError, get_client
+from drafting.retrieval.examples import votes_for
+from drafting.store import Draft, Store
+
+log = logging.getLogger(__name__)
+
+MODEL_ERRORS = (LLMError, openai.OpenAIError, httpx.HTTPError)
+FALLBACK = "本稿由要点原话直接整理，未经模型润色，所有数字均来自要点；模型恢复后可重新生成。"
+
+
+# ---------------------------------------------------------------- intake
+
+
+@dataclass(frozen=True)
+class Intake:
+    """A validated request: `request` is what will be drafted, `given` what the user sent
+    (stored as such), `ignored` the lines left out of the first."""
+
+    request: DraftRequest
+    given: DraftRequest
+    ignored: list[str] = field(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        return [ignored_note(self.ignored)] if self.ignored else []
+
+    @property
+    def facts_text(self) -> str:
+        """The bullets in the FACTS.txt form the page stores and shows."""
+        return facts_text(self.given.sections)
+
+
+def facts_text(sections: list[SectionInput]) -> str:
+    lines: list[str] = []
+    for section in sections:
+        if section.title:
+            lines.append(f"# {section.title}")
+        lines += section.facts
+    return "\n".join(lines)
+
+
+def _screened(given: DraftRequest) -> Intake:
+    work, ignored = screen_request(given)
+    return Intake(work, given, ignored)
+
+
+def intake(org: str, period: str, year: Any, sections: list[SectionInput],
+           options: dict[str, Any] | None = None) -> Intake:
+    """Bullets already grouped (the page's outline); raises `RequestError` in Chinese."""
+    return _screened(build_request(org, period, year, sections, options))
+
+
+def intake_text(org: str, period: str, year: Any, text: str, options: dict[str, Any] | None = None) -> Intake:
+    """A FACTS.txt text: one bullet a line, `#` or `【…】` headings."""
+    return intake(org, period, year, parse_facts_text(text), options)
+
+
+def intake_json(payload: dict[str, Any]) -> Intake:
+    """The HTTP API's request object (`facts` or `sections`)."""
+    return _screened(request_from_json(payload))
+
+
+def outline(work: Intake) -> Outline:
+    return plan(work.request, votes_for(work.request))
+
+
+# ---------------------------------------------------------------- write
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How long a draft may take and how often a transient model error is tried again."""
+
+    deadline: float = 900.0
+    retries: int = 1
+    backoff: float = 1.0
+
+
+@dataclass
+class Outcome:
+    """A written draft: the result, whether it is the plain fallback, and what to tell the user."""
+
+    result: DraftResult
+    fallback: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self, ignored: list[str] | None = None) -> dict[str, Any]:
+        return {**self.result.to_dict(), "fallback": self.fallback, "notes": self.notes,
+                "ignored_facts": list(ignored or [])}
+
+
+def _transient(exc: BaseException) -> bool:
+    """Worth another try: a refused or dropped connection, a 5xx, a rate limit; not a timeout."""
+    cause = exc.__cause__ if isinstance(exc, LLMError) and exc.__cause__ else exc
+    if isinstance(cause, (openai.APITimeoutError, httpx.TimeoutException)):
+        return False
+    return isinstance(cause, (openai.APIConnectionError, openai.InternalServerError, openai.RateLimitError,
+                              httpx.TransportError))
+
+
+def _section_notes(result: DraftResult) -> list[str]:
+    fallen = [i for i, s in enumerate(result.sections) if any(r.get("how") == "fallback" for r in s.repairs)]
+    if not fallen:
+        return []
+    numbers = "、".join(section_heading(i, "").rstrip("、") for i in fallen)
+    return [f"第{numbers}节中模型所写内容未通过核对，已改用要点原话表述。"]
+
+
+def write(work: Intake, draft_outline: Outline | None = None, on_event: Callable[[Event], None] | None = None,
+          cancel: threading.Event | None = None, policy: Policy | None = None,
+          connect: Callable[[], LLMClient] = get_client) -> Outcome:
+    """The draft of `work.request`, or — when the model cannot be used (down, failing, past the
+    deadline) — the plain statement of the bullets, flagged, with the reason in `notes`.
+
+    The deadline is checked at every pipeline event (each section start and text piece), so a
+    slow model is stopped even mid-section; a hung one is ended by the client's timeout. A
+    user's cancel raises `Cancelled`.
+    """
+    policy = policy or Policy()
+    request = work.request
+    deadline = time.monotonic() + policy.deadline
+    timed_out = threading.Event()
+
+    def watched(event: Event) -> None:
+        if time.monotonic() > deadline:
+            timed_out.set()
+            raise Cancelled("deadline")
+        if on_event is not None:
+            on_event(event)
+
+    attempt = 0
+    while True:
+        try:
+            result = draft(request, on_event=watched, client=connect(), outline=draft_outline, cancel=cancel)
+            return Outcome(result, False, [*_section_notes(result), *result.notes, *work.notes])
+        except Cancelled:
+            if not timed_out.is_set():
+                raise
+            note = f"模型生成超时（超过 {policy.deadline:g} 秒）。{FALLBACK}"
+            return Outcome(plain_draft(request, draft_outline), True, [note, *work.notes])
+        except MODEL_ERRORS as exc:
+            delay = policy.backoff * 2 ** attempt
+            if attempt >= policy.retries or not _transient(exc) or time.monotonic() + delay > deadline:
+                log.warning("model unavailable, plain fallback: %s: %s", type(exc).__name__, exc)
+                reason = str(exc) if isinstance(exc, LLMError) else "模型服务连接中断。"
+                return Outcome(plain_draft(request, draft_outline), True,
+                               [f"模型暂时无法使用：{reason}{FALLBACK}", *work.notes])
+            attempt += 1
+            log.warning("transient model error, retry %d in %.1fs: %s: %s", attempt, delay, type(exc).__name__, exc)
+            if on_event is not None:
+                on_event(Retrying(attempt, delay))
+            time.sleep(delay)
+
+
+def plain(work: Intake, draft_outline: Outline | None = None) -> Outcome:
+    """The deterministic draft, without the model, on the user's own request."""
+    return Outcome(plain_draft(work.request, draft_outline), True, [FALLBACK, *work.notes])
+
+
+# ---------------------------------------------------------------- check, rewrite, edit, save
+
+
+def check(draft_text: str, facts: list[str], org: str | None = None, period: str | None = None,
+          year: Any = None) -> CheckReport:
+    """A draft against bullets and the request fields; the year is validated like a request's
+    (a bad one is a `RequestError`), bullets are cleaned like a request's."""
+    cleaned = [f for f in (strip_bullet_marker(clean_text(b)) for b in facts) if f]
+    if cleaned:
+        validate_facts([SectionInput(title=None, facts=cleaned)])
+    parsed = parse_year(year)
+    fields = [clean_text(v).strip() for v in (org, period) if v] + ([f"{parsed}年"] if parsed else [])
+    return check_text(clean_text(draft_text), cleaned, fields=fields)
+
+
+def rewrite(base: Draft, index: int, on_event: Callable[[Event], None] | None = None) -> DraftResult:
+    """Section `index` of the stored version `base` written again; every other character kept."""
+    return regenerate_section(request_from_json(base.request), base.result, index, on_event=on_event)
+
+
+def edit(store: Store, base: Draft, text: str) -> tuple[int | None, dict[str, Any]]:
+    """The user's edit checked and kept as a child of `base` (None when the text is unchanged)."""
+    return save_edit(store, base, text)
+
+
+def save(store: Store, data: dict[str, Any], given: dict[str, Any], facts: str, kind: str = "generated",
+         parent_id: int | None = None) -> int:
+    """A result object (`Outcome.to_dict()` or `DraftResult.to_dict()`) as a version."""
+    return store.save_draft(text=data["text"], title=data["title"], request=given, check=data["check"],
+                            result=data, facts_text=facts, parent_id=parent_id, kind=kind)
+
+
+__all__ = ["Intake", "Outcome", "Policy", "RequestError", "check", "edit", "facts_text", "intake", "intake_json",
+           "intake_text", "outline", "plain", "rewrite", "save", "write"]
