@@ -22,6 +22,7 @@ import pytest
 
 from drafting import config
 from drafting.config import REPO_ROOT
+from drafting.export import CLAIM_COLOUR, MARK_COLOUR
 from drafting.model import server as model_server
 from drafting.model.assets import model_is_ready
 from tests.conftest import free_port
@@ -204,8 +205,9 @@ def _bullets_to_docx(page) -> None:
     for figure in ("8家", "1200名", "120户", "15期"):
         assert figure in joined
     assert joined == edited.strip("\n")
-    red = [r.text for p in document.paragraphs for r in p.runs if r.font.color.rgb is not None]
-    assert red == ["15期"]
+    coloured = [(r.text, r.font.color.rgb) for p in document.paragraphs for r in p.runs if r.font.color.rgb is not None]
+    assert [text for text, rgb in coloured if rgb == MARK_COLOUR] == ["15期"]  # the unsupported figure, red
+    assert [text for text, rgb in coloured if rgb == CLAIM_COLOUR] == ["另外举办职工培训班"]  # the invented work, violet
 
     # History holds both versions.
     page.locator(".st-key-view").get_by_text("历史版本").click()

@@ -42,7 +42,7 @@ def test_server_starts_reuses_and_writes_chinese(embedded):
     assert client.embedded and client.paragraph_bias  # the fast one-paragraph constraint is known
     section = OutlineSection(heading="加强组织建设", facts=["新建非公企业工会8家，新发展会员1200名"])
     ctx = WriteContext(org="东湖街道总工会", period="上半年", lead="上半年")
-    gen = write_section(client, section, ctx, [], target_chars=150)
+    gen = write_section(client, section, ctx, target_chars=150)
     chinese = re.findall(r"[\u4e00-\u9fff]", gen.text)
     assert len(chinese) >= 20, gen.text
     assert "\n" not in gen.text and "#" not in gen.text  # the banned tokens stayed out
