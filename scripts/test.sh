@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, setting everything up by itself (idempotent): system packages for the
 # browser test (Debian chromium), the virtual environment with dev dependencies, the embedded
-# model, the tiktoken cache and the retrieval index. Extra arguments go to pytest.
+# model, the tiktoken cache and the retrieval index; then ruff and mypy, then pytest. Extra
+# arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ ! -x /usr/bin/chromium ]] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then
@@ -11,4 +12,7 @@ if [[ ! -x /usr/bin/chromium ]] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; the
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 fi
 scripts/bootstrap.sh --dev
+echo "== ruff / mypy"
+.venv/bin/ruff check .
+.venv/bin/mypy
 exec .venv/bin/python -m pytest "$@"

@@ -506,5 +506,5 @@ def test_a_numeral_of_any_length_is_answered_not_a_500(api, numeral: str) -> Non
     response = api.post("/v1/check", json={"facts": ["新建工会8家"], "draft": f"新建工会{numeral}家。"})
     assert response.status_code == 200, response.text
     figure = response.json()["figures"][0]
-    assert isinstance(figure["value"], str) and figure["value"].isdigit() or "." in figure["value"]
+    assert (isinstance(figure["value"], str) and figure["value"].isdigit()) or "." in figure["value"]
     assert not response.json()["ok"]
