@@ -147,7 +147,7 @@ class Settings:
 def load_settings() -> Settings:
     """Build settings from the environment and the optional `.env` file."""
     env = _environment()
-    data_dir = Path(_lookup(env, "DRAFTING_DATA_DIR", default=str(DEFAULT_DATA_DIR))).expanduser()
+    data_dir = Path(_lookup(env, "DRAFTING_DATA_DIR") or DEFAULT_DATA_DIR).expanduser()
     base_url = _lookup(env, "DRAFTING_LLM_BASE_URL", "OPENAI_BASE_URL")
     default_ctx = EMBEDDED_CONTEXT_WINDOW if base_url is None else 32768
     return Settings(

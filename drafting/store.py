@@ -191,7 +191,7 @@ class Store:
                  _dump(check), int(bool(check.get("ok"))), len(check.get("unsupported", [])),
                  len(check.get("missing", []))),
             )
-            return int(cur.lastrowid)
+            return int(cur.lastrowid or 0)
 
     def get_draft(self, draft_id: int) -> Draft | None:
         with self._connect() as conn:
@@ -223,7 +223,7 @@ class Store:
                 (_now(), kind, title, "", facts_text, _dump(request), _dump({}), _dump({}), 0, 0, 0,
                  ACCEPTED, request_id, _owner()),
             )
-            return int(cur.lastrowid)
+            return int(cur.lastrowid or 0)
 
     def set_status(self, draft_id: int, status: str, error: str = "") -> None:
         """Mark an unfinished row (running, failed); a finished row is left alone."""

@@ -12,6 +12,7 @@ from typing import Any
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_openai import ChatOpenAI
+from pydantic import SecretStr
 
 from drafting.flow.request import DraftRequest
 from drafting.model.llm import LLMClient
@@ -57,8 +58,9 @@ def naive_draft(request: DraftRequest, client: LLMClient) -> dict[str, Any]:
                                                 examples="{examples}")),
     ])
     max_tokens = min(MAX_TOKENS, BASE_TOKENS + TOKENS_PER_FACT * len(request.facts))
-    llm = ChatOpenAI(base_url=client.base_url, api_key=client.api_key or "not-needed", model=client.model,
-                     max_tokens=max_tokens, temperature=0.3, timeout=client.timeout, max_retries=1)
+    llm = ChatOpenAI(
+        base_url=client.base_url, api_key=SecretStr(client.api_key or "not-needed"), model=client.model,
+        max_tokens=max_tokens, temperature=0.3, timeout=client.timeout, max_retries=1)
     chain = prompt | llm | StrOutputParser()
     started = time.monotonic()
     chunks = 0

@@ -332,7 +332,7 @@ def figure_recall(report: Mapping[str, Any], n_input_figures: int) -> float | No
 
 
 def _report_dict(report: Any) -> dict[str, Any]:
-    return report if isinstance(report, Mapping) else report.to_dict()
+    return dict(report) if isinstance(report, Mapping) else report.to_dict()
 
 
 def _example_texts(examples: Iterable[Any]) -> list[str]:

@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from drafting.checker import extract
 from drafting.flow.check import check
+from drafting.flow.events import Event
 from drafting.flow.request import RequestError, request_from_json
 from drafting.model.llm import LLMClient, LLMError, get_client
 from drafting.retrieval.corpus import load_summaries
@@ -54,7 +55,7 @@ def pipeline_drafter(strategy: str) -> Drafter:
         started = time.monotonic()
         first: dict[str, float] = {}  # event type → seconds until its first occurrence
 
-        def on_event(event: dict[str, Any]) -> None:
+        def on_event(event: Event) -> None:
             first.setdefault(event.type, time.monotonic() - started)
 
         result = draft(request, on_event=on_event, client=client).to_dict()

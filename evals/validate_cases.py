@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             problems = case_problems(case)
             if case.get("id") in seen:
                 problems.errors.append("id 重复")
-            seen.add(case.get("id"))
+            seen.add(str(case.get("id")))
             status = "不通过" if problems.failed else "通过"
             print(f"  {case.get('id')}：{len(case.get('facts') or [])} 条要点，{status}")
             for error in problems.errors:

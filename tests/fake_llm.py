@@ -28,6 +28,7 @@ class FakeLLM:
         self.fail_first = fail_first
         self.delay = delay
         self.requests: list[dict[str, Any]] = []
+        self.hung_up = 0  # streams the client closed before their end
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -110,8 +111,12 @@ class FakeLLM:
                         choice = {"index": 0, "text": piece, "finish_reason": "stop" if last else None}
                         obj = "text_completion"
                     chunk = {"id": "x", "object": obj, "created": 0, "model": fake.model, "choices": [choice]}
-                    self.wfile.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
-                    self.wfile.flush()
+                    try:
+                        self.wfile.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
+                        self.wfile.flush()
+                    except (BrokenPipeError, ConnectionResetError):  # the client hung up mid-stream
+                        fake.hung_up += 1
+                        return
                 if fake.mode == "cut":
                     self.connection.close()
                     return

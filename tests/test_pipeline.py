@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 
 import pytest
 
@@ -213,14 +214,23 @@ def test_regenerate_refuses_when_the_headings_are_gone(request_):
 
 def test_a_callback_that_raises_hangs_up_the_stream(request_):
     cancel = threading.Event()
+    deltas: list[Delta] = []
 
-    def cancel_on_first_delta(event: dict) -> None:
+    def cancel_mid_stream(event) -> None:
         if isinstance(event, Delta):
-            cancel.set()
-            raise Cancelled("已取消生成。")
+            deltas.append(event)
+            if len(deltas) == 3:  # the first is the prefill, sent before the request: cancel inside the stream
+                cancel.set()
+                raise Cancelled("已取消生成。")
 
-    with FakeLLM(reply=echo) as fake, pytest.raises(Cancelled):
-        draft(request_, on_event=cancel_on_first_delta, client=_client(fake), cancel=cancel)
+    long = lambda body: "新建非公企业工会8家，新发展会员1200名。" * 40  # noqa: E731 — a long stream to hang up on
+    with FakeLLM(reply=long, chunk_chars=2, delay=0.02) as fake:
+        with pytest.raises(Cancelled) as raised:  # held, as a caller that logs it would: no GC closes the stream
+            draft(request_, on_event=cancel_mid_stream, client=_client(fake), cancel=cancel)
+        deadline = time.monotonic() + 5
+        while not fake.hung_up and time.monotonic() < deadline:  # the server notices at its next write
+            time.sleep(0.05)
+        assert fake.hung_up == 1 and raised.value  # the client closed the stream at once; the server stopped writing
 
 
 def test_fallback_restates_only_the_clause_with_the_missing_figure():

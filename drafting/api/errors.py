@@ -98,6 +98,6 @@ def _message(error: Mapping[str, Any]) -> str:
 def validation_detail(errors: Sequence[Mapping[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
     """A one-line Chinese summary and the per-field list (`ErrorItem`) of a validation failure."""
     items = [{"loc": [p for p in e.get("loc", ()) if isinstance(p, (str, int))], "msg": _message(e)} for e in errors]
-    unique = list(dict.fromkeys(item["msg"] for item in items))
+    unique = list(dict.fromkeys(_message(e) for e in errors))
     detail = "请求不合规范：" + "".join(unique[:5]) + ("……" if len(unique) > 5 else "")
     return detail, items

@@ -35,7 +35,8 @@ def classify(text: str, t: str, candidates: list[Candidate], taken: bytearray, l
     quote_starts = [s for s, _ in quotes]
     for c in candidates:
         first = bisect_right(hit_ends, c.start)
-        overlapping = list(takewhile(lambda i, end=c.end: hits[i][0] < end, range(first, len(hits))))
+        end = c.end
+        overlapping = list(takewhile(lambda i: hits[i][0] < end, range(first, len(hits))))  # noqa: B023 — used at once
         if any(_entry_wins(c, hits[i][0], hits[i][1]) for i in overlapping):
             continue
         beaten.update(overlapping)
@@ -47,12 +48,12 @@ def classify(text: str, t: str, candidates: list[Candidate], taken: bytearray, l
             c.hedge, c.scale, c.key, note,
         ))
     for i, (s, e, category) in enumerate(hits):
-        cls = CATEGORY_CLASS[category]
-        if i in beaten or cls is None:
+        hit_cls = CATEGORY_CLASS[category]
+        if i in beaten or hit_cls is None:
             continue
-        kind = {LEXICON: "lexicon", SOFT: "vague"}.get(cls, "period")
-        key = ("vague", text[s:e]) if cls == SOFT else None
-        figures.append(Figure(text[s:e], s, e, cls, kind, key=key, note=category))
+        kind = {LEXICON: "lexicon", SOFT: "vague"}.get(hit_cls, "period")
+        key = ("vague", text[s:e]) if hit_cls == SOFT else None
+        figures.append(Figure(text[s:e], s, e, hit_cls, kind, key=key, note=category))
     return figures
 
 

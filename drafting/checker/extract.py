@@ -192,6 +192,7 @@ def _parse(t: str, m: re.Match[str], floor: int) -> Candidate | None:
     if prefix in HEDGES:
         c.hedge = prefix
     pair = APPROX_PAIRS.get(cn) if cn else None
+    value: Decimal | None
     if ar:
         value = to_decimal(ar)
     elif pair:
@@ -215,6 +216,7 @@ def _parse(t: str, m: re.Match[str], floor: int) -> Candidate | None:
         c.end, c.kind, c.value, c.value2, c.key = ratio.end(), "ratio", value, second, ("ratio", value, second)
         return c
     tail = _TAIL_RE.match(t, core_e)
+    assert tail is not None  # every part of the pattern is optional: it always matches
     h1, scale_word, h2, unit = tail.group("h1", "scale", "h2", "unit")
     if cn and cn[0] in "万亿" and not (c.hedge or prefix in ("第", "前") or h1 in ("多", "余") or (len(cn) > 1 and unit)):
         return None  # 万元 with no figure before it is a deleted figure; 万亿元 and 万余人 are figures
@@ -266,10 +268,10 @@ def _parse(t: str, m: re.Match[str], floor: int) -> Candidate | None:
         c.kind, c.key = "day", ("day", value)
         return c
     if unit == "届" and (session := _SESSION_RE.match(t, c.end)):
-        second = to_decimal(session.group(1)) if session.group(1) else cn_to_decimal(session.group(2))
-        if second is not None:
-            c.end, c.kind, c.value2 = session.end(), "session", second
-            c.key = ("session", value, second, session.group(3))
+        session_no = to_decimal(session.group(1)) if session.group(1) else cn_to_decimal(session.group(2))
+        if session_no is not None:
+            c.end, c.kind, c.value2 = session.end(), "session", session_no
+            c.key = ("session", value, session_no, session.group(3))
             return c
     if unit in ("等奖", "等功"):
         c.kind, c.key = "prize", ("prize", unit, value)
@@ -289,6 +291,7 @@ def _parse(t: str, m: re.Match[str], floor: int) -> Candidate | None:
 def _unreadable(t: str, c: Candidate) -> Candidate | None:
     """A malformed Chinese numeral with a measure word (一万八千万元) is kept, to be matched verbatim."""
     tail = _TAIL_RE.match(t, c.core_end)
+    assert tail is not None  # every part of the pattern is optional: it always matches
     if not tail.group("unit") or tail.group("unit") in ("年", "年度"):
         return None
     c.end, c.unit_text, c.unit = tail.end(), tail.group("unit"), UNIT_CLASSES[tail.group("unit")]

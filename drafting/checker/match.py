@@ -93,10 +93,10 @@ class InputIndex:
         for key in implied_keys(f):
             self.by_key[key].append(src)
         self.by_family[f.key[0]].append(src)
-        if f.key[0] == "q":
+        if f.key[0] == "q" and f.value is not None:
             self.by_value[f.value].append(src)
             self.by_unit[f.unit].append(src)
-        elif f.kind == "year":
+        elif f.kind == "year" and f.value is not None:
             self.by_value[f.value].append(src)
         if f.cls == FACT and not src.from_field:
             self.fact_sources.append(src)
@@ -135,20 +135,22 @@ def judge(d: Figure, draft: str, index: InputIndex) -> Verdict:
 
 
 def _judge_fact(d: Figure, draft: str, index: InputIndex) -> Verdict:
-    sources = list(index.by_key.get(d.key, ()))
-    if d.key[0] == "q":
+    key = d.key
+    assert key is not None  # judge() answers figures without a key
+    sources = list(index.by_key.get(key, ()))
+    if key[0] == "q" and d.value is not None:
         # A number written without its unit (辖区企业3463 / 3463家) matches only in the same place.
         sources += [s for s in index.by_value.get(d.value, ()) if (not d.unit or not s.figure.unit)
                     and s.figure.unit != d.unit and _shared_context(d, draft, s) >= _SAME_PLACE]
     if sources:
         return _hedge_verdict(d, sources)
-    if d.key[0] == "q":
-        return _diagnose_quantity(d, draft, index)
+    if key[0] == "q" and d.value is not None:
+        return _diagnose_quantity(d, d.value, draft, index)
     if month_end := _month_end(d, index):
         return Verdict(WARN, f"日期写法不同（月底与具体日期）：要点为“{month_end.figure.text}”", month_end)
-    if d.key[0] == "text":
+    if key[0] == "text":
         return Verdict(ERROR, _UNREADABLE)
-    family = index.by_family.get(d.key[0], [])
+    family = index.by_family.get(key[0], [])
     what = _KIND_ZH.get(d.kind, "数字")
     if family:
         best = _closest(d, draft, family)
@@ -165,7 +167,7 @@ def _month_end(d: Figure, index: InputIndex) -> Source | None:
     if d.kind == "date" and _is_month_end(d.value, d.value2):
         found = index.by_key.get(("mpart", d.value, "底"))
         return found[0] if found else None
-    if d.kind == "month_part" and d.key[2] == "底":
+    if d.kind == "month_part" and d.key is not None and d.key[2] == "底":
         dates = index.by_family.get("date", [])
         return next((s for s in dates if s.figure.value == d.value and _is_month_end(s.figure.value, s.figure.value2)), None)
     return None
@@ -190,8 +192,7 @@ def _hedge_verdict(d: Figure, sources: list[Source]) -> Verdict:
     return best
 
 
-def _diagnose_quantity(d: Figure, draft: str, index: InputIndex) -> Verdict:
-    value = d.value
+def _diagnose_quantity(d: Figure, value: Decimal, draft: str, index: InputIndex) -> Verdict:
     other_units = [s for s in index.by_value.get(value, ()) if s.figure.key and s.figure.key[0] == "q"]
     if other_units:
         s = _closest(d, draft, other_units)
@@ -220,7 +221,7 @@ def _derived_percent(p: Decimal, index: InputIndex) -> str:
     for unit, sources in index.by_unit.items():
         if unit in ("", PERCENT, POINTS):
             continue
-        values = sorted({s.figure.value for s in sources if s.figure.kind == "quantity" and s.figure.value > 0})
+        values = sorted({v for s in sources if s.figure.kind == "quantity" and (v := s.figure.value) is not None and v > 0})
         for b in values:
             lo, hi = (p - half) * b / 100, (p + half) * b / 100
             for a in values[bisect_left(values, lo):bisect_right(values, hi)]:
@@ -254,7 +255,7 @@ def _shared_context(d: Figure, draft: str, s: Source) -> int:
 
 def _closest(d: Figure, draft: str, sources: list[Source]) -> Source:
     """The input figure whose surrounding words best resemble the draft figure's."""
-    return max(sources, key=lambda s: (_shared_context(d, draft, s), -abs((s.figure.value or 0) - (d.value or 0))))
+    return max(sources, key=lambda s: (_shared_context(d, draft, s), -abs((s.figure.value or Decimal(0)) - (d.value or Decimal(0)))))
 
 
 def draft_keys(figures: Iterable[Figure]) -> tuple[set[Key], set[Decimal]]:
@@ -264,7 +265,7 @@ def draft_keys(figures: Iterable[Figure]) -> tuple[set[Key], set[Decimal]]:
     for f in figures:
         if f.cls in (FACT, SOFT):
             keys.update(implied_keys(f))
-            if f.key and f.key[0] == "q" and not f.unit:
+            if f.key and f.key[0] == "q" and not f.unit and f.value is not None:
                 bare_values.add(f.value)
     return keys, bare_values
 

@@ -113,16 +113,16 @@ class Relations:
     def judge(self, figure: Figure, draft: str, masked: str, weights: list[float],
               clauses: list[tuple[int, int, bool]], starts: list[int]) -> Finding | None:
         """A finding when `figure` (supported by value) sits on another bullet sentence's fact."""
-        own = self.by_key.get(figure.key, [])
-        if not own:
+        if figure.key is None or not (own := self.by_key.get(figure.key, [])):
             return None
+        key = figure.key
         n = bisect_right(starts, figure.start) - 1
         if n < 0 or not clauses[n][0] <= figure.start < clauses[n][1]:
             return None
         cs, ce, _ = clauses[n]
         total = sum(weights[cs:ce])
         if total >= MIN_WEIGHT and max(coverage(masked[cs:ce], self._unit_grams(u), weights[cs:ce])[0]
-                                       for u in self.units_by_key[figure.key]) >= OWN_OK * total:
+                                       for u in self.units_by_key[key]) >= OWN_OK * total:
             return None
         group_start = cs
         while n > 0 and not clauses[n - 1][2] and _same_sentence(draft, clauses[n - 1][1], group_start):
@@ -141,7 +141,7 @@ class Relations:
         if other_share < OTHER_MIN or other_share - own_share < MARGIN:
             return None
         sources = self.sentences[own_best].sources
-        src = next((x for x in sources if figure.key in implied_keys(x.figure)), sources[0])
+        src = next((x for x in sources if key in implied_keys(x.figure)), sources[0])
         other = self.sentences[other_best]
         reason = (f"“{figure.text}”出自要点“{_clip(src.fact)}”，这里却写在另一件事上"
                   f"（要点“{_clip(self.raw[other.start:other.end])}”）")

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from drafting.checker.claims import Claim
+from drafting.checker.report import Finding
 from drafting.flow import assemble as asm
 from drafting.flow.check import check
 from drafting.flow.events import Delta, Event, Finished, PlanMade, SectionDone, SectionStarted
@@ -80,7 +82,7 @@ class DraftResult:
     sections: list[SectionResult]
     check: dict[str, Any]
     examples: list[dict[str, Any]] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, Any] = field(default_factory=dict)  # total, sections (seconds), per_section (list)
     model: str = ""
     strategy: str = "sectioned"
     opening: str = ""
@@ -207,7 +209,7 @@ def _finish_section(client: LLMClient | None, request: DraftRequest, section: Ou
         client, section, raw, fields, target,
         on_event=on_event, index=index,
     )
-    text, attached = checked.text, []
+    text, attached = checked.text, list[str]()
     if phrases is not None:
         text, attached = phrases.attach(checked.text, lambda t: len(problems_of(check_section(t, section, fields))))
     seconds = time.monotonic() - started
@@ -228,7 +230,7 @@ def _final_check(request: DraftRequest, text: str, results: list[SectionResult],
     """
     report = check(text, request.facts, fields=request.field_texts())
     layout = asm.parse_layout(text, len(results))
-    problems = [*report.unsupported, *report.claims]
+    problems: list[Finding | Claim] = [*report.unsupported, *report.claims]
     if not problems or layout is None:
         return text, report.to_dict()
     for i in sorted(fresh, reverse=True):  # from the end, so earlier line ranges stay valid

@@ -132,7 +132,9 @@ def check_and_repair(client: LLMClient | None, section: OutlineSection, text: st
         on_event(SectionChecked(index, not problems_of(report),
                                 [{"text": t, "reason": r} for _, _, t, r in problems_of(report)],
                                 [m.text for m in report.missing]))
-    for _ in range(max_model_repairs if client is not None else 0):
+    for _ in range(max_model_repairs):
+        if client is None:
+            break
         problems = problems_of(result.report)
         if not problems:
             break

@@ -68,7 +68,7 @@ def screen(sections: list[SectionInput]) -> Screened:
         if title and left_out(title):
             result.ignored.append(title)
             title = None
-        facts = []
+        facts: list[str] = []
         for fact in section.facts:
             (result.ignored if left_out(fact) else facts).append(fact)
         result.sections.append(SectionInput(title=title, facts=facts))

@@ -9,7 +9,7 @@ standard chat API. Both stream text deltas.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,7 +133,7 @@ class LLMClient:
             return {"logit_bias": self.paragraph_bias}
         return {"grammar": paragraph.grammar(prompt.min_chars)}
 
-    def _pieces(self, prompt: Prompt) -> Iterator[tuple[str, str | None]]:
+    def _pieces(self, prompt: Prompt) -> Generator[tuple[str, str | None], None, None]:
         if self.embedded:
             extra = self._paragraph_constraint(prompt)
             stream = self._client.completions.create(
@@ -146,17 +146,15 @@ class LLMClient:
                     if chunk.choices:
                         yield chunk.choices[0].text or "", chunk.choices[0].finish_reason
             return
-        messages = [{"role": "system", "content": prompt.system}, {"role": "user", "content": prompt.user}]
-        if prompt.prefill:
-            messages[1]["content"] += f"\n\n请以“{prompt.prefill}”开头。"
-        stream = self._client.chat.completions.create(
-            model=self.model, messages=messages, max_tokens=prompt.max_tokens,
-            temperature=prompt.temperature, stop=prompt.stop or None, stream=True,
+        user = prompt.user + (f"\n\n请以“{prompt.prefill}”开头。" if prompt.prefill else "")
+        chat = self._client.chat.completions.create(
+            model=self.model, messages=[{"role": "system", "content": prompt.system}, {"role": "user", "content": user}],
+            max_tokens=prompt.max_tokens, temperature=prompt.temperature, stop=prompt.stop or None, stream=True,
         )
-        with stream:
-            for chunk in stream:
-                if chunk.choices:
-                    yield chunk.choices[0].delta.content or "", chunk.choices[0].finish_reason
+        with chat:
+            for part in chat:
+                if part.choices:
+                    yield part.choices[0].delta.content or "", part.choices[0].finish_reason
 
 
 def get_client(settings: Settings | None = None) -> LLMClient:
@@ -174,5 +172,5 @@ def get_client(settings: Settings | None = None) -> LLMClient:
                          paragraph_bias=paragraph.logit_bias(settings.embedded_model_path))
     if not settings.llm_model:
         raise LLMError("已配置模型地址 DRAFTING_LLM_BASE_URL，但没有配置模型名称 DRAFTING_LLM_MODEL。")
-    return LLMClient(settings.llm_base_url, settings.llm_model, settings.llm_api_key, embedded=False,
+    return LLMClient(settings.llm_base_url or "", settings.llm_model, settings.llm_api_key, embedded=False,
                      timeout=settings.llm_timeout, context_window=settings.llm_context_window)

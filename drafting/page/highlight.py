@@ -72,7 +72,8 @@ def findings_in_order(check: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]
 
 def _marks(text: str, check: dict[str, Any]) -> list[Mark]:
     """Non-overlapping marks in text order; figures win over claims, claims over warnings."""
-    numbered = [(f, css, n) for n, (css, f) in enumerate(findings_in_order(check), 1)]
+    numbered: list[tuple[dict[str, Any], str, int | None]] = [
+        (f, css, n) for n, (css, f) in enumerate(findings_in_order(check), 1)]
     items = sorted(numbered, key=lambda item: item[1] != "bad")
     items += [(f, "warn", None) for f in check.get("warnings", [])]
     chosen: list[Mark] = []

@@ -41,10 +41,10 @@ class BM25Index:
         for d, doc in enumerate(docs):
             counts = terms(doc)
             lengths[d] = sum(counts.values())
-            for term, tf in counts.items():
+            for term, count in counts.items():
                 term_ids.append(vocab.setdefault(term, len(vocab)))
                 doc_ids.append(d)
-                tfs.append(tf)
+                tfs.append(count)
         self.vocab = vocab
         self.n_docs = len(docs)
         tid = np.asarray(term_ids, dtype=np.int64)

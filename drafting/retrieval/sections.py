@@ -275,8 +275,9 @@ def _split_trailing(node: _Node, is_final: bool) -> list[tuple[str, list[str]]]:
     owner = node.children[-1] if node.children else node
     body = owner.lines
     for start in range(1, len(body)):
-        kinds = [_trailing_kind(line, is_final and i == len(body) - 1) for i, line in enumerate(body[start:], start)]
-        if all(kinds):
+        found = [_trailing_kind(line, is_final and i == len(body) - 1) for i, line in enumerate(body[start:], start)]
+        kinds = [k for k in found if k is not None]
+        if len(kinds) == len(found):
             trailing: list[tuple[str, list[str]]] = []
             for line, kind in zip(body[start:], kinds):
                 if trailing and trailing[-1][0] == kind:

@@ -108,7 +108,8 @@ def infer_period(text: str) -> str:
 def _split(text: str) -> list[tuple[str, list[str]]]:
     """(title, body lines) for each summary in a file's text."""
     found: list[tuple[str, list[str]]] = []
-    title, body = "", []
+    title: str = ""
+    body: list[str] = []
 
     def body_chars() -> int:
         return sum(len(line) for line in body)
