@@ -223,7 +223,7 @@ def test_a_callback_that_raises_hangs_up_the_stream(request_):
                 cancel.set()
                 raise Cancelled("已取消生成。")
 
-    long = lambda body: "新建非公企业工会8家，新发展会员1200名。" * 40  # noqa: E731 — a long stream to hang up on
+    long = lambda body: "新建非公企业工会8家，新发展会员1200名。" * 40
     with FakeLLM(reply=long, chunk_chars=2, delay=0.02) as fake:
         with pytest.raises(Cancelled) as raised:  # held, as a caller that logs it would: no GC closes the stream
             draft(request_, on_event=cancel_mid_stream, client=_client(fake), cancel=cancel)
