@@ -261,3 +261,18 @@ def test_build_and_query_through_a_real_chroma_server(chroma_server, tmp_path: P
     found = reopened.query("工会经费税务代收", k=2)
     assert found and found[0].summary_id in FEW_SUMMARIES
     assert reopened.build()["embedded"] == 0
+
+
+def test_the_index_as_a_langchain_retriever(index: ExampleIndex) -> None:
+    from langchain_core.documents import Document
+
+    from drafting.chains import ExampleRetriever
+    from drafting.retrieval.examples import reset_index_cache
+
+    reset_index_cache()
+    retriever = ExampleRetriever(k=3, org="东湖街道总工会", period="上半年", kind="topic")
+    docs = retriever.invoke("春节走访慰问困难职工，发放慰问金")
+    assert len(docs) == 3 and all(isinstance(d, Document) for d in docs)
+    assert all(d.metadata["kind"] == "topic" and d.page_content for d in docs)
+    assert [d.id for d in docs] == [e.id for e in index.query("春节走访慰问困难职工，发放慰问金", k=3,
+                                                              org_level="东湖街道总工会", period="上半年", kind="topic")]

@@ -261,3 +261,20 @@ def test_a_result_round_trips_through_its_dict(request_):
     stored = {**result.to_dict(), "fallback": False, "ignored_facts": []}  # what a face adds
     again = DraftResult.from_dict(stored)
     assert again.to_dict() == result.to_dict() and isinstance(again.sections[0], type(result.sections[0]))
+
+
+def test_the_drafting_service_as_a_langchain_runnable(data_dir, monkeypatch):
+    from drafting.chains import drafting_runnable
+    from tests.conftest import use_model
+
+    payload = {"org": "东湖街道总工会", "period": "上半年", "year": 2024, "options": {"examples": 0},
+               "sections": [{"title": s.title, "facts": s.facts} for s in FACTS]}
+    with FakeLLM(reply=echo) as fake:
+        use_model(monkeypatch, fake)
+        chain = drafting_runnable()
+        result = chain.invoke(payload)
+        assert result["check"]["ok"] and not result["fallback"] and "120户" in result["text"]
+        assert [r["title"] for r in chain.batch([payload, payload])] == [result["title"]] * 2
+    use_model(monkeypatch, None)  # no model: the service's flagged fallback, through the same Runnable
+    fallen = drafting_runnable().invoke(payload)
+    assert fallen["fallback"] and "模型暂时无法使用" in fallen["notes"][0]

@@ -43,7 +43,7 @@ _BANNED_FIGURES = {FACT, LEXICON, PLACEHOLDER}
 MIN_PHRASE_CHARS, MAX_PHRASE_CHARS = 5, 16
 
 
-def _index() -> Any:
+def open_index() -> Any:
     """The index the current settings name, opened once per location."""
     return _index_for(get_settings())
 
@@ -115,7 +115,7 @@ def topic_votes(text: str, exclude: tuple[str, ...] = ()) -> dict[str, float]:
     """The planner's topics of the past sections nearest to `text`, weighted by their scores
     (empty when there is no index): the labelled corpus votes on where a bullet belongs."""
     try:
-        found = _index().query(text, k=VOTE_NEIGHBOURS, kind="topic", exclude_summary_ids=exclude)
+        found = open_index().query(text, k=VOTE_NEIGHBOURS, kind="topic", exclude_summary_ids=exclude)
     except Exception as exc:  # the index is an aid: planning goes on with keywords alone
         log.warning("retrieval failed, planning by keywords: %s", exc)
         return {}
@@ -137,7 +137,7 @@ def find_examples(section: OutlineSection, request: DraftRequest, k: int) -> lis
     if k <= 0:
         return []
     try:
-        index = _index()
+        index = open_index()
         return index.query(
             section.heading + "\n" + "\n".join(section.facts), k=k,
             org_level=request.org, period=request.period, kind=section.kind,
