@@ -20,13 +20,13 @@ from typing import Any
 
 from drafting.checker.clauses import bigrams, sentence_spans
 from drafting.config import PROMPTS_DIR
+from drafting.flow.hygiene import says_nothing
 from drafting.flow.plan import TOPICS, classify_fact
 
 DEFECT_KEYS = ("ungrounded_claims", "leaked_text", "misplaced_bullets", "duplicated_statements",
                "cut_off_sentences", "filler_sentences")
 LEAK_CHARS = 8
 DUPLICATE_SHARE = 0.7  # bigram overlap with an earlier sentence, over the shorter one
-FILLER_SHARE = 0.25  # share of a sentence's bigrams found in the bullets, below which it says nothing
 _LEVEL1 = re.compile(r"^\s*([一二三四五六七八九十]{1,3})、(.*)$")
 # A sentence that ends on a preposition frame, a conjunction or a particle has lost its predicate.
 _CUT_OFF = re.compile(r"(?:在[^，。；！？]{0,30}(?:下|中|上)|[和与及或并而且对向把将为从于的地得等])[。！？]$")
@@ -136,12 +136,14 @@ def placement_agreement(text: str, facts: Sequence[str], labels: Sequence[str | 
     return sum(1 for label, placed in pairs if label == placed), len(pairs)
 
 
-def defects(text: str, facts: Sequence[str], report: Mapping[str, Any], labels: Sequence[str | None] = ()) -> dict[str, Any]:
+def defects(text: str, facts: Sequence[str], report: Mapping[str, Any], labels: Sequence[str | None] = (),
+            fields: Sequence[str] = ()) -> dict[str, Any]:
     """Every defect of one draft, with examples (the counts are what summary.json adds up)."""
     claims = report.get("claims", [])
     leaked = [c["text"] for c in claims if c.get("kind") == "meta"]
     leaked += [leak for leak in _leaks(text, facts) if not any(leak in meta for meta in leaked)]
     fact_grams = bigrams("\n".join(facts))
+    context_grams = bigrams("\n".join([*fields, *(h for h, _ in sections_of(text))]))
     sentences = [text[s:e] for s, e in body_sentences(text)]
     duplicated, cut_off, filler = [], [], []
     seen: list[set[str]] = []
@@ -154,7 +156,7 @@ def defects(text: str, facts: Sequence[str], report: Mapping[str, Any], labels: 
             seen.append(grams)
         if _CUT_OFF.search(sentence.strip()):
             cut_off.append(sentence)
-        if len(grams) >= 4 and not re.search(r"\d", sentence) and len(grams & fact_grams) < FILLER_SHARE * len(grams) \
+        if says_nothing(sentence, fact_grams, context_grams) \
                 and not any(c.get("kind") != "meta" and sentence.find(c["text"]) >= 0 for c in claims):
             filler.append(sentence)
     found = {

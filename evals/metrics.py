@@ -372,7 +372,7 @@ def case_metrics(
     raw_supported, raw_fact_figures = fact_figure_counts(raw) if raw else (0, 0)
     claims = claim_counts(final) if final else claim_counts({})
     raw_claims = claim_counts(raw) if raw else claim_counts({})
-    found = defects(text, facts, final or {}, reference_labels(dict(case), facts) if reference else [])
+    found = defects(text, facts, final or {}, reference_labels(dict(case), facts) if reference else [], fields)
     input_figures = input_figure_count(facts, extract)
     simple = simple_figure_check(text, facts, fields)
     leaked = example_leakage(text, facts, _example_texts(result.get("examples") or []), extract, fields)

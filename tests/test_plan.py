@@ -43,5 +43,6 @@ def test_tense_decides_plan_and_problem_bullets(fact: str, kind: str) -> None:
 def test_neighbour_votes_refine_the_keyword_topic() -> None:
     fact = "组织职工参加摄影比赛"  # culture by keywords
     assert classify_fact(fact) == "culture"
-    assert classify_fact(fact, lambda text: {"women": 2.5}) == "women"
+    assert classify_fact(fact, lambda text: {"women": 0.5}) == "culture"  # a weak vote does not outweigh a keyword
+    assert classify_fact(fact, lambda text: {"women": 9.0}) == "women"  # strong neighbours do
     assert classify_fact("下半年：组织职工参加摄影比赛", lambda text: {"women": 9.0}) == "plan"  # tense first

@@ -21,7 +21,7 @@ from drafting.checker.clauses import bigrams
 from drafting.flow.check import vocabulary
 
 DUPLICATE_SHARE = 0.7  # bigram overlap with an earlier sentence (over the shorter) that makes a repeat
-FILLER_SHARE = 0.2  # share of a sentence's bigrams from the bullets (not the heading) below which it says nothing
+FILLER_SHARE = 0.25  # share of a sentence's content bigrams from the bullets (not the heading) below which it says nothing
 MIN_BOILERPLATE_CHARS = 4
 _SENTENCE = re.compile(r"[^。！？；;!?]+[。！？；;!?]*")
 _ROLE = re.compile(r"作为[^，。]{0,12}(?:秘书|助手|写作者|撰稿人)|(?:文字秘书|写作助手)[^，。]{0,6}岗位")
@@ -66,12 +66,18 @@ def _strip_labels(sentence: str, labels: list[str]) -> str:
 
 
 def says_nothing(sentence: str, fact_grams: set[str], context_grams: set[str]) -> bool:
-    """A sentence with no figure whose words are almost all the heading's, the body's name, the
-    period's or boilerplate — 东湖区总工会依法履职维权，构建和谐劳动关系。 — and hardly any bullet's."""
-    grams = bigrams(re.sub(r"[，。；！？、,;\s]", "", sentence))
-    if len(grams) < 4 or re.search(r"\d", sentence):
+    """A filler sentence: no figure, and of its words (boilerplate left out) hardly any a bullet's
+    — 东湖区总工会依法履职维权，构建和谐劳动关系。 restates the heading; 积极参与各类活动，推动经济
+    发展和社会进步。 is boilerplate alone. The eval counts filler with this same rule."""
+    core = re.sub(r"[，。；！？、,;：:“”\s]", "", sentence)
+    if len(core) < 5 or re.search(r"\d", sentence):
         return False
-    return len((grams & fact_grams) - context_grams) < FILLER_SHARE * len(grams)
+    free = vocabulary().free
+    skip = [False] * len(core)
+    for m in free.finditer(core) if free is not None else ():
+        skip[m.start():m.end()] = [True] * (m.end() - m.start())
+    content = {core[i:i + 2] for i in range(len(core) - 1) if not (skip[i] and skip[i + 1])}
+    return len((content & fact_grams) - context_grams) < FILLER_SHARE * max(len(content), 1)
 
 
 def clean_paragraph(text: str, facts: Sequence[str], context: Sequence[str] = ()) -> str:
@@ -82,7 +88,7 @@ def clean_paragraph(text: str, facts: Sequence[str], context: Sequence[str] = ()
     fact_grams = bigrams("\n".join(facts))
     context_grams = bigrams("\n".join(context))
     kept: list[str] = []
-    seen: list[set[str]] = []
+    seen: list[tuple[set[str], set[str]]] = []  # (bigrams, numbers) of the sentences kept
     said: set[str] = set()
     for sentence in _SENTENCE.findall(text):
         if not sentence.strip() or _is_meta(sentence) or CUT_OFF.search(sentence.strip()):
@@ -91,13 +97,15 @@ def clean_paragraph(text: str, facts: Sequence[str], context: Sequence[str] = ()
             continue
         sentence = _LIST.sub(_dedupe_list, _strip_labels(sentence, labels))
         grams = bigrams(re.sub(r"[，。；！？、,;\s]", "", sentence))
-        if grams and any(len(grams & g) >= DUPLICATE_SHARE * min(len(grams), len(g)) for g in seen):
+        numbers = set(re.findall(r"\d+(?:\.\d+)?", sentence))
+        if grams and any(len(grams & g) >= DUPLICATE_SHARE * min(len(grams), len(g)) and numbers <= n
+                         for g, n in seen):  # a repeat says no figure the earlier sentence did not
             continue
         if free is not None:
             sentence = _drop_repeated_boilerplate(sentence, free, said)
         if sentence.strip("，,；;。 "):
             kept.append(sentence)
-            seen.append(grams)
+            seen.append((grams, numbers))
     return "".join(kept)
 
 

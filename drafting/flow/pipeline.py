@@ -20,6 +20,7 @@ from drafting.checker.report import Finding
 from drafting.flow import assemble as asm
 from drafting.flow.check import check
 from drafting.flow.events import Delta, Event, Finished, PlanMade, SectionDone, SectionStarted
+from drafting.flow.hygiene import clean_paragraph
 from drafting.flow.phrases import PhraseBank, PhraseOffer
 from drafting.flow.plan import Outline, OutlineSection, plan
 from drafting.flow.repair import bullet_sentence, check_and_repair, check_section, problems_of
@@ -206,7 +207,7 @@ def _finish_section(client: LLMClient | None, request: DraftRequest, section: Ou
                     phrases: PhraseOffer | None = None) -> tuple[SectionResult, list[dict[str, Any]]]:
     fields = request.field_texts()
     checked = check_and_repair(
-        client, section, raw, fields, target,
+        client, section, clean_paragraph(raw, section.facts), fields, target,  # repeats across its paragraphs
         on_event=on_event, index=index,
     )
     text, attached = checked.text, list[str]()

@@ -85,7 +85,9 @@ _FUTURE = re.compile(r"^(?:下半年|下一步|明年|来年|今后|新的一年
                      r"|计划(?:于|在|开展|举办|组织|年内|年底)|拟(?:于|在|开展|举办|组织)|力争|打算|争取年内|年内(?:完成|建成|实现)")
 _DONE = re.compile(r"已|完成了|共[计有]?|累计|截至|截止|荣获|获得|被评为|评出|举办了|开展了|组织了")
 _SHORTCOMING = re.compile(r"不足|有待|不够|薄弱|差距|欠缺|滞后|不到位|不健全|不平衡|不适应|不相适应")
-NEIGHBOUR_WEIGHT = 1.0  # a neighbour vote of score 1 counts as much as one keyword hit
+# A neighbour vote of score 1 counts 0.3 of a keyword hit: on the labelled corpus set (evals.placement)
+# 0.3 placed 55.5% against 53.7% at 1.0 and 45.4% with keywords alone; the votes mostly break ties.
+NEIGHBOUR_WEIGHT = 0.3
 Votes = Callable[[str], dict[str, float]]
 
 

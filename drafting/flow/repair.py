@@ -109,7 +109,7 @@ def drop_problem_clauses(text: str, report: CheckReport) -> str:
 def fallback(text: str, report: CheckReport, section: OutlineSection, fields: list[str]) -> str:
     """Remove the clauses with problems (`report` is `text`'s check), then restate each bullet
     whose figures are missing."""
-    kept = drop_problem_clauses(text, report)
+    kept = clean_paragraph(drop_problem_clauses(text, report), section.facts)  # no cut-off stub left behind
     if len(kept) < MIN_KEPT_CHARS:  # a stub such as “今年以来，我会按照。” says nothing
         kept = ""
     missing: dict[str, list[str]] = {}
