@@ -20,16 +20,13 @@ from typing import Any
 
 from drafting.checker.clauses import bigrams, sentence_spans
 from drafting.config import PROMPTS_DIR
-from drafting.flow.hygiene import says_nothing
+from drafting.flow.hygiene import CUT_OFF, content_grams, repeats, says_nothing, signature
 from drafting.flow.plan import TOPICS, classify_fact
 
 DEFECT_KEYS = ("ungrounded_claims", "leaked_text", "misplaced_bullets", "duplicated_statements",
                "cut_off_sentences", "filler_sentences")
 LEAK_CHARS = 8
-DUPLICATE_SHARE = 0.7  # bigram overlap with an earlier sentence, over the shorter one
 _LEVEL1 = re.compile(r"^\s*([一二三四五六七八九十]{1,3})、(.*)$")
-# A sentence that ends on a preposition frame, a conjunction or a particle has lost its predicate.
-_CUT_OFF = re.compile(r"(?:在[^，。；！？]{0,30}(?:下|中|上)|[和与及或并而且对向把将为从于的地得等])[。！？]$")
 
 
 @lru_cache(maxsize=1)
@@ -142,19 +139,16 @@ def defects(text: str, facts: Sequence[str], report: Mapping[str, Any], labels: 
     claims = report.get("claims", [])
     leaked = [c["text"] for c in claims if c.get("kind") == "meta"]
     leaked += [leak for leak in _leaks(text, facts) if not any(leak in meta for meta in leaked)]
-    fact_grams = bigrams("\n".join(facts))
-    context_grams = bigrams("\n".join([*fields, *(h for h, _ in sections_of(text))]))
+    fact_grams = content_grams("\n".join(facts))
+    context_grams = content_grams("\n".join([*fields, *(h for h, _ in sections_of(text))]))
     sentences = [text[s:e] for s, e in body_sentences(text)]
     duplicated, cut_off, filler = [], [], []
-    seen: list[set[str]] = []
+    seen: list[tuple[set[str], set[str]]] = []
     for sentence in sentences:
-        core = re.sub(r"[，。；！？、,;\s]", "", sentence)
-        grams = bigrams(core)
-        if any(grams and len(grams & earlier) >= DUPLICATE_SHARE * min(len(grams), len(earlier)) for earlier in seen):
+        if repeats(sentence, seen):
             duplicated.append(sentence)
-        if grams:
-            seen.append(grams)
-        if _CUT_OFF.search(sentence.strip()):
+        seen.append(signature(sentence))
+        if CUT_OFF.search(sentence.strip()):
             cut_off.append(sentence)
         if says_nothing(sentence, fact_grams, context_grams) \
                 and not any(c.get("kind") != "meta" and sentence.find(c["text"]) >= 0 for c in claims):

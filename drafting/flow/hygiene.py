@@ -65,11 +65,32 @@ def _strip_labels(sentence: str, labels: list[str]) -> str:
     return sentence
 
 
+_PUNCT = re.compile(r"[，。；！？、,;：:“”‘’\"'（）()《》\s]")
+
+
+def content_grams(text: str) -> set[str]:
+    """Character bigrams of `text` with punctuation and spaces taken out (“三八”节 ~ 三八节)."""
+    return bigrams(_PUNCT.sub("", text))
+
+
+def signature(sentence: str) -> tuple[set[str], set[str]]:
+    """What a repeat is judged by: the sentence's bigrams and the numbers it states."""
+    return content_grams(sentence), set(re.findall(r"\d+(?:\.\d+)?", sentence))
+
+
+def repeats(sentence: str, earlier: list[tuple[set[str], set[str]]]) -> bool:
+    """Whether `sentence` says again what one of the `earlier` sentences said (most of its words,
+    and no figure that one did not state)."""
+    grams, numbers = signature(sentence)
+    return bool(grams) and any(len(grams & g) >= DUPLICATE_SHARE * min(len(grams), len(g)) and numbers <= n
+                               for g, n in earlier)
+
+
 def says_nothing(sentence: str, fact_grams: set[str], context_grams: set[str]) -> bool:
     """A filler sentence: no figure, and of its words (boilerplate left out) hardly any a bullet's
     — 东湖区总工会依法履职维权，构建和谐劳动关系。 restates the heading; 积极参与各类活动，推动经济
     发展和社会进步。 is boilerplate alone. The eval counts filler with this same rule."""
-    core = re.sub(r"[，。；！？、,;：:“”\s]", "", sentence)
+    core = _PUNCT.sub("", sentence)
     if len(core) < 5 or re.search(r"\d", sentence):
         return False
     free = vocabulary().free
@@ -85,8 +106,8 @@ def clean_paragraph(text: str, facts: Sequence[str], context: Sequence[str] = ()
     name, the period) is what a sentence restating only the heading is made of."""
     labels = bullet_labels(facts)
     free = vocabulary().free
-    fact_grams = bigrams("\n".join(facts))
-    context_grams = bigrams("\n".join(context))
+    fact_grams = content_grams("\n".join(facts))
+    context_grams = content_grams("\n".join(context))
     kept: list[str] = []
     seen: list[tuple[set[str], set[str]]] = []  # (bigrams, numbers) of the sentences kept
     said: set[str] = set()
@@ -96,16 +117,13 @@ def clean_paragraph(text: str, facts: Sequence[str], context: Sequence[str] = ()
         if context and says_nothing(sentence, fact_grams, context_grams):
             continue
         sentence = _LIST.sub(_dedupe_list, _strip_labels(sentence, labels))
-        grams = bigrams(re.sub(r"[，。；！？、,;\s]", "", sentence))
-        numbers = set(re.findall(r"\d+(?:\.\d+)?", sentence))
-        if grams and any(len(grams & g) >= DUPLICATE_SHARE * min(len(grams), len(g)) and numbers <= n
-                         for g, n in seen):  # a repeat says no figure the earlier sentence did not
+        if repeats(sentence, seen):
             continue
         if free is not None:
             sentence = _drop_repeated_boilerplate(sentence, free, said)
         if sentence.strip("，,；;。 "):
             kept.append(sentence)
-            seen.append((grams, numbers))
+            seen.append(signature(sentence))
     return "".join(kept)
 
 

@@ -109,7 +109,7 @@ def drop_problem_clauses(text: str, report: CheckReport) -> str:
 def fallback(text: str, report: CheckReport, section: OutlineSection, fields: list[str]) -> str:
     """Remove the clauses with problems (`report` is `text`'s check), then restate each bullet
     whose figures are missing."""
-    kept = clean_paragraph(drop_problem_clauses(text, report), section.facts)  # no cut-off stub left behind
+    kept = clean_paragraph(drop_problem_clauses(text, report), section.facts, [section.heading, *fields])  # no stub left
     if len(kept) < MIN_KEPT_CHARS:  # a stub such as “今年以来，我会按照。” says nothing
         kept = ""
     missing: dict[str, list[str]] = {}
@@ -140,7 +140,7 @@ def check_and_repair(client: LLMClient | None, section: OutlineSection, text: st
             break
         notes = [f"“{t}”：{reason}" for _, _, t, reason in problems]
         generation = client.stream(repair_prompt(section, result.text, notes, target_chars))
-        candidate = clean_paragraph(finish_paragraph(generation.text), section.facts)
+        candidate = clean_paragraph(finish_paragraph(generation.text), section.facts, [section.heading, *fields])
         candidate_report = check_section(candidate, section, fields)
         result.attempts.append({"how": "model", "problems": notes, "accepted": False})
         if len(problems_of(candidate_report)) < len(problems) and len(candidate_report.missing) <= len(result.report.missing):
