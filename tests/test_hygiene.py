@@ -47,3 +47,9 @@ def test_a_sentence_restating_only_the_heading_is_struck() -> None:
             "今年以来，我会继续按照工会的工作计划，依法履职维权。监督处理劳资纠纷15件。")
     assert clean_paragraph(text, facts, context) == "我们部署工资集体协商，重点推动百人以上已建会企业。监督处理劳资纠纷15件。"
     assert clean_paragraph(text, facts) == text  # without the context nothing is judged filler
+
+
+def test_broken_enumerators_and_an_opening_connective_are_mended() -> None:
+    assert clean_paragraph("一是新建工会12家。三是发放慰问金36万元。", FACTS) == "新建工会12家。发放慰问金36万元。"
+    assert clean_paragraph("一是新建工会12家。二是发放慰问金36万元。", FACTS) == "一是新建工会12家。二是发放慰问金36万元。"
+    assert clean_paragraph("其中，7家企业签订集体合同。\n此外，新建工会12家。", FACTS) == "7家企业签订集体合同。\n新建工会12家。"

@@ -7,7 +7,9 @@ Applied to each paragraph the model writes (and to each repair), deterministical
 - a sentence that restates an earlier one of the same paragraph;
 - a sentence cut off before its predicate (此外，苍岭项目部在业主新增100米开挖任务下。);
 - an item repeated inside a list (凝聚力、吸引力和凝聚力) and a boilerplate phrase said twice;
-- a sentence that only restates the heading (东湖区总工会依法履职维权，构建和谐劳动关系。).
+- a sentence that only restates the heading (东湖区总工会依法履职维权，构建和谐劳动关系。);
+- 一是…三是 with 二是 struck out by the above (the enumerators go), and a connective (其中，此外，
+  同时，) opening the paragraph, where it has nothing to follow.
 What is dropped for carrying a bullet's figure comes back through the check: the figure is then
 missing, and repair restates the bullet.
 """
@@ -101,6 +103,19 @@ def says_nothing(sentence: str, fact_grams: set[str], context_grams: set[str]) -
     return len((content & fact_grams) - context_grams) < FILLER_SHARE * max(len(content), 1)
 
 
+_ENUMERATED = re.compile(r"([一二三四五六七八九十])是")
+_CN_ORDER = "一二三四五六七八九十"
+_OPENING_CONNECTIVE = re.compile(r"^(?:其中|此外|另外|同时|与此同时)[，,]")
+
+
+def _mend(paragraph: str) -> str:
+    """Enumerators that no longer count 一、二、三… in order are dropped; an opening connective too."""
+    found = [m.group(1) for m in _ENUMERATED.finditer(paragraph)]
+    if found and found != list(_CN_ORDER[:len(found)]):
+        paragraph = _ENUMERATED.sub("", paragraph)
+    return _OPENING_CONNECTIVE.sub("", paragraph)
+
+
 def clean_paragraph(text: str, facts: Sequence[str], context: Sequence[str] = ()) -> str:
     """`text` with the sentences and pieces above removed; `context` (the heading, the body's
     name, the period) is what a sentence restating only the heading is made of."""
@@ -124,7 +139,7 @@ def clean_paragraph(text: str, facts: Sequence[str], context: Sequence[str] = ()
         if sentence.strip("，,；;。 "):
             kept.append(sentence)
             seen.append(signature(sentence))
-    return "".join(kept)
+    return "\n".join(_mend(p) for p in "".join(kept).split("\n"))
 
 
 def _drop_repeated_boilerplate(sentence: str, free: re.Pattern[str], said: set[str]) -> str:
