@@ -44,7 +44,7 @@ from drafting.flow.request import (
 )
 from drafting.flow.revise import save_edit
 from drafting.flow.screen import ignored_note, screen_request
-from drafting.model.llm import LLMClient, LLMError, get_client
+from drafting.model.llm import DeadlineReached, LLMClient, LLMError, deadline as call_deadline, get_client
 from drafting.retrieval.examples import votes_for
 from drafting.store import Draft, Store
 
@@ -144,8 +144,18 @@ def _transient(exc: BaseException) -> bool:
                               httpx.TransportError))
 
 
+def _fell_back(result: DraftResult) -> list[int]:
+    """The sections whose model text failed the check and were restated from their bullets."""
+    return [i for i, s in enumerate(result.sections) if any(r.get("how") == "fallback" for r in s.repairs)]
+
+
+def _all_fell_back(result: DraftResult) -> bool:
+    written = [i for i, s in enumerate(result.sections) if s.facts]
+    return bool(written) and set(written) <= set(_fell_back(result))
+
+
 def _section_notes(result: DraftResult) -> list[str]:
-    fallen = [i for i, s in enumerate(result.sections) if any(r.get("how") == "fallback" for r in s.repairs)]
+    fallen = _fell_back(result)
     if not fallen:
         return []
     numbers = "、".join(section_heading(i, "").rstrip("、") for i in fallen)
@@ -159,8 +169,9 @@ def write(work: Intake, draft_outline: Outline | None = None, on_event: Callable
     deadline) — the plain statement of the bullets, flagged, with the reason in `notes`.
 
     The deadline is checked at every pipeline event (each section start and text piece), so a
-    slow model is stopped even mid-section; a hung one is ended by the client's timeout. A
-    user's cancel raises `Cancelled`.
+    slow model is stopped even mid-section, and every model call inside ends by it, so a hung
+    or silent one is stopped too. A user's cancel raises `Cancelled`. A draft whose every
+    section had to be restated from its bullets is the fallback as well, and says so.
     """
     policy = policy or Policy()
     request = work.request
@@ -177,10 +188,11 @@ def write(work: Intake, draft_outline: Outline | None = None, on_event: Callable
     attempt = 0
     while True:
         try:
-            result = draft(request, on_event=watched, client=connect(), outline=draft_outline, cancel=cancel)
-            return Outcome(result, False, [*_section_notes(result), *result.notes, *work.notes])
-        except Cancelled:
-            if not timed_out.is_set():
+            with call_deadline(deadline):
+                result = draft(request, on_event=watched, client=connect(), outline=draft_outline, cancel=cancel)
+            return Outcome(result, _all_fell_back(result), [*_section_notes(result), *result.notes, *work.notes])
+        except (Cancelled, DeadlineReached) as exc:
+            if isinstance(exc, Cancelled) and not timed_out.is_set():
                 raise
             note = f"模型生成超时（超过 {policy.deadline:g} 秒）。{FALLBACK}"
             return Outcome(plain_draft(request, draft_outline), True, [note, *work.notes])

@@ -59,7 +59,7 @@ def test_nonsense_from_the_model_is_repaired_to_the_bullets(data_dir: Path, monk
         with client() as api:
             body = api.post("/v1/drafts", json=DRAFT_BODY).json()
     _assert_plain_and_complete(body)
-    assert body["fallback"] is False  # the model answered; each section fell back to its bullets
+    assert body["fallback"] is True  # the model answered, but every section had to be restated from its bullets
     assert body["notes"] and all("未通过核对，已改用要点原话表述" in note for note in body["notes"])
 
 
@@ -102,6 +102,37 @@ def test_slow_model_hits_the_deadline_and_falls_back(data_dir: Path, monkeypatch
     assert time.monotonic() - started < 5
     _assert_plain_and_complete(body)
     assert body["fallback"] and body["notes"][0].startswith("模型生成超时")
+
+
+@pytest.mark.parametrize("mode", ["hang", "ok"])
+def test_the_draft_deadline_holds_whatever_the_model_does(data_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          mode: str) -> None:
+    """A silent model (hang) and a dribbling one (a piece every 0.5 s) with a 3 s draft deadline and
+    a 60 s client timeout: the flagged fallback comes back within the deadline and a few seconds.
+    The call used to wait for the client's timeout, and the client retried it twice."""
+    with FakeLLM(reply=echo, mode=mode, delay=0.5 if mode == "ok" else 0.0) as model:
+        use_model(monkeypatch, model, timeout=60.0)
+        with client(draft_timeout=3.0) as api:
+            started = time.monotonic()
+            body = api.post("/v1/drafts", json=DRAFT_BODY).json()
+            elapsed = time.monotonic() - started
+    assert elapsed < 3.0 + 5.0, elapsed
+    _assert_plain_and_complete(body)
+    assert body["fallback"] and body["notes"][0].startswith("模型生成超时"), body["notes"]
+    assert len(model.requests) == 1  # not retried after the deadline
+
+
+def test_the_endpoint_address_is_never_returned(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeLLM(reply=echo) as model:
+        use_model(monkeypatch, model)
+        with client() as api:
+            ok = api.post("/v1/drafts", json=DRAFT_BODY)
+            model.mode = "error500"
+            failed = api.post("/v1/drafts", json=DRAFT_BODY)
+    assert ok.json()["model"] == "fake-model"
+    assert failed.json()["fallback"]
+    for response in (ok, failed):
+        assert model.base_url.split("//")[1].split("/")[0] not in response.text
 
 
 def test_concurrent_requests_under_faults_all_end_clearly(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -209,3 +209,29 @@ def test_a_realistic_draft_passes() -> None:
     )
     report = check(draft, facts, ["某某街道总工会", "上半年", "2024年"])
     assert report.ok and not report.warnings and not report.missing, report.summary_zh()
+
+
+def test_cost_grows_with_the_input_not_with_its_square(monkeypatch: pytest.MonkeyPatch) -> None:
+    """40 long bullets and a draft of 1,600 wrong ranges: every draft figure looks for the closest
+    input figure to name in its reason. Scoring each pair recomputed the words around both (48 s
+    for a 50,000-character draft); the words around a figure are now read a bounded number of
+    times per figure, and long lists are searched through their informative bigrams."""
+    from drafting.checker import match
+
+    reads = 0
+    context = match._context
+
+    def counting(text: str, start: int, end: int) -> set[str]:
+        nonlocal reads
+        reads += 1
+        return context(text, start, end)
+
+    monkeypatch.setattr(match, "_context", counting)
+    facts = ["，".join(f"开展活动{(i * 7 + j) % 97 + 1}-{(i * 13 + j * 31) % 900 + 100}人" for j in range(25))
+             for i in range(40)]
+    draft = "，".join(f"开展活动{j % 89 + 2}-{(j * 17) % 900 + 100}人次" for j in range(1600))
+    report = check(draft, facts)
+    assert len(report.unsupported) >= 1000
+    assert all(u.reason for u in report.unsupported)
+    figures = 40 * 25 + 1600
+    assert reads <= 4 * figures, reads

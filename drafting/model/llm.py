@@ -8,8 +8,11 @@ standard chat API. Both stream text deltas.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import logging
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,9 +21,28 @@ import openai
 from drafting.config import EMBEDDED_MODEL_ALIAS, Settings, get_settings
 from drafting.model import paragraph
 
+log = logging.getLogger(__name__)
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("llm_deadline", default=None)
+
 
 class LLMError(RuntimeError):
     """The model endpoint failed. The message is Chinese and says what the user can do."""
+
+
+class DeadlineReached(LLMError):
+    """A call was ended because the caller's deadline (`deadline`) came."""
+
+
+@contextlib.contextmanager
+def deadline(at: float) -> Iterator[None]:
+    """Every call made inside ends by `at` (time.monotonic()): each read of the stream waits at
+    most until then, and the client does not retry on its own, so a hung or silent endpoint
+    cannot hold a draft past its deadline (it held one 184 s past a 20 s deadline before)."""
+    token = _deadline.set(at)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
 
 
 @dataclass
@@ -77,6 +99,23 @@ def _translate(exc: Exception, label: str) -> LLMError:
     return LLMError(f"调用模型服务失败（{label}）：{exc}")
 
 
+RETRY_BACKOFF = 0.5  # seconds before the first retry of a call, doubled each time
+
+
+class _Retry(Exception):
+    """A call that failed before its first piece in a way worth trying again."""
+
+    def __init__(self, error: openai.OpenAIError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _retryable(exc: openai.OpenAIError) -> bool:
+    if isinstance(exc, openai.APITimeoutError):
+        return False
+    return isinstance(exc, (openai.APIConnectionError, openai.InternalServerError, openai.RateLimitError))
+
+
 class LLMClient:
     """Streams completions from an OpenAI-compatible endpoint."""
 
@@ -90,28 +129,46 @@ class LLMClient:
         self.embedded = embedded
         self.context_window = context_window
         self.paragraph_bias = paragraph_bias  # bans the embedded vocabulary's non-paragraph tokens
-        self.label = "内置模型" if embedded else f"{model} @ {base_url}"
-        self._client = openai.OpenAI(
-            base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=max_retries
-        )
+        # Shown to users and returned by the API, so never the endpoint's address (logged instead).
+        self.label = "内置模型" if embedded else (model or "外部模型服务")
+        self.max_retries = max_retries
+        self._client = openai.OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=0)
 
     def stream(self, prompt: Prompt, on_delta: Callable[[str], None] | None = None) -> Generation:
         """Run one prompt, calling `on_delta` with each text piece; returns the whole generation.
 
         The prefill is part of the returned text (it is the start of the answer). Remote chat
-        endpoints cannot be prefilled; they are asked to start with it instead.
+        endpoints cannot be prefilled; they are asked to start with it instead. A refused
+        connection, a 5xx or a rate limit before the first piece is tried again (`max_retries`
+        times, backing off, never past a deadline); a timeout is not: a silent endpoint would
+        otherwise hold the caller for three timeouts.
         """
+        at = _deadline.get()
+        for attempt in range(self.max_retries + 1):
+            try:
+                return self._stream_once(prompt, on_delta, at)
+            except _Retry as retry:
+                delay = RETRY_BACKOFF * 2 ** attempt
+                late = at is not None and time.monotonic() + delay >= at
+                if attempt == self.max_retries or late:
+                    raise _translate(retry.error, self.label) from retry.error
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _stream_once(self, prompt: Prompt, on_delta: Callable[[str], None] | None, at: float | None) -> Generation:
         started = time.monotonic()
         prefill = prompt.prefill if self.embedded else ""
         gen = Generation(text=prefill, prefill=prefill)
-        if prefill and on_delta:
-            on_delta(prefill)
-        pieces = self._pieces(prompt)
+        pieces = self._pieces(prompt, at)
         try:
             for piece, finish in pieces:
+                if at is not None and time.monotonic() > at:
+                    raise DeadlineReached("模型生成超过了本稿的时限。")
                 if piece:
                     if gen.first_token_seconds is None:
                         gen.first_token_seconds = time.monotonic() - started
+                        if prefill and on_delta:
+                            on_delta(prefill)
                     gen.text += piece
                     gen.completion_tokens += 1
                     if on_delta:
@@ -119,9 +176,18 @@ class LLMClient:
                 if finish:
                     gen.finish_reason = finish
         except openai.OpenAIError as exc:
+            log.warning("model call to %s failed: %s: %s", self.base_url, type(exc).__name__, exc)
+            if at is not None and time.monotonic() >= at - 0.5 and isinstance(exc, openai.APITimeoutError):
+                raise DeadlineReached("模型生成超过了本稿的时限。") from exc
+            if gen.first_token_seconds is not None and isinstance(exc, openai.APIConnectionError):
+                raise LLMError(f"模型服务在生成途中断开了连接（{self.label}）。请稍后重试。") from exc
+            if gen.first_token_seconds is None and _retryable(exc):
+                raise _Retry(exc) from exc
             raise _translate(exc, self.label) from exc
         finally:
             pieces.close()  # a callback that raised (a cancel) also hangs up, so the server stops generating
+        if prefill and on_delta and gen.first_token_seconds is None:
+            on_delta(prefill)
         gen.seconds = time.monotonic() - started
         return gen
 
@@ -133,10 +199,14 @@ class LLMClient:
             return {"logit_bias": self.paragraph_bias}
         return {"grammar": paragraph.grammar(prompt.min_chars)}
 
-    def _pieces(self, prompt: Prompt) -> Generator[tuple[str, str | None], None, None]:
+    def _pieces(self, prompt: Prompt, at: float | None) -> Generator[tuple[str, str | None], None, None]:
+        client = self._client
+        if at is not None:
+            remaining = max(0.1, min(self.timeout, at - time.monotonic()))
+            client = client.with_options(timeout=remaining)
         if self.embedded:
             extra = self._paragraph_constraint(prompt)
-            stream = self._client.completions.create(
+            stream = client.completions.create(
                 model=self.model, prompt=_chatml(prompt), max_tokens=prompt.max_tokens,
                 temperature=prompt.temperature, stop=["<|im_end|>", *prompt.stop], stream=True,
                 extra_body=extra or None,
@@ -147,7 +217,7 @@ class LLMClient:
                         yield chunk.choices[0].text or "", chunk.choices[0].finish_reason
             return
         user = prompt.user + (f"\n\n请以“{prompt.prefill}”开头。" if prompt.prefill else "")
-        chat = self._client.chat.completions.create(
+        chat = client.chat.completions.create(
             model=self.model, messages=[{"role": "system", "content": prompt.system}, {"role": "user", "content": user}],
             max_tokens=prompt.max_tokens, temperature=prompt.temperature, stop=prompt.stop or None, stream=True,
         )

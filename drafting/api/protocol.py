@@ -1,0 +1,85 @@
+"""The HTTP connection as the API serves it: uvicorn's httptools protocol with the guards it lacks.
+
+uvicorn reads request headers without a size limit or a deadline (a 50 MB header was answered
+200; 300 half-sent requests were still open after a minute), and its own 400 is English plain
+text. Here a request's head (request line and headers) must arrive within `HEAD_TIMEOUT`
+seconds and `MAX_HEAD_BYTES` bytes; otherwise the client gets a Chinese JSON 408/431 and the
+connection is closed. Open connections are capped by uvicorn's `limit_concurrency` (see
+`app.serve`).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+MAX_HEAD_BYTES = 64 * 1024
+HEAD_TIMEOUT = 10.0
+
+BAD_REQUEST = "请求格式不正确（不是有效的 HTTP 请求）。"
+HEAD_TOO_LARGE = f"请求头过大（上限 {MAX_HEAD_BYTES // 1024} KB）。"
+HEAD_TOO_SLOW = f"请求头未在 {HEAD_TIMEOUT:.0f} 秒内发送完整，连接已关闭。"
+_PHRASES = {400: b"Bad Request", 408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
+
+
+class GuardedHttpTools(HttpToolsProtocol):
+    """httptools with a size limit and a deadline on each request's head, and Chinese errors."""
+
+    _head_bytes = 0
+    _head_timer: asyncio.TimerHandle | None = None
+    _reading_head = True
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._start_head()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_head_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._reading_head:
+            self._head_bytes += len(data)
+        super().data_received(data)
+        if self._reading_head and self._head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
+            self._refuse(431, HEAD_TOO_LARGE)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if not self._reading_head:  # the next request on a kept-alive connection
+            self._start_head()
+
+    def on_headers_complete(self) -> None:
+        self._reading_head = False
+        self._stop_head_timer()
+        super().on_headers_complete()
+
+    def send_400_response(self, msg: str) -> None:
+        self._refuse(400, BAD_REQUEST)
+
+    def _start_head(self) -> None:
+        self._reading_head, self._head_bytes = True, 0
+        self._stop_head_timer()
+        self._head_timer = self.loop.call_later(HEAD_TIMEOUT, self._head_timed_out)
+
+    def _stop_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self._reading_head and not self.transport.is_closing():
+            self._refuse(408, HEAD_TOO_SLOW)
+
+    def _refuse(self, status: int, detail: str) -> None:
+        self._stop_head_timer()
+        body = json.dumps({"detail": detail, "errors": [], "request_id": "-"}, ensure_ascii=False).encode()
+        head = [b"HTTP/1.1 %d %s\r\n" % (status, _PHRASES[status])]
+        head += [name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers]
+        head += [b"content-type: application/json\r\n", b"content-length: %d\r\n" % len(body),
+                 b"connection: close\r\n", b"\r\n"]
+        self.transport.write(b"".join(head) + body)
+        self.transport.close()
+
