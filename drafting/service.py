@@ -44,7 +44,8 @@ from drafting.flow.request import (
 )
 from drafting.flow.revise import save_edit
 from drafting.flow.screen import ignored_note, screen_request
-from drafting.model.llm import DeadlineReached, LLMClient, LLMError, deadline as call_deadline, get_client
+from drafting.model.llm import DeadlineReached, LLMClient, LLMError, get_client
+from drafting.model.llm import deadline as call_deadline
 from drafting.retrieval.examples import votes_for
 from drafting.store import Draft, Store
 
