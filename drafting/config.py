@@ -88,6 +88,10 @@ class ApiSettings:
     retries: int  # whole-draft retries after a transient model error
     retry_backoff: float  # seconds before the first retry, doubled each time
     cors_origins: tuple[str, ...]  # empty: no cross-origin browser access
+    allowed_hosts: tuple[str, ...]  # Host header values served ("*": any); refuses DNS rebinding
+    check_timeout: float  # seconds one /v1/check may take; then 503
+    max_connections: int  # open connections per worker (slow clients included); more get 503
+    header_timeout: float  # seconds a client may take to send a request's line and headers; then 408
 
 
 @dataclass(frozen=True)
@@ -165,10 +169,27 @@ def load_settings() -> Settings:
     )
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def _names(env: dict[str, str], name: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in (_lookup(env, name) or "").split(",") if n.strip())
+
+
 def _api_settings(env: dict[str, str]) -> ApiSettings:
-    origins = _lookup(env, "DRAFTING_API_CORS_ORIGINS") or ""
+    api_key = _lookup(env, "DRAFTING_API_KEY")
+    origins = _names(env, "DRAFTING_API_CORS_ORIGINS")
+    if "*" in origins and not api_key:
+        raise ValueError("环境变量 DRAFTING_API_CORS_ORIGINS=* 会让任何网站读取草稿，"
+                         "只有同时设置访问密钥 DRAFTING_API_KEY 时才允许；否则请列出具体的来源网址。")
+    # Without a key, a page on any site could reach a loopback server under a name of its own
+    # (DNS rebinding) and read the history; the Host header tells. With a key, it cannot.
+    hosts = _names(env, "DRAFTING_API_ALLOWED_HOSTS") or (("*",) if api_key else LOOPBACK_HOSTS)
+    if "*" in hosts and not api_key:
+        raise ValueError("环境变量 DRAFTING_API_ALLOWED_HOSTS=* 会让任何域名访问本服务（DNS 重绑定），"
+                         "只有同时设置访问密钥 DRAFTING_API_KEY 时才允许；否则请列出具体的主机名。")
     return ApiSettings(
-        api_key=_lookup(env, "DRAFTING_API_KEY"),
+        api_key=api_key,
         max_body_bytes=_int(env, "DRAFTING_API_MAX_BODY", 1_048_576),
         model_slots=max(1, _int(env, "DRAFTING_API_MODEL_SLOTS", 1)),
         queue_size=max(0, _int(env, "DRAFTING_API_QUEUE_SIZE", 8)),
@@ -176,7 +197,11 @@ def _api_settings(env: dict[str, str]) -> ApiSettings:
         draft_timeout=_float(env, "DRAFTING_API_DRAFT_TIMEOUT", 900.0),
         retries=max(0, _int(env, "DRAFTING_API_RETRIES", 1)),
         retry_backoff=_float(env, "DRAFTING_API_RETRY_BACKOFF", 1.0),
-        cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+        cors_origins=origins,
+        allowed_hosts=hosts,
+        check_timeout=_float(env, "DRAFTING_API_CHECK_TIMEOUT", 10.0),
+        max_connections=max(8, _int(env, "DRAFTING_API_MAX_CONNECTIONS", 256)),
+        header_timeout=_float(env, "DRAFTING_API_HEADER_TIMEOUT", 10.0),
     )
 
 

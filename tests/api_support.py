@@ -51,7 +51,7 @@ def settings(**overrides: Any) -> ApiSettings:
 
 
 def client(**overrides: Any) -> TestClient:
-    return TestClient(create_app(settings(**overrides)), raise_server_exceptions=False)
+    return TestClient(create_app(settings(**overrides)), raise_server_exceptions=False, base_url="http://localhost")
 
 
 class LiveServer:

@@ -16,7 +16,7 @@ from drafting.api.queue import ModelGate, QueueFull, QueueTimeout
 from drafting.flow.check import check
 from drafting.flow.request import MAX_BULLET_CHARS, MAX_BULLETS
 from drafting.store import Store
-from tests.api_support import DRAFT_BODY, FACTS, ORG, blocked_echo, bullets_in, client, echo
+from tests.api_support import DRAFT_BODY, FACTS, ORG, blocked_echo, bullets_in, client, echo, live
 from tests.conftest import use_model
 from tests.fake_llm import FakeLLM
 
@@ -149,7 +149,8 @@ def test_bearer_key_guards_every_route_but_healthz(fake: FakeLLM, monkeypatch: p
     config.reset_settings()
     caplog.set_level(logging.DEBUG)
     with client() as api:
-        assert api.get("/healthz").status_code == 200
+        assert api.get("/healthz").json() == {"status": "ok"}  # the queue only with the key
+        assert api.get("/healthz", headers={"Authorization": f"Bearer {KEY}"}).json()["queue"]["active"] == 0
         for method, path in (("GET", "/docs"), ("GET", "/openapi.json"), ("POST", "/v1/check"),
                              ("POST", "/v1/drafts"), ("POST", "/v1/drafts/stream"), ("GET", "/v1/drafts/1"),
                              ("GET", "/v1/examples?q=x")):
@@ -188,6 +189,102 @@ def test_cors_opens_only_to_configured_origins(fake: FakeLLM) -> None:
         other = api.options("/v1/check", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"})
     assert allowed.headers["access-control-allow-origin"] == "http://oa.local"
     assert "access-control-allow-origin" not in other.headers
+
+
+@pytest.mark.parametrize("host, served", [("localhost:8000", True), ("127.0.0.1", True), ("[::1]:8000", True),
+                                          ("attacker.example", False), ("localhost.attacker.example:8000", False),
+                                          ("", False)])
+def test_dns_rebinding_a_foreign_host_name_is_refused(api, host: str, served: bool) -> None:
+    """A page on attacker.example whose name resolves to 127.0.0.1 reaches the server with its
+    own Host header; without a key it must not read the history."""
+    response = api.get("/v1/drafts", headers={"Host": host})
+    assert (response.status_code == 200) is served, response.text
+    if not served:
+        assert response.status_code == 400 and "DRAFTING_API_ALLOWED_HOSTS" in response.json()["detail"]
+
+
+def test_with_a_key_any_host_name_is_served_and_the_list_can_be_set(fake: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> None:
+    from drafting.config import load_settings
+
+    monkeypatch.setenv("DRAFTING_API_KEY", KEY)
+    assert load_settings().api.allowed_hosts == ("*",)
+    monkeypatch.setenv("DRAFTING_API_ALLOWED_HOSTS", "union.example, localhost")
+    assert load_settings().api.allowed_hosts == ("union.example", "localhost")
+    with client(api_key=None, allowed_hosts=("union.example",)) as api:
+        assert api.get("/healthz", headers={"Host": "union.example:443"}).status_code == 200
+        assert api.get("/healthz", headers={"Host": "other.example"}).status_code == 400
+
+
+@pytest.mark.parametrize("variable", ["DRAFTING_API_CORS_ORIGINS", "DRAFTING_API_ALLOWED_HOSTS"])
+def test_a_wildcard_without_a_key_is_refused_at_start(data_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture, variable: str) -> None:
+    from drafting import config
+
+    monkeypatch.delenv("DRAFTING_API_KEY", raising=False)
+    monkeypatch.setenv(variable, "http://oa.local,*")
+    config.reset_settings()
+    assert serve(port=1) == 2
+    assert variable in capsys.readouterr().err
+    monkeypatch.setenv("DRAFTING_API_KEY", KEY)
+    assert "*" in getattr(config.load_settings().api, "cors_origins" if "CORS" in variable else "allowed_hosts")
+
+
+def test_security_headers_on_every_response(api) -> None:
+    for response in (api.get("/v1/drafts"), api.get("/v1/drafts/999"), api.post("/v1/check", json={}),
+                     api.get("/healthz"), api.get("/docs")):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["referrer-policy"] == "no-referrer"
+    drafts = api.get("/v1/drafts")
+    assert drafts.headers["cache-control"] == "no-store"
+    assert "default-src 'none'" in drafts.headers["content-security-policy"]
+    assert "content-security-policy" not in api.get("/docs").headers  # the local Swagger page runs its scripts
+
+
+def _largest_check() -> dict:
+    """The largest /v1/check the limits admit: 40 bullets of ranges, a 50,000-character draft."""
+    from drafting.api.models import MAX_DRAFT_CHARS
+
+    facts = ["，".join(f"开展活动{(i * 7 + j) % 97 + 1}-{(i * 13 + j * 31) % 900 + 100}人" for j in range(25))[:480]
+             for i in range(40)]
+    draft = "，".join(f"开展活动{j % 89 + 2}-{(j * 17) % 900 + 100}人次" for j in range(5000))[:MAX_DRAFT_CHARS]
+    return {"facts": facts, "draft": draft}
+
+
+def test_a_large_check_leaves_the_server_responsive(fake: FakeLLM) -> None:
+    """While the largest check the limits admit runs, /healthz answers at once; the check itself
+    is answered within seconds (it took 52 s on the event loop, and /healthz timed out)."""
+    import httpx
+
+    body = _largest_check()
+    probes: list[float] = []
+    with live() as server:
+        result: dict = {}
+
+        def big() -> None:
+            started = time.monotonic()
+            result["response"] = httpx.post(f"{server.url}/v1/check", json=body, timeout=60)
+            result["seconds"] = time.monotonic() - started
+
+        worker = threading.Thread(target=big)
+        worker.start()
+        while worker.is_alive():
+            started = time.monotonic()
+            assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200
+            probes.append(time.monotonic() - started)
+            time.sleep(0.05)
+        worker.join()
+    assert result["response"].status_code == 200 and result["response"].json()["unsupported"]
+    assert result["seconds"] < 15, result["seconds"]
+    assert len(probes) >= 2 and max(probes) < 1.0, probes
+
+
+def test_a_check_past_its_time_budget_is_a_clear_503(fake: FakeLLM) -> None:
+    with client(check_timeout=0.01) as api:
+        response = api.post("/v1/check", json=_largest_check())
+        assert response.status_code == 503 and response.headers["retry-after"]
+        assert "核对未能在 0.01 秒内完成" in response.json()["detail"]
+        assert api.post("/v1/check", json={"facts": ["新建工会8家"], "draft": "新建工会8家。"}).json()["ok"]
 
 
 # --- limits and validation ------------------------------------------------------------------

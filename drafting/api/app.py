@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import contextvars
 import ctypes
+import hmac
 import ipaddress
 import json
 import logging
@@ -41,7 +42,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from drafting import service
 from drafting.api.drafts import QUEUE_TIMEOUT, Accepted, DraftService, draft_out
 from drafting.api.errors import ERROR_RESPONSES, error_response, validation_detail
-from drafting.api.middleware import OPEN_PATHS, BearerAuth, BodyLimit, RequestContext, RequestIdFilter, request_id_var
+from drafting.api.middleware import (
+    OPEN_PATHS,
+    BearerAuth,
+    BodyLimit,
+    HostGuard,
+    RequestContext,
+    RequestIdFilter,
+    request_id_var,
+)
 from drafting.api.models import (
     MAX_EXAMPLES_K,
     MAX_QUERY_CHARS,
@@ -54,6 +63,7 @@ from drafting.api.models import (
     FastJSON,
     HealthOut,
 )
+from drafting.api.protocol import GuardedHttpTools
 from drafting.api.queue import ModelGate, QueueFull, QueueTimeout
 from drafting.config import ApiSettings, get_settings, load_settings
 from drafting.flow.events import to_dict
@@ -65,6 +75,8 @@ log = logging.getLogger("drafting.api.app")
 QUEUE_FULL = "排队生成的请求已满，本次未受理。请稍后重试。"
 INDEX_UNAVAILABLE = "检索索引暂时不可用，请确认索引已建立（python -m drafting index build）或 chroma 服务已启动。"
 NOT_FOUND = "没有编号为 {id} 的草稿。"
+CHECK_TIMEOUT = "核对未能在 {seconds:g} 秒内完成（草稿或要点过长），本次未核对。请分段核对或稍后重试。"
+INLINE_CHECK_CHARS = 6_000  # draft + bullets; larger checks run in a thread with a time budget
 SSE_KEEPALIVE_S = 15.0
 SSE_EVENTS = ("accepted", "queued", "plan", "section_started", "delta", "section_checked", "section_repaired",
               "section_done", "retry", "done", "result", "error")
@@ -95,7 +107,23 @@ class _Examples:
             return [e.to_dict() for e in self._index.query(text, k=k, org_level=org, period=period, kind=kind)]
 
 
+def _die_with_the_master() -> None:
+    """In a worker that `serve --workers N` spawned: be killed when the master dies, even by
+    SIGKILL, so that no orphan keeps serving and a restart can bind the port (Linux prctl)."""
+    import multiprocessing
+    import signal
+
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent.pid:  # the master died before the line above
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    _die_with_the_master()
     settings = settings or load_settings().api
     store = Store(get_settings().history_db)
     lost = store.recover_interrupted()
@@ -104,6 +132,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     gate = ModelGate(get_settings().run_dir, settings.model_slots, settings.queue_size, settings.queue_wait)
     drafts = DraftService(store, gate, settings)
     drafting_threads = anyio.CapacityLimiter(settings.model_slots + settings.queue_size + 1)
+    checking_threads = anyio.CapacityLimiter(2)
     examples = _Examples()
 
     app = FastAPIOffline(
@@ -118,6 +147,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
                            expose_headers=["X-Request-ID", "Retry-After"])
+    app.add_middleware(HostGuard, hosts=settings.allowed_hosts)
     app.add_middleware(RequestContext)
 
     @app.exception_handler(RequestValidationError)
@@ -147,8 +177,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         return error_response(500, f"服务内部错误，请稍后重试；如仍出错请把请求编号 {request_id_var.get()} 告诉管理员。",
                               headers={"X-Request-ID": request_id_var.get()})
 
-    @app.get("/healthz", response_model=HealthOut, tags=["service"], summary="存活检查（无需密钥）")
-    async def healthz() -> dict[str, Any]:
+    expected_auth = f"Bearer {settings.api_key}".encode() if settings.api_key else None
+
+    @app.get("/healthz", response_model=HealthOut, response_model_exclude_none=True, tags=["service"],
+             summary="存活检查（无需密钥；设置了密钥时，带密钥才显示排队情况）")
+    async def healthz(request: Request) -> dict[str, Any]:
+        given = request.headers.get("authorization", "").encode("latin-1", "replace")
+        if expected_auth is not None and not hmac.compare_digest(given, expected_auth):
+            return {"status": "ok"}
         return {"status": "ok", "queue": gate.stats()}
 
     @app.post("/v1/drafts", response_model=DraftOut, responses=ERROR_RESPONSES, tags=["drafts"],
@@ -188,9 +224,20 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @app.post("/v1/check", response_model=CheckOut, responses=ERROR_RESPONSES, tags=["check"],
               summary="核对草稿中的每个数字是否来自要点")
     async def check_draft(body: CheckIn) -> FastJSON:
-        # Pure-Python CPU work of ~5 ms for a 1,500-character draft: done on the event loop, as
-        # a thread hop would cost more than it frees under the GIL (`serve --workers` scales it).
-        return FastJSON(service.check(body.draft, body.facts, body.org, body.period, body.year).to_dict())
+        def run() -> dict[str, Any]:
+            return service.check(body.draft, body.facts, body.org, body.period, body.year).to_dict()
+
+        # A usual check (~5 ms for a 1,500-character draft) is answered on the event loop: a
+        # thread hop would cost more than it frees. A large one goes to a thread with a time
+        # budget, so that /healthz and other requests are served meanwhile.
+        if len(body.draft) + sum(map(len, body.facts)) <= INLINE_CHECK_CHARS:
+            return FastJSON(run())
+        try:
+            with anyio.fail_after(settings.check_timeout):
+                return FastJSON(await anyio.to_thread.run_sync(run, limiter=checking_threads, abandon_on_cancel=True))
+        except TimeoutError:
+            raise HTTPException(503, CHECK_TIMEOUT.format(seconds=settings.check_timeout),
+                                headers={"Retry-After": "30"}) from None
 
     @app.get("/v1/examples", response_model=ExamplesOut, responses=ERROR_RESPONSES, tags=["examples"],
              summary="检索往年总结中相近的段落（只供借鉴措辞）")
@@ -296,10 +343,16 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> int:
     """Run the API with uvicorn until stopped. Anything but loopback needs DRAFTING_API_KEY."""
     import uvicorn
 
-    if not _is_loopback(host) and not get_settings().api_key:
+    try:
+        settings = get_settings()
+    except ValueError as exc:  # a setting that would open the service to any web page
+        sys.stderr.write(f"错误：{exc}\n")
+        return 2
+    if not _is_loopback(host) and not settings.api_key:
         sys.stderr.write(f"错误：要在 {host} 上对外提供服务，必须先设置访问密钥 DRAFTING_API_KEY。\n")
         return 2
     _limit_malloc_arenas()
     uvicorn.run("drafting.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_config=logging_config(), access_log=False, timeout_graceful_shutdown=30)
+                log_config=logging_config(), access_log=False, timeout_graceful_shutdown=30,
+                http=GuardedHttpTools, limit_concurrency=settings.api.max_connections, timeout_keep_alive=5)
     return 0

@@ -1,7 +1,8 @@
 """The HTTP API's outer layers, as plain ASGI middleware (cheap on the /v1/check hot path).
 
-Outermost first: request id and one log line per request; the bearer key; the body-size limit.
-Every refusal is JSON with a Chinese `detail` and the request id.
+Outermost first: request id, security headers and one log line per request; the Host
+allow-list; the bearer key; the body-size limit. Every refusal is JSON with a Chinese `detail`
+and the request id.
 """
 from __future__ import annotations
 
@@ -23,6 +24,13 @@ _CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 OPEN_PATHS = frozenset({"/healthz"})
 
 UNAUTHORIZED = "缺少或错误的访问密钥：请在请求头中加入 Authorization: Bearer <密钥>。"
+UNKNOWN_HOST = "请求的主机名不在允许之列（Host 请求头）。如需用其他名称访问，请设置 DRAFTING_API_ALLOWED_HOSTS。"
+# On every response: no MIME sniffing, no framing, no referrer, no caching of drafts. The
+# content policy is for the JSON routes; the local Swagger page (/docs) needs its scripts.
+_SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+                     (b"referrer-policy", b"no-referrer"), (b"cross-origin-resource-policy", b"same-origin")]
+_API_HEADERS = [(b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+                (b"cache-control", b"no-store")]
 
 
 def body_too_large(limit: int) -> str:
@@ -72,11 +80,17 @@ class RequestContext:
         started = time.perf_counter()
         status = 500
 
+        extra = [(b"x-request-id", request_id.encode()), *_SECURITY_HEADERS]
+        if not scope["path"].startswith(("/docs", "/redoc", "/static")):
+            extra += _API_HEADERS
+
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                given = message.get("headers", [])
+                names = {name.lower() for name, _ in given}
+                message["headers"] = [*given, *(h for h in extra if h[0] not in names)]
             await send(message)
 
         try:
@@ -84,6 +98,29 @@ class RequestContext:
         finally:
             log.info("%s %s %d %.1fms", scope["method"], scope["path"], status,
                      (time.perf_counter() - started) * 1000)
+
+
+class HostGuard:
+    """400 for a Host header not in the allow-list (port ignored): a web page that reaches a
+    loopback server under a name of its own (DNS rebinding) cannot read drafts."""
+
+    def __init__(self, app: ASGIApp, hosts: tuple[str, ...]) -> None:
+        self.app = app
+        self._any = "*" in hosts
+        self._hosts = frozenset(h.lower() for h in hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._any or scope["type"] != "http" or _host_name(_header(scope, b"host")) in self._hosts:
+            await self.app(scope, receive, send)
+            return
+        await _send_json(send, 400, UNKNOWN_HOST)
+
+
+def _host_name(raw: bytes | None) -> str:
+    host = (raw or b"").decode("latin-1").strip().lower()
+    if host.startswith("["):  # [::1]:8000
+        return host[:host.find("]") + 1]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 class BearerAuth:

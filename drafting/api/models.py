@@ -213,7 +213,7 @@ class QueueOut(BaseModel):
 
 class HealthOut(BaseModel):
     status: Literal["ok"]
-    queue: QueueOut
+    queue: QueueOut | None = None  # shown without a key only when none is configured
 
 
 class ErrorItem(BaseModel):

@@ -2,8 +2,8 @@
 
 uvicorn reads request headers without a size limit or a deadline (a 50 MB header was answered
 200; 300 half-sent requests were still open after a minute), and its own 400 is English plain
-text. Here a request's head (request line and headers) must arrive within `HEAD_TIMEOUT`
-seconds and `MAX_HEAD_BYTES` bytes; otherwise the client gets a Chinese JSON 408/431 and the
+text. Here a request's head (request line and headers) must arrive within the configured
+`header_timeout` seconds and `MAX_HEAD_BYTES` bytes; otherwise the client gets a Chinese JSON 408/431 and the
 connection is closed. Open connections are capped by uvicorn's `limit_concurrency` (see
 `app.serve`).
 """
@@ -14,12 +14,14 @@ import json
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from drafting.config import get_settings
+
 MAX_HEAD_BYTES = 64 * 1024
-HEAD_TIMEOUT = 10.0
+LINGER_SECONDS = 2.0
 
 BAD_REQUEST = "请求格式不正确（不是有效的 HTTP 请求）。"
 HEAD_TOO_LARGE = f"请求头过大（上限 {MAX_HEAD_BYTES // 1024} KB）。"
-HEAD_TOO_SLOW = f"请求头未在 {HEAD_TIMEOUT:.0f} 秒内发送完整，连接已关闭。"
+HEAD_TOO_SLOW = "请求头未在 {seconds:g} 秒内发送完整，连接已关闭。"
 _PHRASES = {400: b"Bad Request", 408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
 
 
@@ -29,6 +31,7 @@ class GuardedHttpTools(HttpToolsProtocol):
     _head_bytes = 0
     _head_timer: asyncio.TimerHandle | None = None
     _reading_head = True
+    _refused = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -39,6 +42,8 @@ class GuardedHttpTools(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return  # lingering after a refusal: read and drop, so the client gets the answer
         if self._reading_head:
             self._head_bytes += len(data)
         super().data_received(data)
@@ -61,7 +66,7 @@ class GuardedHttpTools(HttpToolsProtocol):
     def _start_head(self) -> None:
         self._reading_head, self._head_bytes = True, 0
         self._stop_head_timer()
-        self._head_timer = self.loop.call_later(HEAD_TIMEOUT, self._head_timed_out)
+        self._head_timer = self.loop.call_later(get_settings().api.header_timeout, self._head_timed_out)
 
     def _stop_head_timer(self) -> None:
         if self._head_timer is not None:
@@ -71,7 +76,7 @@ class GuardedHttpTools(HttpToolsProtocol):
     def _head_timed_out(self) -> None:
         self._head_timer = None
         if self._reading_head and not self.transport.is_closing():
-            self._refuse(408, HEAD_TOO_SLOW)
+            self._refuse(408, HEAD_TOO_SLOW.format(seconds=get_settings().api.header_timeout))
 
     def _refuse(self, status: int, detail: str) -> None:
         self._stop_head_timer()
@@ -81,5 +86,10 @@ class GuardedHttpTools(HttpToolsProtocol):
         head += [b"content-type: application/json\r\n", b"content-length: %d\r\n" % len(body),
                  b"connection: close\r\n", b"\r\n"]
         self.transport.write(b"".join(head) + body)
-        self.transport.close()
+        # Closing with unread input makes the kernel reset the connection, and a client still
+        # sending (a huge header) would lose the answer: half-close, drop input, close soon.
+        self._refused = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
