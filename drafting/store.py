@@ -211,6 +211,11 @@ class Store:
                 " WHERE status = ? ORDER BY id DESC LIMIT ?", (DONE, limit)).fetchall()
         return [DraftSummary(**_summary_fields(row)) for row in rows]
 
+    def recent_ids(self, limit: int) -> list[int]:
+        """Every row, newest first, whatever its status (accepted, running, interrupted, failed, done)."""
+        with self._connect() as conn:
+            return [int(row[0]) for row in conn.execute("SELECT id FROM drafts ORDER BY id DESC LIMIT ?", (limit,))]
+
     def accept_draft(self, *, title: str, request: dict[str, Any], facts_text: str = "",
                      request_id: str = "", kind: str = "generated") -> int:
         """Store a request before it is drafted (status "accepted"); returns the row's id."""

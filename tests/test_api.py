@@ -453,6 +453,33 @@ def test_rows_left_by_a_dead_process_are_marked_interrupted(data_dir: Path, fake
         assert interrupted["status"] == "interrupted" and "要点已保存" in interrupted["error"]
         assert interrupted["request"]["org"] == ORG
         assert api.get(f"/v1/drafts/{mine}").json()["status"] == "accepted"
+        listed = {d["id"]: d["status"] for d in api.get("/v1/drafts").json()["drafts"]}
+        assert listed[row] == "interrupted" and listed[mine] == "accepted"  # a client that lost its answer finds it
+
+
+@pytest.mark.parametrize("year", [2024.5, [2024], {"y": 2024}])
+def test_a_bad_year_gets_one_message(api, year) -> None:
+    for path, body in (("/v1/drafts", {**DRAFT_BODY, "year": year}),
+                       ("/v1/check", {"facts": ["新建工会8家"], "draft": "x", "year": year})):
+        response = api.post(path, json=body)
+        assert response.status_code == 422
+        assert response.json()["detail"] == "请求不合规范：年份应为四位整数，如 2024。", response.json()
+    assert api.post("/v1/check", json={"facts": ["2024年新建工会8家"], "draft": "2024年新建工会8家。",
+                                       "year": 2024.0}).json()["ok"]
+
+
+def test_facts_and_sections_together_are_refused_not_half_used(api) -> None:
+    body = {**DRAFT_BODY, "sections": [{"title": "组织建设", "facts": ["新建工会8家"]}]}
+    response = api.post("/v1/drafts", json=body)
+    assert response.status_code == 422 and "只能提供其中一种" in response.json()["detail"]
+
+
+def test_bidi_controls_never_come_back(api) -> None:
+    isolates = "\u2066\u2067\u2068\u2069\u202e\u061c"
+    body = {**DRAFT_BODY, "facts": [f"新建{isolates}非公企业工会8家", *DRAFT_BODY["facts"][1:]]}
+    response = api.post("/v1/drafts", json=body)
+    assert response.status_code == 200
+    assert not any(c in json.dumps(response.json(), ensure_ascii=False) for c in isolates)
 
 
 # --- streaming --------------------------------------------------------------------------------

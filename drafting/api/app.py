@@ -214,10 +214,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         return FastJSON(draft_out(row))
 
     @app.get("/v1/drafts", response_model=DraftList, responses=ERROR_RESPONSES, tags=["drafts"],
-             summary="最近的草稿；或按请求编号（X-Request-ID）查找")
+             summary="最近的草稿（含未完成、中断的）；或按请求编号（X-Request-ID）查找")
     def list_drafts(request_id: Annotated[str | None, Query(max_length=64)] = None,
                     limit: Annotated[int, Query(ge=1, le=100)] = 20) -> FastJSON:
-        ids = store.find_by_request_id(request_id)[:limit] if request_id else [d.id for d in store.list_drafts(limit)]
+        # All statuses: a client whose connection dropped finds its accepted, running or interrupted draft.
+        ids = store.find_by_request_id(request_id)[:limit] if request_id else store.recent_ids(limit)
         rows = [row for row in map(store.get_draft, ids) if row is not None]
         return FastJSON({"drafts": [draft_out(row) for row in rows]})
 

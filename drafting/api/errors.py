@@ -60,9 +60,16 @@ def _field(loc: Sequence[Any]) -> str:
     return f"{name}（第 {position + 1} 项）" if position is not None and names else name
 
 
+_TYPE_ERRORS = frozenset({"int_type", "int_parsing", "int_from_float", "string_type", "string_unicode"})
+
+
 def _message(error: Mapping[str, Any]) -> str:
     kind, loc, ctx = error.get("type", ""), error.get("loc", ()), error.get("ctx") or {}
     field = _field(loc)
+    if "year" in loc and kind in _TYPE_ERRORS:  # a union (number or text): one message, not one per branch
+        return "年份应为四位整数，如 2024。"
+    if kind == "value_error":
+        return f"{str(ctx.get('error', '')).rstrip('。')}。"
     if kind == "json_invalid":
         return "请求体不是合法的 JSON。"
     if kind == "missing":

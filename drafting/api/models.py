@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from drafting.flow.request import MAX_BULLET_CHARS, MAX_BULLETS, MAX_TOTAL_CHARS
 
@@ -41,6 +41,15 @@ Period = Annotated[str, Field(min_length=1, max_length=20, description="总结�
 Year = Annotated[int, Field(ge=1949, le=2100)] | Annotated[str, Field(max_length=8)] | None
 
 
+def _whole_year(value: Any) -> Any:
+    """2024.0 is 2024; 2024.5 gets one message (not "should be an integer" and "should be text")."""
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("年份应为四位整数，如 2024")
+        return int(value)
+    return value
+
+
 class SectionIn(BaseModel):
     title: Annotated[str, Field(max_length=40)] | None = Field(None, description="用户自己的小标题（按用户顺序成节）")
     facts: FactList = Field(default_factory=list)
@@ -57,7 +66,7 @@ class DraftOptions(BaseModel):
 class DraftIn(BaseModel):
     """`facts` (a flat list) or `sections` (bullets under the user's own headings)."""
 
-    model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": ["facts"]}, {"required": ["sections"]}]})
+    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["facts"]}, {"required": ["sections"]}]})
 
     org: Org
     period: Period
@@ -67,6 +76,8 @@ class DraftIn(BaseModel):
     sections: Annotated[list[SectionIn], Field(min_length=1, max_length=MAX_BULLETS)] | None = None
     options: DraftOptions = Field(default_factory=DraftOptions)
 
+    _year = field_validator("year", mode="before")(staticmethod(_whole_year))
+
 
 class CheckIn(BaseModel):
     facts: FactList
@@ -74,6 +85,8 @@ class CheckIn(BaseModel):
     org: Org | None = None
     period: Period | None = None
     year: Year = None
+
+    _year = field_validator("year", mode="before")(staticmethod(_whole_year))
 
 
 class FigureOut(BaseModel):

@@ -21,7 +21,9 @@ _BULLET_MARK = re.compile(r"^\s*(?:[-–—•·*＊●○◆■]+\s*|\d{1,2}(?:
 _HEADING_HASH = re.compile(r"^\s*#+\s*(.*?)\s*#*\s*$")
 _HEADING_BRACKET = re.compile(r"^\s*【([^】]{1,40})】\s*(.*)$")
 # C0/C1 control characters except tab and newline, zero-width and bidi controls.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# C0/C1 controls, zero-width and bidirectional marks, embeddings and isolates (U+2066–2069),
+# invisible operators: none belongs in a summary, and bidi controls can disguise text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
 
 
 class RequestError(ValueError):
@@ -129,6 +131,8 @@ def validate_facts(sections: list[SectionInput]) -> None:
 def parse_year(value: Any) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     try:
         year = int(str(value).strip().rstrip("年"))
     except ValueError as exc:
@@ -178,6 +182,8 @@ def request_from_json(payload: dict[str, Any]) -> DraftRequest:
     """The HTTP/JSON shape: `facts: [str]` or `sections: [{title, facts}]`."""
     if not isinstance(payload, dict):
         raise RequestError("请求应为 JSON 对象。")
+    if payload.get("sections") and payload.get("facts"):
+        raise RequestError("facts 与 sections 只能提供其中一种：要么是一列要点，要么是带小标题的分节要点。")
     if payload.get("sections"):
         raw_sections = payload["sections"]
         if not isinstance(raw_sections, list):
