@@ -111,3 +111,29 @@ def fuzz_app(data_dir: Path, monkeypatch: pytest.MonkeyPatch):
         config.reset_settings()
         with client(queue_size=64) as api:
             yield api
+
+
+_DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=6000)
+_SUFFIX = st.sampled_from(["", "家", "万", "亿元", "%", ".5名", "-99人", "万人次", "年", "月"])
+_ANY = st.text(st.characters(codec="utf-8"), max_size=200)  # any Unicode scalar: bidi, controls, emoji, CJK
+
+
+@settings(max_examples=120, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@given(digits=_DIGITS, suffix=_SUFFIX, noise=_ANY, where=st.sampled_from(["draft", "facts", "both", "query", "draft_request"]))
+def test_digit_strings_of_any_length_and_any_unicode_never_give_a_500(fuzz_app, digits: str, suffix: str,
+                                                                      noise: str, where: str) -> None:
+    """Numerals past Python's int-to-str limit (4,300 digits) and arbitrary Unicode, through every
+    route that reads text: no 500, and JSON back."""
+    numeral = f"{noise[:20]}新建工会{digits}{suffix}{noise[20:]}"
+    if where == "query":
+        response = fuzz_app.get("/v1/examples", params={"q": numeral[:2000]}, headers=AUTH)
+    elif where == "draft_request":
+        body = {"org": "东湖街道总工会", "period": "全年", "facts": [numeral[:500]], "options": {"examples": 0}}
+        response = fuzz_app.post("/v1/drafts", json=body, headers=AUTH)
+    else:
+        facts = [numeral[:500]] if where in ("facts", "both") else ["新建工会8家"]
+        draft = numeral if where in ("draft", "both") else "新建工会8家。"
+        response = fuzz_app.post("/v1/check", json={"facts": facts, "draft": draft}, headers=AUTH)
+    assert response.status_code < 500, (where, response.status_code, response.text[:300])
+    assert response.headers["content-type"].startswith("application/json")
+    response.json()
