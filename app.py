@@ -372,6 +372,8 @@ def outline_panel() -> None:
 def _progress_text(view: jobs.JobView) -> tuple[float, str]:
     elapsed = f"已用时 {view.elapsed:.0f} 秒"
     current = view.current
+    if view.waiting_behind:
+        return 0.0, f"模型正忙：前面还有 {view.waiting_behind} 份草稿在排队，轮到后自动开始（{elapsed}）"
     if current is None and not view.sections:
         return 0.0, f"正在准备：连接模型、检索参考范文…（{elapsed}）"
     done = sum(1 for s in view.sections if s.done)

@@ -44,7 +44,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_draft(args: argparse.Namespace) -> int:
     from drafting import service
-    from drafting.flow.events import Delta, Event, SectionStarted
+    from drafting.flow.events import Delta, Event, Queued, SectionStarted
     from drafting.flow.request import decode_bytes
 
     try:
@@ -61,9 +61,15 @@ def cmd_draft(args: argparse.Namespace) -> int:
             sys.stderr.write(f"\n[{event.index + 1}/{event.total}] {event.title}\n")
         elif isinstance(event, Delta):
             sys.stderr.write(event.text)
+        elif isinstance(event, Queued):
+            sys.stderr.write(f"模型正忙，前面还有 {event.ahead} 份草稿在排队……\n")
         sys.stderr.flush()
 
-    outcome = service.write(work, on_event=show_progress)
+    try:
+        with service.model_turn(show_progress):
+            outcome = service.write(work, on_event=show_progress)
+    except (service.QueueFull, service.QueueTimeout) as exc:
+        return _fail(service.busy_message(exc))
     for note in outcome.notes:
         sys.stderr.write(f"\n注意：{note}\n")
     if not args.quiet:

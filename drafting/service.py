@@ -17,17 +17,21 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import httpx
 import openai
 
 from drafting.checker.report import CheckReport
+from drafting.config import get_settings
 from drafting.flow.assemble import section_heading
 from drafting.flow.check import check as check_text
-from drafting.flow.events import Event, Retrying
+from drafting.flow.events import Event, Queued, Retrying
 from drafting.flow.pipeline import Cancelled, DraftResult, draft, plain_draft, regenerate_section
 from drafting.flow.plan import Outline, plan
 from drafting.flow.request import (
@@ -44,6 +48,7 @@ from drafting.flow.request import (
 )
 from drafting.flow.revise import save_edit
 from drafting.flow.screen import ignored_note, screen_request
+from drafting.model.gate import ModelGate, QueueFull, QueueTimeout
 from drafting.model.llm import DeadlineReached, LLMClient, LLMError, get_client
 from drafting.model.llm import deadline as call_deadline
 from drafting.retrieval.examples import votes_for
@@ -211,6 +216,35 @@ def write(work: Intake, draft_outline: Outline | None = None, on_event: Callable
             time.sleep(delay)
 
 
+def model_gate() -> ModelGate:
+    """This process's handle on the one model queue that every process shares."""
+    settings = get_settings()
+    api = settings.api
+    return _gate(settings.run_dir, api.model_slots, api.queue_size, api.queue_wait)
+
+
+@lru_cache(maxsize=4)
+def _gate(run_dir: Path, slots: int, queue_size: int, wait_s: float) -> ModelGate:
+    return ModelGate(run_dir, slots, queue_size, wait_s)
+
+
+@contextmanager
+def model_turn(on_event: Callable[[Event], None] | None = None) -> Iterator[None]:
+    """Wait for a model slot in turn with every other process (API workers, pages, the CLI);
+    `Queued` events tell how many are ahead. Raises `QueueFull` or `QueueTimeout`."""
+    gate = model_gate()
+    ticket = gate.enqueue()
+    with gate.acquire(ticket, on_position=lambda ahead: on_event(Queued(ahead)) if on_event and ahead else None):
+        yield
+
+
+def busy_message(exc: QueueFull | QueueTimeout) -> str:
+    """What the page and the CLI say when the shared model queue refuses or times out."""
+    if isinstance(exc, QueueFull):
+        return f"模型正忙，排队的草稿已满，本次未开始生成。请约 {exc.retry_after} 秒后再试；要点都还在。"
+    return f"排队等待模型的时间过长，本次未生成。请约 {exc.retry_after} 秒后再试；要点都还在。"
+
+
 def plain(work: Intake, draft_outline: Outline | None = None) -> Outcome:
     """The deterministic draft, without the model, on the user's own request."""
     return Outcome(plain_draft(work.request, draft_outline), True, [FALLBACK, *work.notes])
@@ -248,5 +282,5 @@ def save(store: Store, data: dict[str, Any], given: dict[str, Any], facts: str, 
                             result=data, facts_text=facts, parent_id=parent_id, kind=kind)
 
 
-__all__ = ["Intake", "Outcome", "Policy", "RequestError", "check", "edit", "facts_text", "intake", "intake_json",
-           "intake_text", "outline", "plain", "rewrite", "save", "write"]
+__all__ = ["Intake", "Outcome", "Policy", "QueueFull", "QueueTimeout", "RequestError", "busy_message", "check", "edit", "facts_text", "intake", "intake_json",
+           "intake_text", "model_gate", "model_turn", "outline", "plain", "rewrite", "save", "write"]

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from drafting.api.app import _is_loopback, serve
-from drafting.api.queue import ModelGate, QueueFull, QueueTimeout
 from drafting.flow.check import check
 from drafting.flow.request import MAX_BULLET_CHARS, MAX_BULLETS
+from drafting.model.gate import ModelGate, QueueFull, QueueTimeout
 from drafting.store import Store
 from tests.api_support import DRAFT_BODY, FACTS, ORG, blocked_echo, bullets_in, client, echo, live
 from tests.conftest import use_model
@@ -543,6 +543,63 @@ def test_gate_slots_hold_across_processes_and_time_out(tmp_path: Path) -> None:
     assert other.stats()["waiting"] == 0  # the timed-out place was given up
     held.release()
     other.acquire(other.enqueue()).release()
+
+
+def test_gate_serves_in_arrival_order_across_processes(tmp_path: Path) -> None:
+    """Two workers' gates on one queue: a slot freed in worker A goes to worker B's request that
+    came first, not to A's own waiter (which A wakes at once). The flock gate gave it to A's."""
+    a, b = (ModelGate(tmp_path, slots=1, queue_size=4, wait_s=10) for _ in range(2))
+    held = a.acquire(a.enqueue())
+    first, second = b.enqueue(), a.enqueue()
+    order: list[str] = []
+
+    def take(gate: ModelGate, ticket, name: str) -> None:
+        slot = gate.acquire(ticket)
+        order.append(name)
+        time.sleep(0.1)
+        slot.release()
+
+    threads = [threading.Thread(target=take, args=(a, second, "a")), threading.Thread(target=take, args=(b, first, "b"))]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    assert a.stats() == b.stats() == {"slots": 1, "active": 1, "waiting": 2, "queue_size": 4}
+    held.release()
+    for t in threads:
+        t.join(10)
+    assert order == ["b", "a"]
+
+
+def test_retry_after_comes_from_measured_drafts_and_the_queue(tmp_path: Path) -> None:
+    gate = ModelGate(tmp_path, slots=1, queue_size=2, wait_s=10)
+    assert gate.retry_after(0) == 1  # a free slot
+    measured = gate.enqueue()
+    gate.acquire(measured)
+    gate._release(measured, 4.0)  # one draft measured at 4 s
+    running = gate.acquire(gate.enqueue())
+    waiting = [gate.enqueue(), gate.enqueue()]
+    with pytest.raises(QueueFull) as full:
+        gate.enqueue()
+    assert 11 <= full.value.retry_after <= 12  # the running draft's ~4 s, then the two waiting ones' 4 s each
+    running.release()
+    for ticket in waiting:
+        gate.cancel(ticket)
+
+
+def test_a_dead_process_place_is_given_up(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, time; from pathlib import Path; from drafting.model.gate import ModelGate; "
+            "g = ModelGate(Path(sys.argv[1]), 1, 4, 5); g.acquire(g.enqueue()); print('held', flush=True); time.sleep(60)")
+    child = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    assert child.stdout and child.stdout.readline().strip() == "held"
+    gate = ModelGate(tmp_path, slots=1, queue_size=4, wait_s=5)
+    assert gate.stats()["active"] == 1
+    child.kill()
+    child.wait()
+    gate.acquire(gate.enqueue()).release()  # the dead holder's slot is taken back
+    assert gate.stats() == {"slots": 1, "active": 0, "waiting": 0, "queue_size": 4}
 
 
 def test_queue_full_is_429_and_queue_timeout_is_503_with_retry_after(data_dir: Path,

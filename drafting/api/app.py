@@ -64,10 +64,10 @@ from drafting.api.models import (
     HealthOut,
 )
 from drafting.api.protocol import GuardedHttpTools
-from drafting.api.queue import ModelGate, QueueFull, QueueTimeout
 from drafting.config import ApiSettings, get_settings, load_settings
 from drafting.flow.events import to_dict
 from drafting.flow.request import RequestError, clean_text
+from drafting.model.gate import ModelGate, QueueFull, QueueTimeout
 from drafting.store import Store
 
 log = logging.getLogger("drafting.api.app")

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from drafting import service
-from drafting.api.queue import ModelGate, QueueTimeout, Ticket
 from drafting.config import ApiSettings
 from drafting.flow.events import Event, Queued
 from drafting.flow.plan import title_for
+from drafting.model.gate import ModelGate, QueueTimeout, Ticket
 from drafting.store import DONE, FAILED, RUNNING, Draft, Store
 
 log = logging.getLogger("drafting.api.app")

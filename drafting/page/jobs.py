@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from drafting import service
-from drafting.flow.events import Delta, Event, SectionChecked, SectionDone, SectionRepaired, SectionStarted
+from drafting.flow.events import Delta, Event, Queued, SectionChecked, SectionDone, SectionRepaired, SectionStarted
 from drafting.flow.pipeline import Cancelled
 from drafting.flow.plan import Outline
 from drafting.flow.request import RequestError
@@ -56,6 +56,7 @@ class JobView:
     draft_id: int | None = None
     first_text_s: float | None = None
     first_section_s: float | None = None
+    waiting_behind: int = 0  # drafts ahead in the shared model queue (0: not waiting)
 
     @property
     def current(self) -> SectionProgress | None:
@@ -84,6 +85,7 @@ class Job:
     draft_id: int | None = None
     first_text_s: float | None = None
     first_section_s: float | None = None
+    waiting_behind: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _thread: threading.Thread | None = None
 
@@ -106,7 +108,7 @@ class Job:
             return JobView(id=self.id, kind=self.kind, status=self.status, elapsed=now - self.started,
                            total=self.total, sections=tuple(self.sections), idle=now - self.last_activity,
                            message=self.message, draft_id=self.draft_id, first_text_s=self.first_text_s,
-                           first_section_s=self.first_section_s)
+                           first_section_s=self.first_section_s, waiting_behind=self.waiting_behind)
 
     def on_event(self, event: Event) -> None:
         """Record a pipeline event; a pending cancel stops the run here, even mid-section."""
@@ -115,6 +117,7 @@ class Job:
         now = time.monotonic()
         with self._lock:
             self.last_activity = now
+            self.waiting_behind = event.ahead if isinstance(event, Queued) else 0
             if isinstance(event, SectionStarted):
                 self.total = event.total or self.total
                 self.sections = [s for s in self.sections if s.index != event.index]
@@ -157,6 +160,8 @@ class Job:
             self._finish(CANCELLED, "已取消。已写好的内容没有保存，您的要点和提纲都还在。")
         except (LLMError, RequestError) as exc:
             self._finish(FAILED, str(exc))
+        except (service.QueueFull, service.QueueTimeout) as exc:
+            self._finish(FAILED, service.busy_message(exc))
         except Exception as exc:  # the page must show something rather than spin forever
             log.exception("drafting job failed")
             self._finish(FAILED, f"生成时出现内部错误：{type(exc).__name__}: {exc}")
@@ -192,7 +197,8 @@ def start_draft(store: Store, work: Intake, outline: Outline) -> Job:
     the model cannot be used) and save it as a new version."""
 
     def run(on_event: Callable[[Event], None]) -> dict[str, Any]:
-        return service.write(work, outline, on_event=on_event).to_dict(work.ignored)
+        with service.model_turn(on_event):
+            return service.write(work, outline, on_event=on_event).to_dict(work.ignored)
 
     def save(data: dict[str, Any]) -> int:
         return service.save(store, data, work.given.to_dict(), work.facts_text)
@@ -204,7 +210,8 @@ def start_rewrite(store: Store, base: Draft, index: int) -> Job:
     """Rewrite section `index` of version `base` and save the result as its child version."""
 
     def run(on_event: Callable[[Event], None]) -> dict[str, Any]:
-        return service.rewrite(base, index, on_event=on_event).to_dict()
+        with service.model_turn(on_event):
+            return service.rewrite(base, index, on_event=on_event).to_dict()
 
     def save(data: dict[str, Any]) -> int:
         return service.save(store, data, base.request, base.facts_text, kind="regenerated", parent_id=base.id)

@@ -1,0 +1,230 @@
+"""The bounded, first-come-first-served queue in front of the model, shared by every process.
+
+The embedded llama.cpp server writes one answer at a time, so drafts take turns for a small
+number of model slots. Places in the queue are rows of one SQLite file beside the model's run
+files, numbered in arrival order; a request gets a slot when fewer requests are ahead of it
+than slots are free, whichever process (API worker, page, CLI) holds it. (Before, each worker
+kept its own queue and took a slot by `flock`: a freed slot went to the same worker's waiters
+while the other polled, and drafts on one worker waited 35 s at p95 while others took 1 s.)
+
+A request that finds the queue full is refused at once (429); one that waits longer than the
+limit gives up (503). Both carry `Retry-After` computed from the measured time of recent drafts
+(shared by all processes) and what is running and waiting now. Places held by a process that
+died are given up by the next process that looks.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+import os
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+_POLL_S = 0.05  # how often a waiter looks again when no release in its own process woke it
+_PURGE_S = 1.0  # how often a process looks for places held by dead processes
+_FIRST_ESTIMATE_S = 30.0  # assumed seconds per draft before any has finished
+_MAX_RETRY_AFTER_S = 3600
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS places (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    host TEXT NOT NULL, pid INTEGER NOT NULL,
+    queued REAL NOT NULL, granted REAL
+);
+CREATE TABLE IF NOT EXISTS measures (name TEXT PRIMARY KEY, value REAL NOT NULL);
+"""
+
+
+class QueueFull(Exception):
+    """Too many requests are already waiting."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("queue full")
+        self.retry_after = retry_after
+
+
+class QueueTimeout(Exception):
+    """The request waited for a slot longer than allowed."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("queue wait timed out")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A place in the queue."""
+
+    id: int
+
+
+class Slot:
+    """A held model slot; `release()` (or leaving the `with` block) frees it."""
+
+    def __init__(self, gate: ModelGate, ticket: Ticket) -> None:
+        self._gate, self._ticket, self._started = gate, ticket, time.monotonic()
+        self._released = False
+
+    def release(self) -> None:
+        if not self._released:
+            self._released = True
+            self._gate._release(self._ticket, time.monotonic() - self._started)
+
+    def __enter__(self) -> Slot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class ModelGate:
+    def __init__(self, lock_dir: Path, slots: int, queue_size: int, wait_s: float) -> None:
+        self.slots, self.queue_size, self.wait_s = slots, queue_size, wait_s
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        self.path = lock_dir / "model-gate.sqlite3"
+        self._host = socket.gethostname()
+        self._wake = threading.Condition()  # a release in this process wakes its waiters at once
+        self._local = threading.local()
+        self._last_purge = 0.0
+        self._connection()  # creates the schema
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        conn = self._connection()
+        for attempt in range(50):
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+        else:
+            conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 30000")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            self._local.conn = conn
+        return conn
+
+    # -- the queue ---------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, int]:
+        conn = self._connection()
+        active, waiting = conn.execute(
+            "SELECT COUNT(granted), COUNT(*) - COUNT(granted) FROM places").fetchone()
+        return {"slots": self.slots, "active": int(active), "waiting": int(waiting), "queue_size": self.queue_size}
+
+    def enqueue(self) -> Ticket:
+        """Take a place in the queue, or raise `QueueFull` at once."""
+        with self._tx() as conn:
+            self._purge(conn, force=True)
+            active, waiting = conn.execute(
+                "SELECT COUNT(granted), COUNT(*) - COUNT(granted) FROM places").fetchone()
+            if waiting >= self.queue_size + max(0, self.slots - active):
+                raise QueueFull(self._retry_after(conn, waiting))
+            cur = conn.execute("INSERT INTO places (host, pid, queued) VALUES (?, ?, ?)",
+                               (self._host, os.getpid(), time.time()))
+            return Ticket(int(cur.lastrowid or 0))
+
+    def acquire(self, ticket: Ticket, on_position: Callable[[int], None] | None = None) -> Slot:
+        """Wait for a slot (first come, first served across processes); `QueueTimeout` after
+        `wait_s` seconds. `on_position` is told the number of requests ahead when it changes."""
+        deadline = time.monotonic() + self.wait_s
+        reported: int | None = None
+        try:
+            while True:
+                with self._tx() as conn:
+                    self._purge(conn)
+                    ahead = conn.execute("SELECT COUNT(*) FROM places WHERE granted IS NULL AND id < ?",
+                                         (ticket.id,)).fetchone()[0]
+                    active = conn.execute("SELECT COUNT(granted) FROM places").fetchone()[0]
+                    if ahead < self.slots - active:
+                        conn.execute("UPDATE places SET granted = ? WHERE id = ?", (time.time(), ticket.id))
+                        return Slot(self, ticket)
+                    if time.monotonic() >= deadline:
+                        raise QueueTimeout(self._retry_after(conn, ahead))
+                if on_position is not None and ahead != reported:
+                    reported = ahead
+                    on_position(ahead)
+                with self._wake:
+                    self._wake.wait(min(_POLL_S, max(0.0, deadline - time.monotonic())))
+        except BaseException:
+            self.cancel(ticket)
+            raise
+
+    def cancel(self, ticket: Ticket) -> None:
+        """Give up a place that will not be used."""
+        with self._tx() as conn:
+            conn.execute("DELETE FROM places WHERE id = ? AND granted IS NULL", (ticket.id,))
+
+    def retry_after(self, ahead: int) -> int:
+        """Seconds until a request with `ahead` requests waiting before it would probably get a slot."""
+        with self._tx() as conn:
+            return self._retry_after(conn, ahead)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _retry_after(self, conn: sqlite3.Connection, ahead: int) -> int:
+        """When a request with `ahead` waiting before it would get a slot: each slot frees when
+        its draft has run the measured time per draft, then serves the next in line."""
+        row = conn.execute("SELECT value FROM measures WHERE name = 'seconds_per_draft'").fetchone()
+        per_draft = float(row[0]) if row else _FIRST_ESTIMATE_S
+        now = time.time()
+        free_at = [max(0.0, per_draft - (now - granted))
+                   for (granted,) in conn.execute("SELECT granted FROM places WHERE granted IS NOT NULL")]
+        free_at += [0.0] * max(0, self.slots - len(free_at))
+        heapq.heapify(free_at)
+        for _ in range(ahead):
+            heapq.heappush(free_at, heapq.heappop(free_at) + per_draft)
+        return max(1, min(_MAX_RETRY_AFTER_S, math.ceil(free_at[0])))
+
+    def _release(self, ticket: Ticket, held_s: float) -> None:
+        with self._tx() as conn:
+            conn.execute("DELETE FROM places WHERE id = ?", (ticket.id,))
+            row = conn.execute("SELECT value FROM measures WHERE name = 'seconds_per_draft'").fetchone()
+            value = held_s if row is None else 0.8 * float(row[0]) + 0.2 * held_s
+            conn.execute("INSERT OR REPLACE INTO measures (name, value) VALUES ('seconds_per_draft', ?)", (value,))
+        with self._wake:
+            self._wake.notify_all()
+
+    def _purge(self, conn: sqlite3.Connection, force: bool = False) -> None:
+        """Give up the places of processes on this host that no longer run."""
+        now = time.monotonic()
+        if not force and now - self._last_purge < _PURGE_S:
+            return
+        self._last_purge = now
+        for (pid,) in conn.execute("SELECT DISTINCT pid FROM places WHERE host = ?", (self._host,)).fetchall():
+            if not _running(pid):
+                conn.execute("DELETE FROM places WHERE host = ? AND pid = ?", (self._host, pid))
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie is not running
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return True
