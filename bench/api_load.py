@@ -13,8 +13,10 @@ check:  POST /v1/check with real past summaries: each request a different ~1,500
         (the checker's caches do not flatter the result). Reports requests/s and latency
         percentiles.
 drafts: POST /v1/drafts against a fast fake model (loopback): status counts (200, and the
-        documented 429 queue-full / 503 queue-timeout), the queue depth seen on /healthz, and
-        the server's resident memory (all its processes) sampled every few seconds.
+        documented 429 queue-full / 503 queue-timeout), latency of the drafts (p50, p95), how
+        well each refusal's Retry-After foretold the client's real wait (the client waits as
+        told and asks again until it gets in), the queue depth seen on /healthz, and the server's resident memory
+        (all its processes) sampled every few seconds.
 
 Prints one JSON object (and `--out FILE` writes it). Only loopback addresses are ever used.
 """
@@ -181,6 +183,8 @@ async def drive(port: int, path: str, bodies: list[bytes], clients: int, duratio
     """
     statuses: dict[str, int] = {}
     latencies: list[float] = []
+    ok_latencies: list[float] = []
+    told_vs_waited: list[tuple[float, float]] = []  # (Retry-After, seconds until this client got in)
     samples: list[dict[str, Any]] = []
     issued = 0
     started = time.monotonic()
@@ -191,6 +195,8 @@ async def drive(port: int, path: str, bodies: list[bytes], clients: int, duratio
         conn = Connection(port)
         interval = clients / rate if rate else 0.0
         next_at = started + k * interval / clients
+        refused_at: float | None = None
+        told = 0.0
         while time.monotonic() < stop_at and issued < limit:
             if rate:
                 await asyncio.sleep(max(0.0, next_at - time.monotonic()))
@@ -205,8 +211,19 @@ async def drive(port: int, path: str, bodies: list[bytes], clients: int, duratio
                 continue
             latencies.append(time.monotonic() - sent)
             statuses[str(status)] = statuses.get(str(status), 0) + 1
-            if status in (429, 503):  # documented refusals: wait as told (capped, to keep the pressure on)
-                await asyncio.sleep(min(float(headers.get("retry-after", "1")), 1.0))
+            if status == 200:
+                ok_latencies.append(time.monotonic() - sent)
+            if status in (429, 503):
+                # A documented refusal: wait as told, as a well-behaved client does, and measure
+                # when this client really gets in against what the first refusal foretold.
+                retry_after = float(headers.get("retry-after", "1") or 1)
+                if refused_at is None:
+                    refused_at, told = time.monotonic(), retry_after
+                conn.close()  # a pause this long may outlast the server's keep-alive
+                await asyncio.sleep(retry_after)
+            elif refused_at is not None:
+                told_vs_waited.append((told, sent - refused_at))
+                refused_at = None
         conn.close()
 
     async def sampler() -> None:
@@ -234,8 +251,24 @@ async def drive(port: int, path: str, bodies: list[bytes], clients: int, duratio
         "ok_per_second": round(ok / elapsed, 1), "offered_rate": rate or None,
         "latency_ms": {q: round(percentile(latencies, p) * 1000, 1) for q, p in
                        (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))},
+        "ok_latency_ms": {q: round(percentile(ok_latencies, p) * 1000, 1) for q, p in
+                          (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))} if ok_latencies else {},
+        "retry_after": retry_after_fit(told_vs_waited),
         "samples": samples,
     }
+
+
+def retry_after_fit(pairs: list[tuple[float, float]]) -> dict[str, Any]:
+    """How well Retry-After foretold the wait. Retry-After is whole seconds (at least 1), so a
+    wait under a second counts as one; "within 2x" means told/waited in [0.5, 2]."""
+    if not pairs:
+        return {"refusals": 0}
+    ratios = sorted(told / max(waited, 1.0) for told, waited in pairs)
+    within = sum(1 for r in ratios if 0.5 <= r <= 2.0)
+    return {"refusals": len(pairs), "within_2x": within, "within_2x_share": round(within / len(pairs), 3),
+            "ratio_p50": round(ratios[len(ratios) // 2], 2), "ratio_min": round(ratios[0], 2),
+            "ratio_max": round(ratios[-1], 2),
+            "waited_s_p50": round(sorted(w for _, w in pairs)[len(pairs) // 2], 2)}
 
 
 def summarize_memory(samples: list[dict[str, Any]]) -> dict[str, Any]:

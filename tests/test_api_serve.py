@@ -143,3 +143,16 @@ def test_the_master_stops_its_workers_on_sigterm(data_dir: Path) -> None:
         master.send_signal(signal.SIGTERM)
         master.wait(30)
     assert not [pid for pid in workers if _alive(pid)]
+
+
+def test_past_the_connection_limit_the_refusal_is_chinese_json(data_dir: Path) -> None:
+    port = free_port()
+    with serving(data_dir, 1, port, DRAFTING_API_MAX_CONNECTIONS="8"):
+        idle = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(8)]
+        try:
+            time.sleep(0.3)
+            reply = _raw(port, b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        finally:
+            for sock in idle:
+                sock.close()
+    assert reply.startswith(b"HTTP/1.1 503") and "连接过多".encode() in reply, reply[:200]

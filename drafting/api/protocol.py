@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from drafting.config import get_settings
@@ -23,6 +24,17 @@ BAD_REQUEST = "请求格式不正确（不是有效的 HTTP 请求）。"
 HEAD_TOO_LARGE = f"请求头过大（上限 {MAX_HEAD_BYTES // 1024} KB）。"
 HEAD_TOO_SLOW = "请求头未在 {seconds:g} 秒内发送完整，连接已关闭。"
 _PHRASES = {400: b"Bad Request", 408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
+
+
+TOO_MANY_CONNECTIONS = "服务器当前连接过多，请稍后重试。"
+
+
+async def _too_many_connections(scope: Scope, receive: Receive, send: Send) -> None:
+    body = json.dumps({"detail": TOO_MANY_CONNECTIONS, "errors": [], "request_id": "-"}, ensure_ascii=False).encode()
+    await send({"type": "http.response.start", "status": 503,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"retry-after", b"5"), (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
 
 
 class GuardedHttpTools(HttpToolsProtocol):
@@ -58,6 +70,15 @@ class GuardedHttpTools(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._reading_head = False
         self._stop_head_timer()
+        limit = self.limit_concurrency
+        if limit is not None and (len(self.connections) >= limit or len(self.tasks) >= limit):
+            # uvicorn's own 503 is English plain text: run ours in its place
+            app, self.app, self.limit_concurrency = self.app, _too_many_connections, None
+            try:
+                super().on_headers_complete()
+            finally:
+                self.app, self.limit_concurrency = app, limit
+            return
         super().on_headers_complete()
 
     def send_400_response(self, msg: str) -> None:

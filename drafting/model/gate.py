@@ -28,7 +28,7 @@ from pathlib import Path
 
 _POLL_S = 0.05  # how often a waiter looks again when no release in its own process woke it
 _PURGE_S = 1.0  # how often a process looks for places held by dead processes
-_FIRST_ESTIMATE_S = 30.0  # assumed seconds per draft before any has finished
+_FIRST_ESTIMATE_S = 5.0  # at least this many seconds per draft is assumed before any has finished
 _MAX_RETRY_AFTER_S = 3600
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS places (
@@ -139,7 +139,8 @@ class ModelGate:
             active, waiting = conn.execute(
                 "SELECT COUNT(granted), COUNT(*) - COUNT(granted) FROM places").fetchone()
             if waiting >= self.queue_size + max(0, self.slots - active):
-                raise QueueFull(self._retry_after(conn, waiting))
+                # A place in the queue frees when the next slot does (its holder leaves the queue).
+                raise QueueFull(self._retry_after(conn, 0))
             cur = conn.execute("INSERT INTO places (host, pid, queued) VALUES (?, ?, ?)",
                                (self._host, os.getpid(), time.time()))
             return Ticket(int(cur.lastrowid or 0))
@@ -186,10 +187,12 @@ class ModelGate:
         """When a request with `ahead` waiting before it would get a slot: each slot frees when
         its draft has run the measured time per draft, then serves the next in line."""
         row = conn.execute("SELECT value FROM measures WHERE name = 'seconds_per_draft'").fetchone()
-        per_draft = float(row[0]) if row else _FIRST_ESTIMATE_S
         now = time.time()
-        free_at = [max(0.0, per_draft - (now - granted))
-                   for (granted,) in conn.execute("SELECT granted FROM places WHERE granted IS NOT NULL")]
+        elapsed = [now - granted for (granted,) in conn.execute("SELECT granted FROM places WHERE granted IS NOT NULL")]
+        # Nothing measured yet: guess short (twice the longest running so far, at least a few
+        # seconds) — coming back early costs a refusal; coming back late wastes a free model.
+        per_draft = float(row[0]) if row else max(_FIRST_ESTIMATE_S, 2 * max(elapsed, default=0.0))
+        free_at = [max(0.0, per_draft - e) for e in elapsed]
         free_at += [0.0] * max(0, self.slots - len(free_at))
         heapq.heapify(free_at)
         for _ in range(ahead):
