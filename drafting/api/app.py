@@ -64,6 +64,7 @@ from drafting.api.models import (
     HealthOut,
 )
 from drafting.api.protocol import GuardedHttpTools
+from drafting.api.workers import supervise
 from drafting.config import ApiSettings, get_settings, load_settings
 from drafting.flow.events import to_dict
 from drafting.flow.request import RequestError, clean_text
@@ -353,7 +354,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> int:
         sys.stderr.write(f"错误：要在 {host} 上对外提供服务，必须先设置访问密钥 DRAFTING_API_KEY。\n")
         return 2
     _limit_malloc_arenas()
-    uvicorn.run("drafting.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_config=logging_config(), access_log=False, timeout_graceful_shutdown=30,
-                http=GuardedHttpTools, limit_concurrency=settings.api.max_connections, timeout_keep_alive=5)
+    options: dict[str, Any] = {"log_config": logging_config(), "access_log": False, "timeout_graceful_shutdown": 30,
+                               "http": GuardedHttpTools, "limit_concurrency": settings.api.max_connections,
+                               "timeout_keep_alive": 5}
+    if workers > 1:
+        return supervise(host, port, workers, options)
+    uvicorn.run("drafting.api.app:create_app", factory=True, host=host, port=port, **options)
     return 0
