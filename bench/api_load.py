@@ -15,7 +15,7 @@ check:  POST /v1/check with real past summaries: each request a different ~1,500
 drafts: POST /v1/drafts against a fast fake model (loopback): status counts (200, and the
         documented 429 queue-full / 503 queue-timeout), latency of the drafts (p50, p95), how
         well each refusal's Retry-After foretold the client's real wait (the client waits as
-        told and asks again until it gets in), the queue depth seen on /healthz, and the server's resident memory
+        told and asks again, with the refusal's X-Queue-Token, until it gets in), the queue depth seen on /healthz, and the server's resident memory
         (all its processes) sampled every few seconds.
 
 Prints one JSON object (and `--out FILE` writes it). Only loopback addresses are ever used.
@@ -54,10 +54,11 @@ class Connection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def request(self, method: str, path: str, body: bytes = b"", timeout: float = 60.0) -> tuple[int, dict[str, str], bytes]:
+    async def request(self, method: str, path: str, body: bytes = b"", timeout: float = 60.0,
+                      extra: str = "") -> tuple[int, dict[str, str], bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
-        head = (f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+        head = (f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n{extra}"
                 f"Content-Length: {len(body)}\r\n\r\n").encode()
         self.writer.write(head + body)
         try:
@@ -184,6 +185,7 @@ async def drive(port: int, path: str, bodies: list[bytes], clients: int, duratio
     statuses: dict[str, int] = {}
     latencies: list[float] = []
     ok_latencies: list[float] = []
+    whole_latencies: list[float] = []  # a draft from its first attempt, refusals and waits included
     told_vs_waited: list[tuple[float, float]] = []  # (Retry-After, seconds until this client got in)
     samples: list[dict[str, Any]] = []
     issued = 0
@@ -197,15 +199,20 @@ async def drive(port: int, path: str, bodies: list[bytes], clients: int, duratio
         next_at = started + k * interval / clients
         refused_at: float | None = None
         told = 0.0
+        token = ""  # the last refusal's X-Queue-Token, sent back with the retry
+        first_sent: float | None = None  # the first attempt of the draft being asked for
         while time.monotonic() < stop_at and issued < limit:
             if rate:
                 await asyncio.sleep(max(0.0, next_at - time.monotonic()))
             sent = next_at if rate else time.monotonic()
+            if first_sent is None:
+                first_sent = sent
             next_at += interval
             body = bodies[issued % len(bodies)]
             issued += 1
             try:
-                status, headers, _ = await conn.request("POST", path, body, timeout=max(1.0, stop_at - time.monotonic() + 30))
+                status, headers, _ = await conn.request("POST", path, body, timeout=max(1.0, stop_at - time.monotonic() + 30),
+                                                        extra=f"X-Queue-Token: {token}\r\n" if token else "")
             except (TimeoutError, OSError, asyncio.IncompleteReadError) as exc:
                 statuses[type(exc).__name__] = statuses.get(type(exc).__name__, 0) + 1
                 continue
@@ -213,17 +220,21 @@ async def drive(port: int, path: str, bodies: list[bytes], clients: int, duratio
             statuses[str(status)] = statuses.get(str(status), 0) + 1
             if status == 200:
                 ok_latencies.append(time.monotonic() - sent)
+                whole_latencies.append(time.monotonic() - (first_sent if first_sent is not None else sent))
             if status in (429, 503):
                 # A documented refusal: wait as told, as a well-behaved client does, and measure
                 # when this client really gets in against what the first refusal foretold.
                 retry_after = float(headers.get("retry-after", "1") or 1)
+                token = headers.get("x-queue-token", "")
                 if refused_at is None:
                     refused_at, told = time.monotonic(), retry_after
                 conn.close()  # a pause this long may outlast the server's keep-alive
                 await asyncio.sleep(retry_after)
             elif refused_at is not None:
                 told_vs_waited.append((told, sent - refused_at))
-                refused_at = None
+                refused_at, token = None, ""
+            if status not in (429, 503):
+                first_sent = None
         conn.close()
 
     async def sampler() -> None:
@@ -253,6 +264,8 @@ async def drive(port: int, path: str, bodies: list[bytes], clients: int, duratio
                        (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))},
         "ok_latency_ms": {q: round(percentile(ok_latencies, p) * 1000, 1) for q, p in
                           (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))} if ok_latencies else {},
+        "whole_draft_latency_ms": {q: round(percentile(whole_latencies, p) * 1000, 1) for q, p in
+                                   (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))} if whole_latencies else {},
         "retry_after": retry_after_fit(told_vs_waited),
         "samples": samples,
     }

@@ -587,6 +587,48 @@ def test_retry_after_comes_from_measured_drafts_and_the_queue(tmp_path: Path) ->
         gate.cancel(ticket)
 
 
+def test_a_refusal_reserves_the_turn_for_the_refused_request(tmp_path: Path) -> None:
+    """A refused request comes back with its token and gets the place that freed, ahead of a
+    newcomer that asks at that moment; an unclaimed reservation expires."""
+    gate = ModelGate(tmp_path, slots=1, queue_size=2, wait_s=10)
+    running = gate.acquire(gate.enqueue())
+    first, second = gate.enqueue(), gate.enqueue()
+    with pytest.raises(QueueFull) as refused:
+        gate.enqueue()
+    token = refused.value.token
+    assert token is not None and refused.value.retry_after >= 1
+    running.release()
+    promoted = gate.acquire(first)  # a place frees in the queue: it is the refused request's
+    with pytest.raises(QueueFull) as newcomer:
+        gate.enqueue()
+    assert newcomer.value.token not in (None, token)
+    back = gate.enqueue(token)
+    assert back.id == token and gate.stats()["waiting"] == 2
+    promoted.release()
+    next_up = gate.acquire(second)
+    with gate._tx() as conn:  # the newcomer never came back: its reservation expires
+        conn.execute("UPDATE places SET reserved_until = 0 WHERE id = ?", (newcomer.value.token,))
+    gate.enqueue()  # room again
+    with pytest.raises(QueueFull):
+        gate.enqueue(newcomer.value.token)  # an expired token is just a new request on a full queue
+    next_up.release()
+
+
+def test_a_reservation_never_leaves_the_model_idle(tmp_path: Path) -> None:
+    gate = ModelGate(tmp_path, slots=1, queue_size=1, wait_s=10)
+    running = gate.acquire(gate.enqueue())
+    waiting = gate.enqueue()
+    with pytest.raises(QueueFull) as refused:
+        gate.enqueue()
+    running.release()
+    gate.acquire(waiting).release()
+    late = gate.enqueue()  # nobody waits: a newcomer is let in rather than the model idling
+    back = gate.enqueue(refused.value.token)
+    assert back.id < late.id  # and the reservation still goes first
+    gate.acquire(back).release()
+    gate.acquire(late).release()
+
+
 def test_a_dead_process_place_is_given_up(tmp_path: Path) -> None:
     import subprocess
     import sys
@@ -627,6 +669,7 @@ def test_queue_full_is_429_and_queue_timeout_is_503_with_retry_after(data_dir: P
             first.join(10)
             stored = [api.get(f"/v1/drafts/{i}").json() for i in (1, 2)]
     assert full.status_code == 429 and "排队" in full.json()["detail"] and int(full.headers["retry-after"]) >= 1
+    assert int(full.headers["x-queue-token"]) >= 1
     timed_out = next(r for r in results if r.status_code != 200)
     assert timed_out.status_code == 503 and int(timed_out.headers["retry-after"]) >= 1
     assert "要点已保存" in timed_out.json()["detail"]

@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import anyio
-from fastapi import FastAPI, HTTPException, Path, Query, Request
+from fastapi import FastAPI, Header, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
@@ -73,7 +73,10 @@ from drafting.store import Store
 
 log = logging.getLogger("drafting.api.app")
 
-QUEUE_FULL = "排队生成的请求已满，本次未受理。请稍后重试。"
+QUEUE_FULL = ("排队生成的请求已满，本次未受理。已为您保留顺位：请在 Retry-After 秒后重新提交，"
+              "并在请求头 X-Queue-Token 中带上本响应的同名值。")
+QueueToken = Annotated[int | None, Header(alias="X-Queue-Token", ge=1, le=2**63 - 1,
+                                          description="上次 429 响应给出的排队凭证：带上它重新提交，按原顺位排队")]
 INDEX_UNAVAILABLE = "检索索引暂时不可用，请确认索引已建立（python -m drafting index build）或 chroma 服务已启动。"
 NOT_FOUND = "没有编号为 {id} 的草稿。"
 CHECK_TIMEOUT = "核对未能在 {seconds:g} 秒内完成（草稿或要点过长），本次未核对。请分段核对或稍后重试。"
@@ -146,8 +149,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(BearerAuth, api_key=settings.api_key)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
-                           allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-                           expose_headers=["X-Request-ID", "Retry-After"])
+                           allow_headers=["Authorization", "Content-Type", "X-Request-ID", "X-Queue-Token"],
+                           expose_headers=["X-Request-ID", "Retry-After", "X-Queue-Token"])
     app.add_middleware(HostGuard, hosts=settings.allowed_hosts)
     app.add_middleware(RequestContext)
 
@@ -166,7 +169,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @app.exception_handler(QueueFull)
     async def _full(_request: Request, exc: QueueFull) -> FastJSON:
-        return error_response(429, QUEUE_FULL, headers={"Retry-After": str(exc.retry_after)})
+        headers = {"Retry-After": str(exc.retry_after)}
+        if exc.token is not None:
+            headers["X-Queue-Token"] = str(exc.token)
+        return error_response(429, QUEUE_FULL, headers=headers)
 
     @app.exception_handler(QueueTimeout)
     async def _timeout(_request: Request, exc: QueueTimeout) -> FastJSON:
@@ -190,8 +196,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @app.post("/v1/drafts", response_model=DraftOut, responses=ERROR_RESPONSES, tags=["drafts"],
               summary="根据要点生成核对过的总结初稿")
-    async def create_draft(body: DraftIn) -> FastJSON:
-        accepted = await run_in_threadpool(drafts.accept, body.model_dump(), request_id_var.get())
+    async def create_draft(body: DraftIn, queue_token: QueueToken = None) -> FastJSON:
+        accepted = await run_in_threadpool(drafts.accept, body.model_dump(), request_id_var.get(), queue_token)
         result = await anyio.to_thread.run_sync(drafts.run, accepted, limiter=drafting_threads)
         return FastJSON(result)
 
@@ -201,8 +207,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                        "或 error {status, detail}",
         "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}}}},
         tags=["drafts"], summary="生成初稿（流式，逐节推送）", response_class=StreamingResponse)
-    async def create_draft_stream(body: DraftIn) -> StreamingResponse:
-        accepted = await run_in_threadpool(drafts.accept, body.model_dump(), request_id_var.get())
+    async def create_draft_stream(body: DraftIn, queue_token: QueueToken = None) -> StreamingResponse:
+        accepted = await run_in_threadpool(drafts.accept, body.model_dump(), request_id_var.get(), queue_token)
         return StreamingResponse(_stream(drafts, accepted), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

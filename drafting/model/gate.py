@@ -11,9 +11,16 @@ A request that finds the queue full is refused at once (429); one that waits lon
 limit gives up (503). Both carry `Retry-After` computed from the measured time of recent drafts
 (shared by all processes) and what is running and waiting now. Places held by a process that
 died are given up by the next process that looks.
+
+A refusal also reserves the refused request's turn: the place that frees for it is kept until
+its Retry-After and a grace period have passed, and given to it when it comes back with the
+refusal's token (`X-Queue-Token` over HTTP). Without this, clients that resubmit the moment
+their draft ends took every freed place, and a client that waited as told waited 7 s on a
+Retry-After of 1 s. Reservations nobody claims expire.
 """
 from __future__ import annotations
 
+import contextlib
 import heapq
 import math
 import os
@@ -30,22 +37,26 @@ _POLL_S = 0.05  # how often a waiter looks again when no release in its own proc
 _PURGE_S = 1.0  # how often a process looks for places held by dead processes
 _FIRST_ESTIMATE_S = 5.0  # at least this many seconds per draft is assumed before any has finished
 _MAX_RETRY_AFTER_S = 3600
+_RESERVE_GRACE_S = 5.0  # a reservation lasts Retry-After × 1.5 plus this
+_COUNTS = ("SELECT COUNT(granted), SUM(granted IS NULL AND reserved_until IS NULL), "
+           "SUM(reserved_until IS NOT NULL) FROM places")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS places (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     host TEXT NOT NULL, pid INTEGER NOT NULL,
-    queued REAL NOT NULL, granted REAL
+    queued REAL NOT NULL, granted REAL,
+    reserved_until REAL  -- a refused request's turn, kept until then (NULL: a request in the queue)
 );
 CREATE TABLE IF NOT EXISTS measures (name TEXT PRIMARY KEY, value REAL NOT NULL);
 """
 
 
 class QueueFull(Exception):
-    """Too many requests are already waiting."""
+    """Too many requests are already waiting. `token` claims the turn reserved for the request."""
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, token: int | None = None) -> None:
         super().__init__("queue full")
-        self.retry_after = retry_after
+        self.retry_after, self.token = retry_after, token
 
 
 class QueueTimeout(Exception):
@@ -121,29 +132,46 @@ class ModelGate:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(places)")}
+            if "reserved_until" not in columns:  # a queue file from before reservations
+                with contextlib.suppress(sqlite3.OperationalError):  # another process added it meanwhile
+                    conn.execute("ALTER TABLE places ADD COLUMN reserved_until REAL")
             self._local.conn = conn
         return conn
 
     # -- the queue ---------------------------------------------------------------------------
 
-    def stats(self) -> dict[str, int]:
-        conn = self._connection()
-        active, waiting = conn.execute(
-            "SELECT COUNT(granted), COUNT(*) - COUNT(granted) FROM places").fetchone()
-        return {"slots": self.slots, "active": int(active), "waiting": int(waiting), "queue_size": self.queue_size}
+    def _counts(self, conn: sqlite3.Connection) -> tuple[int, int, int]:
+        """Requests holding a slot, waiting for one, and turns reserved for refused requests."""
+        active, waiting, reserved = conn.execute(_COUNTS).fetchone()
+        return int(active or 0), int(waiting or 0), int(reserved or 0)
 
-    def enqueue(self) -> Ticket:
-        """Take a place in the queue, or raise `QueueFull` at once."""
+    def stats(self) -> dict[str, int]:
+        active, waiting, _ = self._counts(self._connection())
+        return {"slots": self.slots, "active": active, "waiting": waiting, "queue_size": self.queue_size}
+
+    def enqueue(self, token: int | None = None) -> Ticket:
+        """Take a place in the queue — the one reserved by an earlier refusal when `token` names a
+        live reservation — or raise `QueueFull` at once, reserving a turn."""
         with self._tx() as conn:
             self._purge(conn, force=True)
-            active, waiting = conn.execute(
-                "SELECT COUNT(granted), COUNT(*) - COUNT(granted) FROM places").fetchone()
-            if waiting >= self.queue_size + max(0, self.slots - active):
-                # A place in the queue frees when the next slot does (its holder leaves the queue).
-                raise QueueFull(self._retry_after(conn, 0))
-            cur = conn.execute("INSERT INTO places (host, pid, queued) VALUES (?, ?, ?)",
-                               (self._host, os.getpid(), time.time()))
-            return Ticket(int(cur.lastrowid or 0))
+            if token is not None and conn.execute(
+                    "UPDATE places SET reserved_until = NULL, host = ?, pid = ?, queued = ? "
+                    "WHERE id = ? AND reserved_until IS NOT NULL", (self._host, os.getpid(), time.time(), token)).rowcount:
+                return Ticket(token)
+            active, waiting, reserved = self._counts(conn)
+            # Reserved turns hold their places, but never leave the model without a next request:
+            # a returning reservation still goes ahead of later arrivals (its number is older).
+            if waiting + reserved < self.queue_size + max(0, self.slots - active) or waiting == 0:
+                cur = conn.execute("INSERT INTO places (host, pid, queued) VALUES (?, ?, ?)",
+                                   (self._host, os.getpid(), time.time()))
+                return Ticket(int(cur.lastrowid or 0))
+            # Its place frees when the slots have freed once for each turn reserved before it.
+            retry_after = self._retry_after(conn, reserved)
+            cur = conn.execute("INSERT INTO places (host, pid, queued, reserved_until) VALUES (?, ?, ?, ?)",
+                               (self._host, os.getpid(), time.time(), time.time() + 1.5 * retry_after + _RESERVE_GRACE_S))
+            reservation = int(cur.lastrowid or 0)
+        raise QueueFull(retry_after, reservation)  # after the commit: the reservation is kept
 
     def acquire(self, ticket: Ticket, on_position: Callable[[int], None] | None = None) -> Slot:
         """Wait for a slot (first come, first served across processes); `QueueTimeout` after
@@ -154,8 +182,8 @@ class ModelGate:
             while True:
                 with self._tx() as conn:
                     self._purge(conn)
-                    ahead = conn.execute("SELECT COUNT(*) FROM places WHERE granted IS NULL AND id < ?",
-                                         (ticket.id,)).fetchone()[0]
+                    ahead = conn.execute("SELECT COUNT(*) FROM places WHERE granted IS NULL AND reserved_until IS NULL"
+                                         " AND id < ?", (ticket.id,)).fetchone()[0]
                     active = conn.execute("SELECT COUNT(granted) FROM places").fetchone()[0]
                     if ahead < self.slots - active:
                         conn.execute("UPDATE places SET granted = ? WHERE id = ?", (time.time(), ticket.id))
@@ -209,14 +237,16 @@ class ModelGate:
             self._wake.notify_all()
 
     def _purge(self, conn: sqlite3.Connection, force: bool = False) -> None:
-        """Give up the places of processes on this host that no longer run."""
+        """Give up expired reservations and the places of processes on this host that no longer run."""
         now = time.monotonic()
         if not force and now - self._last_purge < _PURGE_S:
             return
         self._last_purge = now
-        for (pid,) in conn.execute("SELECT DISTINCT pid FROM places WHERE host = ?", (self._host,)).fetchall():
+        conn.execute("DELETE FROM places WHERE reserved_until < ?", (time.time(),))
+        for (pid,) in conn.execute("SELECT DISTINCT pid FROM places WHERE host = ? AND reserved_until IS NULL",
+                                   (self._host,)).fetchall():
             if not _running(pid):
-                conn.execute("DELETE FROM places WHERE host = ? AND pid = ?", (self._host, pid))
+                conn.execute("DELETE FROM places WHERE host = ? AND pid = ? AND reserved_until IS NULL", (self._host, pid))
 
 
 def _running(pid: int) -> bool:
