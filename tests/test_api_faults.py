@@ -53,6 +53,16 @@ def test_model_fault_gives_the_flagged_plain_draft_and_service_recovers(data_dir
             assert api.get("/healthz").json()["queue"]["active"] == 0
 
 
+def test_a_stream_cut_midway_is_reported_as_such(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not 连接不上模型服务: the model was reached and stopped sending."""
+    with FakeLLM(reply=echo, mode="cut") as model:
+        use_model(monkeypatch, model, timeout=2.0)
+        with client() as api:
+            body = api.post("/v1/drafts", json=DRAFT_BODY).json()
+    assert body["fallback"] and "生成途中断开了连接" in body["notes"][0], body["notes"]
+    assert "连接不上" not in body["notes"][0]
+
+
 def test_nonsense_from_the_model_is_repaired_to_the_bullets(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with FakeLLM(reply=echo, mode="garbage") as model:
         use_model(monkeypatch, model)
