@@ -670,8 +670,10 @@ def test_queue_full_is_429_and_queue_timeout_is_503_with_retry_after(data_dir: P
             stored = [api.get(f"/v1/drafts/{i}").json() for i in (1, 2)]
     assert full.status_code == 429 and "排队" in full.json()["detail"] and int(full.headers["retry-after"]) >= 1
     assert int(full.headers["x-queue-token"]) >= 1
+    assert 20 <= int(full.headers["x-retry-after-ms"]) <= 1000 * int(full.headers["retry-after"])
     timed_out = next(r for r in results if r.status_code != 200)
     assert timed_out.status_code == 503 and int(timed_out.headers["retry-after"]) >= 1
+    assert int(timed_out.headers["x-retry-after-ms"]) >= 20
     assert "要点已保存" in timed_out.json()["detail"]
     assert sorted(r.status_code for r in results) == [200, 503]
     assert sorted(s["status"] for s in stored) == ["done", "failed"]  # the timed-out input is kept

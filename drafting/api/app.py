@@ -73,8 +73,8 @@ from drafting.store import Store
 
 log = logging.getLogger("drafting.api.app")
 
-QUEUE_FULL = ("排队生成的请求已满，本次未受理。已为您保留顺位：请在 Retry-After 秒后重新提交，"
-              "并在请求头 X-Queue-Token 中带上本响应的同名值。")
+QUEUE_FULL = ("排队生成的请求已满，本次未受理。已为您保留顺位：请在 Retry-After 秒（或 X-Retry-After-Ms 毫秒）后"
+              "重新提交，并在请求头 X-Queue-Token 中带上本响应的同名值。")
 QueueToken = Annotated[int | None, Header(alias="X-Queue-Token", ge=1, le=2**63 - 1,
                                           description="上次 429 响应给出的排队凭证：带上它重新提交，按原顺位排队")]
 INDEX_UNAVAILABLE = "检索索引暂时不可用，请确认索引已建立（python -m drafting index build）或 chroma 服务已启动。"
@@ -150,7 +150,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type", "X-Request-ID", "X-Queue-Token"],
-                           expose_headers=["X-Request-ID", "Retry-After", "X-Queue-Token"])
+                           expose_headers=["X-Request-ID", "Retry-After", "X-Retry-After-Ms", "X-Queue-Token"])
     app.add_middleware(HostGuard, hosts=settings.allowed_hosts)
     app.add_middleware(RequestContext)
 
@@ -169,14 +169,15 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @app.exception_handler(QueueFull)
     async def _full(_request: Request, exc: QueueFull) -> FastJSON:
-        headers = {"Retry-After": str(exc.retry_after)}
+        headers = {"Retry-After": str(exc.retry_after), "X-Retry-After-Ms": str(exc.retry_after_ms)}
         if exc.token is not None:
             headers["X-Queue-Token"] = str(exc.token)
         return error_response(429, QUEUE_FULL, headers=headers)
 
     @app.exception_handler(QueueTimeout)
     async def _timeout(_request: Request, exc: QueueTimeout) -> FastJSON:
-        return error_response(503, QUEUE_TIMEOUT, headers={"Retry-After": str(exc.retry_after)})
+        return error_response(503, QUEUE_TIMEOUT, headers={"Retry-After": str(exc.retry_after),
+                                                           "X-Retry-After-Ms": str(exc.retry_after_ms)})
 
     @app.exception_handler(Exception)
     async def _crash(_request: Request, exc: Exception) -> FastJSON:

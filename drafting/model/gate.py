@@ -37,6 +37,7 @@ _POLL_S = 0.05  # how often a waiter looks again when no release in its own proc
 _PURGE_S = 1.0  # how often a process looks for places held by dead processes
 _FIRST_ESTIMATE_S = 5.0  # at least this many seconds per draft is assumed before any has finished
 _MAX_RETRY_AFTER_S = 3600
+_MIN_RETRY_MS = 20
 _RESERVE_GRACE_S = 5.0  # a reservation lasts Retry-After × 1.5 plus this
 _COUNTS = ("SELECT COUNT(granted), SUM(granted IS NULL AND reserved_until IS NULL), "
            "SUM(reserved_until IS NOT NULL) FROM places")
@@ -51,20 +52,42 @@ CREATE TABLE IF NOT EXISTS measures (name TEXT PRIMARY KEY, value REAL NOT NULL)
 """
 
 
-class QueueFull(Exception):
+class _Refusal(Exception):
+    """A refusal with the estimated wait before asking again."""
+
+    def __init__(self, message: str, wait_s: float) -> None:
+        super().__init__(message)
+        self.wait_s = wait_s
+
+    @property
+    def retry_after(self) -> int:
+        """Whole seconds, at least 1 (HTTP's Retry-After)."""
+        return _whole_seconds(self.wait_s)
+
+    @property
+    def retry_after_ms(self) -> int:
+        """The same estimate in milliseconds, for clients that can wait less than a second
+        (drafts from a fast model take tens of milliseconds)."""
+        return max(_MIN_RETRY_MS, min(_MAX_RETRY_AFTER_S * 1000, math.ceil(self.wait_s * 1000)))
+
+
+class QueueFull(_Refusal):
     """Too many requests are already waiting. `token` claims the turn reserved for the request."""
 
-    def __init__(self, retry_after: int, token: int | None = None) -> None:
-        super().__init__("queue full")
-        self.retry_after, self.token = retry_after, token
+    def __init__(self, wait_s: float, token: int | None = None) -> None:
+        super().__init__("queue full", wait_s)
+        self.token = token
 
 
-class QueueTimeout(Exception):
+class QueueTimeout(_Refusal):
     """The request waited for a slot longer than allowed."""
 
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("queue wait timed out")
-        self.retry_after = retry_after
+    def __init__(self, wait_s: float) -> None:
+        super().__init__("queue wait timed out", wait_s)
+
+
+def _whole_seconds(wait_s: float) -> int:
+    return max(1, min(_MAX_RETRY_AFTER_S, math.ceil(wait_s)))
 
 
 @dataclass(frozen=True)
@@ -167,11 +190,12 @@ class ModelGate:
                                    (self._host, os.getpid(), time.time()))
                 return Ticket(int(cur.lastrowid or 0))
             # Its place frees when the slots have freed once for each turn reserved before it.
-            retry_after = self._retry_after(conn, reserved)
+            wait_s = self._wait(conn, reserved)
             cur = conn.execute("INSERT INTO places (host, pid, queued, reserved_until) VALUES (?, ?, ?, ?)",
-                               (self._host, os.getpid(), time.time(), time.time() + 1.5 * retry_after + _RESERVE_GRACE_S))
+                               (self._host, os.getpid(), time.time(),
+                                time.time() + 1.5 * _whole_seconds(wait_s) + _RESERVE_GRACE_S))
             reservation = int(cur.lastrowid or 0)
-        raise QueueFull(retry_after, reservation)  # after the commit: the reservation is kept
+        raise QueueFull(wait_s, reservation)  # after the commit: the reservation is kept
 
     def acquire(self, ticket: Ticket, on_position: Callable[[int], None] | None = None) -> Slot:
         """Wait for a slot (first come, first served across processes); `QueueTimeout` after
@@ -189,7 +213,7 @@ class ModelGate:
                         conn.execute("UPDATE places SET granted = ? WHERE id = ?", (time.time(), ticket.id))
                         return Slot(self, ticket)
                     if time.monotonic() >= deadline:
-                        raise QueueTimeout(self._retry_after(conn, ahead))
+                        raise QueueTimeout(self._wait(conn, ahead))
                 if on_position is not None and ahead != reported:
                     reported = ahead
                     on_position(ahead)
@@ -207,12 +231,12 @@ class ModelGate:
     def retry_after(self, ahead: int) -> int:
         """Seconds until a request with `ahead` requests waiting before it would probably get a slot."""
         with self._tx() as conn:
-            return self._retry_after(conn, ahead)
+            return _whole_seconds(self._wait(conn, ahead))
 
     # -- internals -------------------------------------------------------------------------
 
-    def _retry_after(self, conn: sqlite3.Connection, ahead: int) -> int:
-        """When a request with `ahead` waiting before it would get a slot: each slot frees when
+    def _wait(self, conn: sqlite3.Connection, ahead: int) -> float:
+        """Seconds until a request with `ahead` waiting before it would get a slot: each slot frees when
         its draft has run the measured time per draft, then serves the next in line."""
         row = conn.execute("SELECT value FROM measures WHERE name = 'seconds_per_draft'").fetchone()
         now = time.time()
@@ -225,7 +249,7 @@ class ModelGate:
         heapq.heapify(free_at)
         for _ in range(ahead):
             heapq.heappush(free_at, heapq.heappop(free_at) + per_draft)
-        return max(1, min(_MAX_RETRY_AFTER_S, math.ceil(free_at[0])))
+        return free_at[0]
 
     def _release(self, ticket: Ticket, held_s: float) -> None:
         with self._tx() as conn:
