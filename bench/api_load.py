@@ -1,7 +1,7 @@
 """Load test of the HTTP API on loopback: bounded in requests and time, stops by itself.
 
     .venv/bin/python bench/api_load.py check  [--workers 2] [--clients 16] [--duration 30] [--rate 300]
-    .venv/bin/python bench/api_load.py drafts [--workers 1] [--clients 16] [--duration 300] [--requests 200000]
+    .venv/bin/python bench/api_load.py drafts [--workers 1] [--clients 16] [--duration 300] [--requests 200000] [--whole-seconds]
 
 Each run starts its own server (`python -m drafting serve`) on a free 127.0.0.1 port with a
 temporary data directory, drives it with N concurrent keep-alive clients (a minimal asyncio
@@ -175,7 +175,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def drive(port: int, path: str, bodies: list[bytes], clients: int, duration: float, limit: int,
-                sample: float, server_pid: int, rate: float = 0.0) -> dict[str, Any]:
+                sample: float, server_pid: int, rate: float = 0.0, whole_seconds: bool = False) -> dict[str, Any]:
     """`clients` loops posting `bodies` round-robin until `duration` seconds or `limit` requests.
 
     Closed loop by default (each client sends as soon as its previous answer arrived); with
@@ -226,7 +226,7 @@ async def drive(port: int, path: str, bodies: list[bytes], clients: int, duratio
                 # A documented refusal: wait as told, as a well-behaved client does, and measure
                 # when this client really gets in against what the first refusal foretold.
                 # The millisecond hint when given (a fast model's drafts take tens of ms), else Retry-After.
-                hint = headers.get("x-retry-after-ms")
+                hint = None if whole_seconds else headers.get("x-retry-after-ms")
                 retry_after = int(hint) / 1000 if hint else float(headers.get("retry-after", "1") or 1)
                 token = headers.get("x-queue-token", "")
                 if refused_at is None:
@@ -310,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=3.0, help="check: seconds of load before measuring")
     parser.add_argument("--sample", type=float, default=5.0, help="seconds between memory/queue samples")
     parser.add_argument("--queue-size", type=int, default=8)
+    parser.add_argument("--whole-seconds", action="store_true",
+                        help="drafts: clients that read only Retry-After (whole seconds), not X-Retry-After-Ms")
     parser.add_argument("--out")
     args = parser.parse_args(argv)
     duration = min(args.duration or (30.0 if args.workload == "check" else 300.0), 900.0)
@@ -339,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 bodies = draft_bodies(500)
                 result = asyncio.run(drive(port, "/v1/drafts", bodies, args.clients, duration, limit,
-                                           args.sample, server.pid))
+                                           args.sample, server.pid, whole_seconds=args.whole_seconds))
         finally:
             server.terminate()
             try:
