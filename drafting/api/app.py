@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import contextvars
 import ctypes
-import hmac
 import ipaddress
 import json
 import logging
@@ -49,6 +48,7 @@ from drafting.api.middleware import (
     HostGuard,
     RequestContext,
     RequestIdFilter,
+    bearer_matches,
     request_id_var,
 )
 from drafting.api.models import (
@@ -191,7 +191,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
              summary="存活检查（无需密钥；设置了密钥时，带密钥才显示排队情况）")
     async def healthz(request: Request) -> dict[str, Any]:
         given = request.headers.get("authorization", "").encode("latin-1", "replace")
-        if expected_auth is not None and not hmac.compare_digest(given, expected_auth):
+        if expected_auth is not None and not bearer_matches(given, expected_auth):
             return {"status": "ok"}
         return {"status": "ok", "queue": gate.stats()}
 

@@ -52,9 +52,18 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
-async def _send_json(send: Send, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
-    body = json.dumps({"detail": detail, "errors": [], "request_id": request_id_var.get()},
-                      ensure_ascii=False).encode()
+def error_body(detail: str) -> bytes:
+    """The JSON of a refusal made outside FastAPI (`ErrorOut`: detail, errors, request id)."""
+    return json.dumps({"detail": detail, "errors": [], "request_id": request_id_var.get()}, ensure_ascii=False).encode()
+
+
+def bearer_matches(given: bytes, expected: bytes) -> bool:
+    """`Authorization` against `Bearer <key>`, in constant time."""
+    return hmac.compare_digest(given, expected)
+
+
+async def send_json(send: Send, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+    body = error_body(detail)
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
@@ -113,7 +122,7 @@ class HostGuard:
         if self._any or scope["type"] != "http" or _host_name(_header(scope, b"host")) in self._hosts:
             await self.app(scope, receive, send)
             return
-        await _send_json(send, 400, UNKNOWN_HOST)
+        await send_json(send, 400, UNKNOWN_HOST)
 
 
 def _host_name(raw: bytes | None) -> str:
@@ -135,8 +144,8 @@ class BearerAuth:
             await self.app(scope, receive, send)
             return
         given = _header(scope, b"authorization") or b""
-        if not hmac.compare_digest(given, self._expected):
-            await _send_json(send, 401, UNAUTHORIZED, {"WWW-Authenticate": "Bearer"})
+        if not bearer_matches(given, self._expected):
+            await send_json(send, 401, UNAUTHORIZED, {"WWW-Authenticate": "Bearer"})
             return
         await self.app(scope, receive, send)
 
@@ -155,7 +164,7 @@ class BodyLimit:
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
             status = 413 if declared.isdigit() else 400
             detail = body_too_large(self.limit) if status == 413 else "请求头 Content-Length 不合法。"
-            await _send_json(send, status, detail)
+            await send_json(send, status, detail)
             return
         received = 0
 

@@ -10,11 +10,11 @@ connection is closed. Open connections are capped by uvicorn's `limit_concurrenc
 from __future__ import annotations
 
 import asyncio
-import json
 
 from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from drafting.api.middleware import error_body, send_json
 from drafting.config import get_settings
 
 MAX_HEAD_BYTES = 64 * 1024
@@ -30,11 +30,7 @@ TOO_MANY_CONNECTIONS = "服务器当前连接过多，请稍后重试。"
 
 
 async def _too_many_connections(scope: Scope, receive: Receive, send: Send) -> None:
-    body = json.dumps({"detail": TOO_MANY_CONNECTIONS, "errors": [], "request_id": "-"}, ensure_ascii=False).encode()
-    await send({"type": "http.response.start", "status": 503,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"retry-after", b"5"), (b"connection", b"close")]})
-    await send({"type": "http.response.body", "body": body})
+    await send_json(send, 503, TOO_MANY_CONNECTIONS, {"Retry-After": "5", "Connection": "close"})
 
 
 class GuardedHttpTools(HttpToolsProtocol):
@@ -101,7 +97,7 @@ class GuardedHttpTools(HttpToolsProtocol):
 
     def _refuse(self, status: int, detail: str) -> None:
         self._stop_head_timer()
-        body = json.dumps({"detail": detail, "errors": [], "request_id": "-"}, ensure_ascii=False).encode()
+        body = error_body(detail)
         head = [b"HTTP/1.1 %d %s\r\n" % (status, _PHRASES[status])]
         head += [name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers]
         head += [b"content-type: application/json\r\n", b"content-length: %d\r\n" % len(body),

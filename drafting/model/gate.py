@@ -208,7 +208,7 @@ class ModelGate:
                     self._purge(conn)
                     ahead = conn.execute("SELECT COUNT(*) FROM places WHERE granted IS NULL AND reserved_until IS NULL"
                                          " AND id < ?", (ticket.id,)).fetchone()[0]
-                    active = conn.execute("SELECT COUNT(granted) FROM places").fetchone()[0]
+                    active = self._counts(conn)[0]
                     if ahead < self.slots - active:
                         conn.execute("UPDATE places SET granted = ? WHERE id = ?", (time.time(), ticket.id))
                         return Slot(self, ticket)
