@@ -281,7 +281,7 @@ def settings_panel() -> None:
         st.slider("每节参考范文数", 0, 5, key="n_examples", persist_state="session",
                   help="从过去的总结中找相近的段落，只借鉴文风和措辞，不取其中任何数字。")
         st.divider()
-        st.caption(f"历史版本与自动保存：{settings.history_db}")
+        st.caption(f"历史版本与自动保存：{store.label}")
 
 
 def inputs_panel() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from drafting.flow.request import PERIODS, RequestError
+from drafting.store.accounts import AccountError
 
 
 def _print_json(obj: Any) -> None:
@@ -118,6 +119,53 @@ def cmd_index(args: argparse.Namespace) -> int:
     return index.cli(args)
 
 
+def _read_password() -> str:
+    """The password from standard input: typed twice at a terminal, else its first line."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("密码：")
+    if getpass.getpass("再输入一次：") != first:
+        raise AccountError("两次输入的密码不一致。")
+    return first
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from drafting.store import get_accounts
+
+    accounts = get_accounts()
+    if args.action == "list":
+        for user in accounts.list_users():
+            role = "管理员" if user.is_admin else "用户"
+            sys.stdout.write(f"{user.name}\t{role}\t{accounts.key_count(user.name)} 个有效密钥\n")
+        return 0
+    if not args.name:
+        return _fail(f"users {args.action} 需要用户名。")
+    if args.action == "add":
+        accounts.add_user(args.name, _read_password(), admin=args.admin)
+        sys.stdout.write(f"已添加{'管理员' if args.admin else '用户'} {args.name}。\n")
+    elif args.action == "passwd":
+        accounts.set_password(args.name, _read_password())
+        sys.stdout.write(f"已重设 {args.name} 的密码。\n")
+    else:
+        accounts.set_admin(args.name, args.action == "admin")
+        sys.stdout.write(f"{args.name} 现在是{'管理员' if args.action == 'admin' else '普通用户'}。\n")
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from drafting.store import get_accounts
+
+    if args.action == "create":
+        sys.stdout.write(get_accounts().create_key(args.target) + "\n")  # the key alone: scripts read it
+        return 0
+    if not get_accounts().revoke_key(args.target):
+        return _fail("没有这个有效的密钥（可能已经吊销）。")
+    sys.stdout.write("已吊销该密钥，此后用它的请求都会得到 401。\n")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from drafting.api import app as api
 
@@ -164,6 +212,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="build：全部重建")
     p.set_defaults(func=cmd_index)
 
+    p = sub.add_parser("users", help="账号：add NAME [--admin]（密码从标准输入读）/ passwd NAME / admin NAME / "
+                                     "unadmin NAME / list")
+    p.add_argument("action", choices=("add", "passwd", "admin", "unadmin", "list"))
+    p.add_argument("name", nargs="?")
+    p.add_argument("--admin", action="store_true", help="add：设为管理员（可查看全单位的草稿）")
+    p.set_defaults(func=cmd_users)
+
+    p = sub.add_parser("keys", help="API 密钥：create NAME（打印新密钥）/ revoke KEY")
+    p.add_argument("action", choices=("create", "revoke"))
+    p.add_argument("target", help="create：用户名；revoke：密钥")
+    p.set_defaults(func=cmd_keys)
+
     p = sub.add_parser("serve", help="HTTP API")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
@@ -177,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
-    except RequestError as exc:
+    except (RequestError, AccountError) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return _fail("已中断。", 130)

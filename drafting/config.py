@@ -107,6 +107,7 @@ class Settings:
     chroma_host: str | None
     chroma_port: int
     api: ApiSettings
+    database: str | None = None  # DRAFTING_DATABASE_URL (postgresql://…); unset: SQLite in the data directory
 
     @property
     def api_key(self) -> str | None:
@@ -135,6 +136,11 @@ class Settings:
     @property
     def history_db(self) -> Path:
         return self.data_dir / "history.sqlite3"
+
+    @property
+    def database_url(self) -> str:
+        """`DRAFTING_DATABASE_URL`, or the SQLite file in the data directory."""
+        return self.database or str(self.history_db)
 
     @property
     def run_dir(self) -> Path:
@@ -166,6 +172,7 @@ def load_settings() -> Settings:
         chroma_host=_lookup(env, "DRAFTING_CHROMA_HOST"),
         chroma_port=_int(env, "DRAFTING_CHROMA_PORT", 8000),
         api=_api_settings(env),
+        database=_lookup(env, "DRAFTING_DATABASE_URL"),
     )
 
 

@@ -16,10 +16,11 @@ import pytest
 
 from drafting import config
 from tests.fake_llm import FakeLLM
+from tests.postgres import Cluster
 
 _LLM_VARS = ("DRAFTING_LLM_BASE_URL", "DRAFTING_LLM_API_KEY", "DRAFTING_LLM_MODEL",
              "OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_MODEL", "DRAFTING_CHROMA_HOST",
-             "DRAFTING_CHROMA_PORT", "DRAFTING_API_KEY", "DRAFTING_ENV_FILE")
+             "DRAFTING_CHROMA_PORT", "DRAFTING_API_KEY", "DRAFTING_ENV_FILE", "DRAFTING_DATABASE_URL")
 
 
 @pytest.fixture(autouse=True)
@@ -55,6 +56,25 @@ def use_model(monkeypatch: pytest.MonkeyPatch, fake: FakeLLM | None, timeout: fl
     monkeypatch.setenv("DRAFTING_LLM_MODEL", "fake-model")
     monkeypatch.setenv("DRAFTING_LLM_TIMEOUT", str(timeout))
     config.reset_settings()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """One real PostgreSQL cluster for the session; tests take fresh databases from it."""
+    cluster = Cluster(free_port()).start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a store lives, once per backend: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "history.sqlite3")
+    cluster: Cluster = request.getfixturevalue("postgres")
+    return cluster.new_database()
 
 
 FEW_SUMMARIES = ("seed-000-01", "seed-003-05", "seed-003-10")  # three summaries keep the embedding short

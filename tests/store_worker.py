@@ -1,7 +1,7 @@
 """A child process for the store's concurrency test, run as `python -m tests.store_worker`.
 
-It opens a fresh store file in each of `rounds` rounds, every round at a wall-clock moment
-shared with its sibling processes, and writes one version and the autosave there. A separate
+It opens a fresh store (a SQLite file or a PostgreSQL database) in each round, every round at a
+wall-clock moment shared with its sibling processes, and writes one version and the autosave there. A separate
 module (not a function of the test file under multiprocessing) so that no child imports
 whatever module happens to be `__main__` in the pytest process, such as the page.
 """
@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 from drafting.store import Store
 
 
-def main(directory: str, start_at: str, rounds: str, step: str) -> None:
-    for r in range(int(rounds)):
+def main(start_at: str, step: str, *places: str) -> None:
+    for r, place in enumerate(places):
         if (delay := float(start_at) + r * float(step) - time.time()) > 0:
             time.sleep(delay)
-        store = Store(Path(directory) / f"round-{r}.sqlite3")
+        store = Store(place)
         store.save_draft(text="标题\n正文", title=f"第{r}轮", request={}, check={"ok": True})
         store.save_input({"round": r})
 

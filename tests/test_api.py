@@ -10,12 +10,14 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from drafting.api.app import _is_loopback, serve
 from drafting.flow.check import check
 from drafting.flow.request import MAX_BULLET_CHARS, MAX_BULLETS
 from drafting.model.gate import ModelGate, QueueFull, QueueTimeout
 from drafting.store import Store
+from drafting.store.schema import drafts
 from tests.api_support import DRAFT_BODY, FACTS, ORG, blocked_echo, bullets_in, client, echo, live
 from tests.conftest import use_model
 from tests.fake_llm import FakeLLM
@@ -456,9 +458,9 @@ def test_rows_left_by_a_dead_process_are_marked_interrupted(data_dir: Path, fake
     store = Store(data_dir / "history.sqlite3")
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     row = store.accept_draft(title="t", request={**DRAFT_BODY, "sections": []}, facts_text="x", request_id="r1")
-    with store._connect() as conn:
-        conn.execute("UPDATE drafts SET owner = ?, status = 'running' WHERE id = ?",
-                     (f"{__import__('socket').gethostname()}:{dead.stdout.strip()}", row))
+    with store.engine.begin() as conn:
+        conn.execute(update(drafts).where(drafts.c.id == row).values(
+            owner=f"{__import__('socket').gethostname()}:{dead.stdout.strip()}", status="running"))
     mine = store.accept_draft(title="t", request={}, request_id="r2")  # this live process: left alone
     with client() as api:
         interrupted = api.get(f"/v1/drafts/{row}").json()

@@ -43,12 +43,13 @@ from drafting.api.drafts import QUEUE_TIMEOUT, Accepted, DraftService, draft_out
 from drafting.api.errors import ERROR_RESPONSES, error_response, validation_detail
 from drafting.api.middleware import (
     OPEN_PATHS,
-    BearerAuth,
+    Authenticate,
+    Authenticator,
     BodyLimit,
+    Caller,
     HostGuard,
     RequestContext,
     RequestIdFilter,
-    bearer_matches,
     request_id_var,
 )
 from drafting.api.models import (
@@ -69,7 +70,7 @@ from drafting.config import ApiSettings, get_settings, load_settings
 from drafting.flow.events import to_dict
 from drafting.flow.request import RequestError, clean_text
 from drafting.model.gate import ModelGate, QueueFull, QueueTimeout
-from drafting.store import Store
+from drafting.store import get_accounts, get_store
 
 log = logging.getLogger("drafting.api.app")
 
@@ -129,7 +130,7 @@ def _die_with_the_master() -> None:
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     _die_with_the_master()
     settings = settings or load_settings().api
-    store = Store(get_settings().history_db)
+    store = get_store()
     lost = store.recover_interrupted()
     if lost:
         log.warning("drafts interrupted by an earlier stop, input kept: %s", lost)
@@ -146,7 +147,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         default_response_class=FastJSON,
     )
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    app.add_middleware(BearerAuth, api_key=settings.api_key)
+    authenticator = Authenticator(settings.api_key, get_accounts())
+    app.add_middleware(Authenticate, authenticator=authenticator)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type", "X-Request-ID", "X-Queue-Token"],
@@ -185,20 +187,19 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         return error_response(500, f"服务内部错误，请稍后重试；如仍出错请把请求编号 {request_id_var.get()} 告诉管理员。",
                               headers={"X-Request-ID": request_id_var.get()})
 
-    expected_auth = f"Bearer {settings.api_key}".encode() if settings.api_key else None
-
     @app.get("/healthz", response_model=HealthOut, response_model_exclude_none=True, tags=["service"],
-             summary="存活检查（无需密钥；设置了密钥时，带密钥才显示排队情况）")
+             summary="存活检查（无需密钥；设置了密钥或账号时，带管理员密钥才显示排队情况）")
     async def healthz(request: Request) -> dict[str, Any]:
-        given = request.headers.get("authorization", "").encode("latin-1", "replace")
-        if expected_auth is not None and not bearer_matches(given, expected_auth):
+        caller = await authenticator.resolve(request.headers.get("authorization", "").encode("latin-1", "replace"))
+        if caller is None or not caller.admin:
             return {"status": "ok"}
         return {"status": "ok", "queue": gate.stats()}
 
     @app.post("/v1/drafts", response_model=DraftOut, responses=ERROR_RESPONSES, tags=["drafts"],
               summary="根据要点生成核对过的总结初稿")
-    async def create_draft(body: DraftIn, queue_token: QueueToken = None) -> FastJSON:
-        accepted = await run_in_threadpool(drafts.accept, body.model_dump(), request_id_var.get(), queue_token)
+    async def create_draft(request: Request, body: DraftIn, queue_token: QueueToken = None) -> FastJSON:
+        accepted = await run_in_threadpool(drafts.accept, body.model_dump(), request_id_var.get(), queue_token,
+                                           _caller(request).user_id)
         result = await anyio.to_thread.run_sync(drafts.run, accepted, limiter=drafting_threads)
         return FastJSON(result)
 
@@ -208,25 +209,28 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                        "或 error {status, detail}",
         "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}}}},
         tags=["drafts"], summary="生成初稿（流式，逐节推送）", response_class=StreamingResponse)
-    async def create_draft_stream(body: DraftIn, queue_token: QueueToken = None) -> StreamingResponse:
-        accepted = await run_in_threadpool(drafts.accept, body.model_dump(), request_id_var.get(), queue_token)
+    async def create_draft_stream(request: Request, body: DraftIn, queue_token: QueueToken = None) -> StreamingResponse:
+        accepted = await run_in_threadpool(drafts.accept, body.model_dump(), request_id_var.get(), queue_token,
+                                           _caller(request).user_id)
         return StreamingResponse(_stream(drafts, accepted), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @app.get("/v1/drafts/{draft_id}", response_model=DraftOut, responses=ERROR_RESPONSES, tags=["drafts"],
              summary="取回一份草稿（含未完成的请求及其要点）")
-    def get_draft(draft_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> FastJSON:
-        row = store.get_draft(draft_id)
+    def get_draft(request: Request, draft_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> FastJSON:
+        row = store.get_draft(draft_id, only_user=_caller(request).only_user)  # another user's: 404
         if row is None:
             raise HTTPException(404, NOT_FOUND.format(id=draft_id))
         return FastJSON(draft_out(row))
 
     @app.get("/v1/drafts", response_model=DraftList, responses=ERROR_RESPONSES, tags=["drafts"],
              summary="最近的草稿（含未完成、中断的）；或按请求编号（X-Request-ID）查找")
-    def list_drafts(request_id: Annotated[str | None, Query(max_length=64)] = None,
+    def list_drafts(request: Request, request_id: Annotated[str | None, Query(max_length=64)] = None,
                     limit: Annotated[int, Query(ge=1, le=100)] = 20) -> FastJSON:
         # All statuses: a client whose connection dropped finds its accepted, running or interrupted draft.
-        ids = store.find_by_request_id(request_id)[:limit] if request_id else store.recent_ids(limit)
+        only_user = _caller(request).only_user
+        ids = (store.find_by_request_id(request_id, only_user)[:limit] if request_id
+               else store.recent_ids(limit, only_user))
         rows = [row for row in map(store.get_draft, ids) if row is not None]
         return FastJSON({"drafts": [draft_out(row) for row in rows]})
 
@@ -266,6 +270,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
     return app
+
+
+def _caller(request: Request) -> Caller:
+    caller: Caller = request.state.caller
+    return caller
 
 
 async def _stream(drafts: DraftService, accepted: Accepted) -> AsyncIterator[str]:
@@ -349,7 +358,8 @@ def _limit_malloc_arenas() -> None:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> int:
-    """Run the API with uvicorn until stopped. Anything but loopback needs DRAFTING_API_KEY."""
+    """Run the API with uvicorn until stopped. Anything but loopback needs keys: DRAFTING_API_KEY
+    or accounts (`users add`, `keys create`)."""
     import uvicorn
 
     try:
@@ -357,8 +367,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> int:
     except ValueError as exc:  # a setting that would open the service to any web page
         sys.stderr.write(f"错误：{exc}\n")
         return 2
-    if not _is_loopback(host) and not settings.api_key:
-        sys.stderr.write(f"错误：要在 {host} 上对外提供服务，必须先设置访问密钥 DRAFTING_API_KEY。\n")
+    if not _is_loopback(host) and not settings.api_key and not get_accounts().configured():
+        sys.stderr.write(f"错误：要在 {host} 上对外提供服务，必须先设置访问密钥 DRAFTING_API_KEY，"
+                         "或添加账号（python -m drafting users add NAME）并为用户创建密钥（keys create NAME）。\n")
         return 2
     _limit_malloc_arenas()
     options: dict[str, Any] = {"log_config": logging_config(), "access_log": False, "timeout_graceful_shutdown": 30,

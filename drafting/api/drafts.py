@@ -55,14 +55,16 @@ class DraftService:
         self.store, self.gate, self.settings = store, gate, settings
         self.policy = service.Policy(settings.draft_timeout, settings.retries, settings.retry_backoff)
 
-    def accept(self, payload: dict[str, Any], request_id: str, queue_token: int | None = None) -> Accepted:
-        """Validate and store; raises `RequestError` (422) or `QueueFull` (429, nothing stored,
-        a turn reserved for the token it carries)."""
+    def accept(self, payload: dict[str, Any], request_id: str, queue_token: int | None = None,
+               user_id: int | None = None) -> Accepted:
+        """Validate and store as `user_id`'s; raises `RequestError` (422) or `QueueFull` (429,
+        nothing stored, a turn reserved for the token it carries)."""
         work = service.intake_json(payload)
         ticket = self.gate.enqueue(queue_token)
         try:
             draft_id = self.store.accept_draft(title=title_for(work.given), request=work.given.to_dict(),
-                                               facts_text=work.facts_text, request_id=request_id)
+                                               facts_text=work.facts_text, request_id=request_id,
+                                               user_id=user_id)
         except BaseException:
             self.gate.cancel(ticket)
             raise

@@ -1,7 +1,7 @@
 """The HTTP API's outer layers, as plain ASGI middleware (cheap on the /v1/check hot path).
 
 Outermost first: request id, security headers and one log line per request; the Host
-allow-list; the bearer key; the body-size limit. Every refusal is JSON with a Chinese `detail`
+allow-list; the caller (the admin key, a user's key, or the one local user); the body-size limit. Every refusal is JSON with a Chinese `detail`
 and the request id.
 """
 from __future__ import annotations
@@ -13,9 +13,13 @@ import logging
 import random
 import re
 import time
+from dataclasses import dataclass
 
+import anyio
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from drafting.store.accounts import KEY_PREFIX, Accounts
 
 log = logging.getLogger("drafting.api.app")
 
@@ -132,21 +136,73 @@ def _host_name(raw: bytes | None) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
-class BearerAuth:
-    """With a key configured, every path but /healthz needs `Authorization: Bearer <key>`."""
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: a user's key, the admin key (`DRAFTING_API_KEY`) or, with neither keys nor
+    accounts configured, the one local user."""
 
-    def __init__(self, app: ASGIApp, api_key: str | None) -> None:
-        self.app = app
+    user_id: int | None  # the account the caller's drafts belong to; None: no account
+    admin: bool
+
+    @property
+    def only_user(self) -> int | None:
+        """The rows this caller may see: an admin every row, a user their own."""
+        return None if self.admin else self.user_id
+
+
+ADMIN = Caller(None, admin=True)
+_ACCOUNTS_RECHECK_S = 1.0
+
+
+class Authenticator:
+    """Resolves the `Authorization` header to a `Caller`, or None (401).
+
+    A user's key is looked up on every request, so that a revoked key answers 401 at once.
+    Whether accounts exist is looked up at most once a second until they do; from then on
+    every call needs a key."""
+
+    def __init__(self, api_key: str | None, accounts: Accounts) -> None:
         self._expected = f"Bearer {api_key}".encode() if api_key else None
+        self._accounts = accounts
+        self._accounts_on = False
+        self._checked_at = -_ACCOUNTS_RECHECK_S
+
+    @property
+    def open(self) -> bool:
+        """No key and no accounts configured: loopback use by the one local user."""
+        return self._expected is None and not self._accounts_on
+
+    async def refresh(self) -> None:
+        if not self._accounts_on and time.monotonic() - self._checked_at >= _ACCOUNTS_RECHECK_S:
+            self._accounts_on = await anyio.to_thread.run_sync(self._accounts.configured)
+            self._checked_at = time.monotonic()
+
+    async def resolve(self, given: bytes) -> Caller | None:
+        await self.refresh()
+        if self._expected is not None and bearer_matches(given, self._expected):
+            return ADMIN
+        if self._accounts_on and given.startswith(b"Bearer " + KEY_PREFIX.encode()):
+            key = given[len(b"Bearer "):].decode("latin-1")
+            user = await anyio.to_thread.run_sync(self._accounts.user_for_key, key)
+            return Caller(user.id, user.is_admin) if user is not None else None
+        return ADMIN if self.open else None
+
+
+class Authenticate:
+    """Every path but /healthz needs a caller (`Authenticator`); it is put in the request's state."""
+
+    def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
+        self.app, self.authenticator = app, authenticator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._expected is None or scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
-        given = _header(scope, b"authorization") or b""
-        if not bearer_matches(given, self._expected):
+        caller = await self.authenticator.resolve(_header(scope, b"authorization") or b"")
+        if caller is None:
             await send_json(send, 401, UNAUTHORIZED, {"WWW-Authenticate": "Bearer"})
             return
+        scope.setdefault("state", {})["caller"] = caller
         await self.app(scope, receive, send)
 
 
