@@ -23,7 +23,7 @@ from drafting.page import jobs
 from drafting.page import outline as oe
 from drafting.page import state as ps
 from drafting.page.highlight import diff_html, draft_html, findings_html, md_escape
-from drafting.store import KIND_ZH, Draft, get_store
+from drafting.store import KIND_ZH, Draft, User, get_accounts, get_store
 
 SAMPLE_FACTS = EXAMPLES_DIR / "facts_street_2024h1.txt"
 SAMPLE_ORG, SAMPLE_PERIOD, SAMPLE_YEAR = "东湖街道总工会", "上半年", "2024"
@@ -40,6 +40,7 @@ st.set_page_config(page_title="工会工作总结起草", page_icon="📝", layo
 state = st.session_state
 settings = get_settings()
 store = get_store()
+accounts = get_accounts()
 
 PAGE_CSS = """<style>
 .block-container{padding-top:2.2rem;max-width:1500px}
@@ -71,14 +72,75 @@ COMMIT_WHILE_TYPING_JS = """<script>
 </script>"""
 
 
+# ---------------------------------------------------------------- who is here
+
+
+def signed_in() -> User | None:
+    """The user at this page: named by the trusted single-sign-on header when one is configured,
+    else signed in with the form. None without accounts (the one local user) or before sign-in."""
+    if settings.trusted_user_header and (name := st.context.headers.get(settings.trusted_user_header)):
+        return accounts.user(name)
+    user: User | None = state.get("user")
+    return user
+
+
+def my_id() -> int | None:
+    """The account new drafts and jobs belong to (None: the one local user)."""
+    return user.id if (user := signed_in()) is not None else None
+
+
+def only_user() -> int | None:
+    """The drafts shown: a user's own, or every draft for an admin and without accounts."""
+    user = signed_in()
+    return None if user is None or user.is_admin else user.id
+
+
+def on_sign_in() -> None:
+    user = accounts.authenticate(state["sign_in_name"], state["sign_in_password"])
+    state["sign_in_password"] = ""
+    if user is None:
+        state["sign_in_error"] = "用户名或密码不正确。"
+        return
+    state.clear()  # nothing of an earlier user stays in this browser session
+    state["user"] = user
+
+
+def on_sign_out() -> None:
+    autosave()
+    state.clear()
+
+
+def sign_in_view() -> None:
+    st.title(":material/edit_document: 工会工作总结起草")
+    if settings.trusted_user_header and (name := st.context.headers.get(settings.trusted_user_header)):
+        st.error(f"单点登录传来的用户 {name} 还没有在本系统中添加。请联系单位管理员运行 "
+                 f"python -m drafting users add {name}。", icon=":material/person_off:")
+        return
+    with st.container(border=True, width=420):
+        st.markdown('<div class="step-title">登录</div>', unsafe_allow_html=True)
+        st.text_input("用户名", key="sign_in_name")
+        st.text_input("密码", type="password", key="sign_in_password")
+        st.button("登录", type="primary", on_click=on_sign_in, width="stretch")
+        if error := state.pop("sign_in_error", None):
+            st.error(error, icon=":material/front_hand:")
+        st.caption("还没有账号？请单位管理员运行 python -m drafting users add 用户名 添加。"
+                   "登录后，您的要点、草稿和历史版本只有您自己（和管理员）能看到。")
+
+
 # ---------------------------------------------------------------- state, autosave, jobs
+
+
+def input_key() -> str:
+    return "current" if (uid := my_id()) is None else f"user:{uid}"
 
 
 def autosave() -> None:
     """Write the remembered state to the store when it changed since the last write."""
+    if "_restored" not in state:  # nothing restored yet (signing in): nothing of this user to save
+        return
     snap = ps.snapshot(state)
     if snap != state.get("_saved"):
-        store.save_input(snap)
+        store.save_input(snap, input_key())
         state["_saved"] = snap
         state["_saved_at"] = datetime.now().strftime("%H:%M:%S")
 
@@ -86,7 +148,7 @@ def autosave() -> None:
 def restore_once() -> None:
     if "_restored" in state:
         return
-    saved = store.load_input()
+    saved = store.load_input(input_key())
     ps.restore(state, saved)
     state["_saved"] = ps.snapshot(state)
     state["_restored"] = True
@@ -98,7 +160,7 @@ def absorb_finished_job() -> None:
     """Turn a finished background job into page state (the new version, or a message)."""
     if not state["job_id"]:
         return
-    job = jobs.get_job(state["job_id"])
+    job = jobs.get_job(state["job_id"], my_id())
     if job is None:  # the server restarted while a job ran
         state["job_id"] = None
         state["notice"] = ("info", "上次的生成任务因页面服务重启而中断。已完成的版本可在“历史版本”中找到；也可以重新生成。")
@@ -120,7 +182,7 @@ def absorb_finished_job() -> None:
 
 
 def current_job() -> jobs.Job | None:
-    job = jobs.get_job(state["job_id"])
+    job = jobs.get_job(state["job_id"], my_id())
     return job if job is not None and job.status == jobs.RUNNING else None
 
 
@@ -178,20 +240,20 @@ def on_generate() -> None:
     state["outline_error"] = state["job_error"] = None
     if (work := outline_intake()) is None:
         return
-    start_job(lambda: jobs.start_draft(store, work, oe.to_outline(state["outline"])))
+    start_job(lambda: jobs.start_draft(store, work, oe.to_outline(state["outline"]), my_id()))
 
 
 def on_regenerate(draft_id: int) -> None:
     state["job_error"] = None
-    base = store.get_draft(draft_id)
+    base = store.get_draft(draft_id, only_user())
     if base is not None:
-        start_job(lambda: jobs.start_rewrite(store, base, state["regen_index"]))
+        start_job(lambda: jobs.start_rewrite(store, base, state["regen_index"], my_id()))
 
 
 def start_job(start) -> None:
-    if (running := jobs.running_job()) is not None:
-        state["job_id"] = running.id  # follow the run already under way instead of starting another
-        state["notice"] = ("info", "已有一个生成任务在进行，下面显示它的进度。")
+    if (running := jobs.running_job(my_id())) is not None:
+        state["job_id"] = running.id  # follow this user's run already under way instead of starting another
+        state["notice"] = ("info", "您已有一个生成任务在进行，下面显示它的进度。")
         return
     state["job_id"] = start().id
     state["stage"] = STAGES[1]
@@ -204,7 +266,7 @@ def on_edit(draft: Draft) -> None:
 
 
 def on_recheck(draft_id: int) -> None:
-    base = store.get_draft(draft_id)
+    base = store.get_draft(draft_id, only_user())
     if base is None:
         return
     new_id, report = service.edit(store, base, state["editor"])
@@ -224,7 +286,8 @@ def on_open(draft_id: int) -> None:
 
 
 def on_delete(draft_id: int) -> None:
-    store.delete_draft(draft_id)
+    if not store.delete_draft(draft_id, only_user()):
+        return
     if state["draft_id"] == draft_id:
         state["draft_id"] = None
         state["editing"] = False
@@ -282,6 +345,15 @@ def settings_panel() -> None:
                   help="从过去的总结中找相近的段落，只借鉴文风和措辞，不取其中任何数字。")
         st.divider()
         st.caption(f"历史版本与自动保存：{store.label}")
+        if (user := signed_in()) is not None:
+            role = "管理员，可查看全单位的草稿" if user.is_admin else "草稿仅自己可见"
+            st.caption(f"已登录：{user.name}（{role}）")
+            if not settings.trusted_user_header:
+                st.button("退出登录", icon=":material/logout:", on_click=on_sign_out)
+        else:
+            st.caption("未启用账号：本页面供本机一人使用。多人共用一台服务器时，先运行 "
+                       "python -m drafting users add 用户名 --admin 添加账号，再把页面开放到局域网"
+                       "（DRAFTING_PAGE_ADDRESS）。")
 
 
 def inputs_panel() -> None:
@@ -386,7 +458,7 @@ def _progress_text(view: jobs.JobView) -> tuple[float, str]:
 
 @st.fragment(run_every=1.0)
 def progress_panel() -> None:
-    job = jobs.get_job(state["job_id"])
+    job = jobs.get_job(state["job_id"], my_id())
     if job is None or job.view().finished:
         st.rerun(scope="app")
     view = job.view()
@@ -531,7 +603,7 @@ def drafting_view() -> None:
             return
         if state.get("job_error"):
             error_panel()
-        draft = store.get_draft(state["draft_id"]) if state["draft_id"] else None
+        draft = store.get_draft(state["draft_id"], only_user()) if state["draft_id"] else None
         if state["draft_id"] and draft is None:
             state["draft_id"] = None
         if draft is not None and state["outline"]:
@@ -547,7 +619,7 @@ def drafting_view() -> None:
 
 def history_view() -> None:
     show_notice()
-    drafts = store.list_drafts()
+    drafts = store.list_drafts(only_user=only_user())
     st.markdown('<div class="step-title">历史版本</div>', unsafe_allow_html=True)
     st.caption("每次生成、重写一节和修改后核对的版本都自动保存在本机，可以打开、比较和删除。")
     if not drafts:
@@ -580,7 +652,7 @@ def history_view() -> None:
     c1, c2 = st.columns(2)
     old_id = c1.selectbox("旧版本", ids, index=ids.index(older_default), format_func=labels.get, key="cmp_old")
     new_id = c2.selectbox("新版本", ids, index=ids.index(newer_default), format_func=labels.get, key="cmp_new")
-    old, new = store.get_draft(old_id), store.get_draft(new_id)
+    old, new = store.get_draft(old_id, only_user()), store.get_draft(new_id, only_user())
     if old is not None and new is not None:
         st.caption("红色删除线是旧版本有、新版本删去的文字；绿色是新版本新增的文字。")
         st.html(diff_html(old.text, new.text))
@@ -588,6 +660,10 @@ def history_view() -> None:
 
 # ---------------------------------------------------------------- page
 
+if accounts.configured() and signed_in() is None:
+    st.html(PAGE_CSS)
+    sign_in_view()
+    st.stop()
 restore_once()
 absorb_finished_job()
 autosave()

@@ -91,7 +91,7 @@ def _page_run(body: dict):
 
         def run() -> None:
             work = service.intake_json(body)
-            jobs.start_draft(get_store(), work, service.outline(work)).join(60)
+            jobs.start_draft(get_store(), work, service.outline(work), None).join(60)
     except ImportError:  # the layout before the service
         from drafting import jobs  # type: ignore[no-redef]
         from drafting.plan import plan

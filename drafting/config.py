@@ -108,6 +108,7 @@ class Settings:
     chroma_port: int
     api: ApiSettings
     database: str | None = None  # DRAFTING_DATABASE_URL (postgresql://…); unset: SQLite in the data directory
+    trusted_user_header: str | None = None  # DRAFTING_TRUSTED_USER_HEADER: a single-sign-on proxy names the user
 
     @property
     def api_key(self) -> str | None:
@@ -173,6 +174,7 @@ def load_settings() -> Settings:
         chroma_port=_int(env, "DRAFTING_CHROMA_PORT", 8000),
         api=_api_settings(env),
         database=_lookup(env, "DRAFTING_DATABASE_URL"),
+        trusted_user_header=_lookup(env, "DRAFTING_TRUSTED_USER_HEADER"),
     )
 
 

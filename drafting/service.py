@@ -276,10 +276,10 @@ def edit(store: Store, base: Draft, text: str) -> tuple[int | None, dict[str, An
 
 
 def save(store: Store, data: dict[str, Any], given: dict[str, Any], facts: str, kind: str = "generated",
-         parent_id: int | None = None) -> int:
-    """A result object (`Outcome.to_dict()` or `DraftResult.to_dict()`) as a version."""
+         parent_id: int | None = None, user_id: int | None = None) -> int:
+    """A result object (`Outcome.to_dict()` or `DraftResult.to_dict()`) as a version of `user_id`."""
     return store.save_draft(text=data["text"], title=data["title"], request=given, check=data["check"],
-                            result=data, facts_text=facts, parent_id=parent_id, kind=kind)
+                            result=data, facts_text=facts, parent_id=parent_id, kind=kind, user_id=user_id)
 
 
 __all__ = ["Intake", "Outcome", "Policy", "QueueFull", "QueueTimeout", "RequestError", "busy_message", "check", "edit", "facts_text", "intake", "intake_json",

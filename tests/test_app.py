@@ -44,7 +44,7 @@ def fake(data_dir, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLLM]:
 
 def _finish_jobs() -> None:
     """No test leaves a drafting job running for the next one."""
-    if (job := jobs.running_job()) is not None:
+    if (job := jobs.running_job(None)) is not None:
         job.cancel()
         job.join(30)
 
@@ -80,8 +80,8 @@ def fill(at: AppTest, facts: str = FACTS_TEXT, org: str = "东湖街道总工会
     return at
 
 
-def wait_for_job(at: AppTest) -> AppTest:
-    job = jobs.get_job(at.session_state["job_id"])
+def wait_for_job(at: AppTest, user_id: int | None = None) -> AppTest:
+    job = jobs.get_job(at.session_state["job_id"], user_id)
     assert job is not None, "no job was started"
     assert job.join(60), "the job did not finish"
     at.run()

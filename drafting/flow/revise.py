@@ -41,7 +41,7 @@ def save_edit(store: Store, base: Draft, text: str) -> tuple[int | None, dict[st
             section.update(heading=layout.heading_text(i), text=layout.body_text(i))
     new_id = store.save_draft(text=text, title=title,
                               request=base.request, check=report, result=result,
-                              facts_text=base.facts_text, parent_id=base.id, kind="edited")
+                              facts_text=base.facts_text, parent_id=base.id, kind="edited", user_id=base.user_id)
     return new_id, report
 
 

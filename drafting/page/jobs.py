@@ -2,7 +2,9 @@
 written, can cancel, and survives a page refresh (the job lives in this process, not in the
 browser session). A finished run is saved to the history by the job itself.
 
-One job at a time per process: the embedded model serves one request at a time anyway.
+Jobs belong to a user (the signed-in account, or the one local user without accounts): one
+running job per user, which only that user sees, follows and cancels. Jobs of different users
+wait for the model in the shared queue (`service.model_turn`).
 """
 from __future__ import annotations
 
@@ -72,6 +74,7 @@ class Job:
     kind: str  # "draft" or "regenerate"
     work: Work
     save: Callable[[dict[str, Any]], int]
+    user_id: int | None  # whose job it is (None: the one local user)
     titles: list[str] = field(default_factory=list)  # section headings, for events that carry none
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     cancel_event: threading.Event = field(default_factory=threading.Event)
@@ -176,44 +179,48 @@ def _register(job: Job) -> Job:
         now = time.monotonic()
         for key in [k for k, j in _jobs.items() if j.ended is not None and now - j.ended > _KEEP_FINISHED_S]:
             del _jobs[key]
-        if any(j.status == RUNNING for j in _jobs.values()):
-            raise RuntimeError("another drafting job is running")
+        if any(j.status == RUNNING and j.user_id == job.user_id for j in _jobs.values()):
+            raise RuntimeError("this user already has a drafting job running")
         _jobs[job.id] = job
     return job.start()
 
 
-def get_job(job_id: str | None) -> Job | None:
+def get_job(job_id: str | None, user_id: int | None) -> Job | None:
+    """Job `job_id` when it is `user_id`'s."""
     with _jobs_lock:
-        return _jobs.get(job_id) if job_id else None
+        job = _jobs.get(job_id) if job_id else None
+    return job if job is not None and job.user_id == user_id else None
 
 
-def running_job() -> Job | None:
+def running_job(user_id: int | None) -> Job | None:
     with _jobs_lock:
-        return next((j for j in _jobs.values() if j.status == RUNNING), None)
+        return next((j for j in _jobs.values() if j.status == RUNNING and j.user_id == user_id), None)
 
 
-def start_draft(store: Store, work: Intake, outline: Outline) -> Job:
+def start_draft(store: Store, work: Intake, outline: Outline, user_id: int | None) -> Job:
     """Write the whole draft from `outline` (the service's policy: the flagged plain draft when
-    the model cannot be used) and save it as a new version."""
+    the model cannot be used) and save it as a new version of `user_id`."""
 
     def run(on_event: Callable[[Event], None]) -> dict[str, Any]:
         with service.model_turn(on_event):
             return service.write(work, outline, on_event=on_event).to_dict(work.ignored)
 
     def save(data: dict[str, Any]) -> int:
-        return service.save(store, data, work.given.to_dict(), work.facts_text)
+        return service.save(store, data, work.given.to_dict(), work.facts_text, user_id=user_id)
 
-    return _register(Job("draft", run, save, titles=[s.heading for s in outline.sections]))
+    return _register(Job("draft", run, save, user_id, titles=[s.heading for s in outline.sections]))
 
 
-def start_rewrite(store: Store, base: Draft, index: int) -> Job:
-    """Rewrite section `index` of version `base` and save the result as its child version."""
+def start_rewrite(store: Store, base: Draft, index: int, user_id: int | None) -> Job:
+    """Rewrite section `index` of version `base` (for `user_id`) and save the result as its
+    child version, which belongs to whoever `base` belongs to."""
 
     def run(on_event: Callable[[Event], None]) -> dict[str, Any]:
         with service.model_turn(on_event):
             return service.rewrite(base, index, on_event=on_event).to_dict()
 
     def save(data: dict[str, Any]) -> int:
-        return service.save(store, data, base.request, base.facts_text, kind="regenerated", parent_id=base.id)
+        return service.save(store, data, base.request, base.facts_text, kind="regenerated", parent_id=base.id,
+                            user_id=base.user_id)
 
-    return _register(Job("regenerate", run, save, titles=[s["heading"] for s in base.result["sections"]]))
+    return _register(Job("regenerate", run, save, user_id, titles=[s["heading"] for s in base.result["sections"]]))
