@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -220,12 +219,12 @@ def model_gate() -> ModelGate:
     """This process's handle on the one model queue that every process shares."""
     settings = get_settings()
     api = settings.api
-    return _gate(settings.run_dir, api.model_slots, api.queue_size, api.queue_wait)
+    return _gate(settings.database_url, api.model_slots, api.queue_size, api.queue_wait)
 
 
 @lru_cache(maxsize=4)
-def _gate(run_dir: Path, slots: int, queue_size: int, wait_s: float) -> ModelGate:
-    return ModelGate(run_dir, slots, queue_size, wait_s)
+def _gate(database: str, slots: int, queue_size: int, wait_s: float) -> ModelGate:
+    return ModelGate(database, slots, queue_size, wait_s)
 
 
 @contextmanager

@@ -134,7 +134,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     lost = store.recover_interrupted()
     if lost:
         log.warning("drafts interrupted by an earlier stop, input kept: %s", lost)
-    gate = ModelGate(get_settings().run_dir, settings.model_slots, settings.queue_size, settings.queue_wait)
+    gate = ModelGate(get_settings().database_url, settings.model_slots, settings.queue_size, settings.queue_wait)
     drafts = DraftService(store, gate, settings)
     drafting_threads = anyio.CapacityLimiter(settings.model_slots + settings.queue_size + 1)
     checking_threads = anyio.CapacityLimiter(2)

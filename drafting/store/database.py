@@ -26,7 +26,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, make_url, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -118,6 +120,13 @@ def writing(engine: Engine) -> Iterator[Connection]:
 def reading(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as conn:
         yield conn
+
+
+def upsert(conn: Connection, table: Table, key: dict[str, Any], values: dict[str, Any]) -> None:
+    """Insert the row with `key`, or update its `values` when it exists (one statement, no race)."""
+    dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(table).values(**key, **values)
+    conn.execute(statement.on_conflict_do_update(index_elements=list(key), set_=values))
 
 
 @lru_cache(maxsize=1)

@@ -23,10 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, Row, delete, insert, select, true, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from drafting.store.database import database_url, engine_for, reading, shown_url, writing
+from drafting.store.database import database_url, engine_for, reading, shown_url, upsert, writing
 from drafting.store.schema import drafts, inputs
 
 KINDS = ("generated", "regenerated", "edited")
@@ -214,11 +212,8 @@ class Store:
         return deleted > 0  # the children's parent_id is emptied by the foreign key
 
     def save_input(self, data: dict[str, Any], key: str = "current") -> None:
-        values = {"data": _dump(data), "updated_at": now()}
-        upsert = (postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert)(inputs)
         with writing(self.engine) as conn:
-            conn.execute(upsert.values(key=key, **values).on_conflict_do_update(index_elements=[inputs.c.key],
-                                                                               set_=values))
+            upsert(conn, inputs, {"key": key}, {"data": _dump(data), "updated_at": now()})
 
     def load_input(self, key: str = "current") -> dict[str, Any] | None:
         with reading(self.engine) as conn:

@@ -2,7 +2,7 @@
 `migrations/versions` are the history of how they came to be)."""
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Float, Integer, MetaData, Table, Text
 
 metadata = MetaData()
 ID = BigInteger().with_variant(Integer(), "sqlite")
@@ -52,4 +52,22 @@ api_keys = Table(
     Column("key_hash", Text, nullable=False, unique=True),
     Column("created_at", Text, nullable=False),
     Column("revoked_at", Text),
+)
+
+# The model queue (drafting.model.gate): one row per request waiting for, holding or reserving a turn.
+gate_places = Table(
+    "gate_places", metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("queued", Float, nullable=False),  # epoch seconds
+    Column("granted", Float),  # holding a slot since
+    Column("reserved_until", Float),  # a refused request's turn, kept until then (NULL: in the queue)
+    Column("heartbeat", Float, nullable=False),  # its process was alive then
+)
+
+gate_measures = Table(
+    "gate_measures", metadata,
+    Column("name", Text, primary_key=True),
+    Column("value", Float, nullable=False),
 )
