@@ -148,6 +148,7 @@ def autosave() -> None:
 def restore_once() -> None:
     if "_restored" in state:
         return
+    store.recover_interrupted()  # rows of drafts whose page or API process died: input kept, marked
     saved = store.load_input(input_key())
     ps.restore(state, saved)
     state["_saved"] = ps.snapshot(state)

@@ -8,7 +8,8 @@ the command line (`drafting.cli`) call these functions and compose nothing thems
     check    a draft against bullets and fields (one rule for org, period and year)
     rewrite  one section of a stored version again, every other character kept
     edit     a user's edit re-checked and kept as a new version
-    save     a result (with its notes and left-out lines) as a version in the history
+    accept   a draft's row stored before it is written (the input survives a crash)
+    finish   the result (with its notes and left-out lines) written into that row
 
 Everything a face shows in Chinese comes from here or from the stages; the faces only present it.
 """
@@ -32,7 +33,7 @@ from drafting.flow.assemble import section_heading
 from drafting.flow.check import check as check_text
 from drafting.flow.events import Event, Queued, Retrying
 from drafting.flow.pipeline import Cancelled, DraftResult, draft, plain_draft, regenerate_section
-from drafting.flow.plan import Outline, plan
+from drafting.flow.plan import Outline, plan, title_for
 from drafting.flow.request import (
     DraftRequest,
     RequestError,
@@ -274,12 +275,45 @@ def edit(store: Store, base: Draft, text: str) -> tuple[int | None, dict[str, An
     return save_edit(store, base, text)
 
 
-def save(store: Store, data: dict[str, Any], given: dict[str, Any], facts: str, kind: str = "generated",
-         parent_id: int | None = None, user_id: int | None = None) -> int:
-    """A result object (`Outcome.to_dict()` or `DraftResult.to_dict()`) as a version of `user_id`."""
-    return store.save_draft(text=data["text"], title=data["title"], request=given, check=data["check"],
-                            result=data, facts_text=facts, parent_id=parent_id, kind=kind, user_id=user_id)
+def accept(store: Store, work: Intake, user_id: int | None = None, request_id: str = "") -> int:
+    """A new draft's row, stored before it is written (status "accepted"): if the process dies
+    while the model writes, the user's input is still there, marked "interrupted"."""
+    return store.accept_draft(title=title_for(work.given), request=work.given.to_dict(), facts_text=work.facts_text,
+                              request_id=request_id, user_id=user_id)
 
 
-__all__ = ["Intake", "Outcome", "Policy", "QueueFull", "QueueTimeout", "RequestError", "busy_message", "check", "edit", "facts_text", "intake", "intake_json",
-           "intake_text", "model_gate", "model_turn", "outline", "plain", "rewrite", "save", "write"]
+def accept_rewrite(store: Store, base: Draft) -> int:
+    """The row of a rewrite of `base`, stored before it is written; it belongs to `base`'s owner."""
+    return store.accept_draft(title=base.title, request=base.request, facts_text=base.facts_text, kind="regenerated",
+                              parent_id=base.id, user_id=base.user_id)
+
+
+def finish(store: Store, draft_id: int, data: dict[str, Any]) -> None:
+    """Fill an accepted row with its result (`Outcome.to_dict()` or `DraftResult.to_dict()`)."""
+    store.finish_draft(draft_id, text=data["text"], title=data["title"], check=data["check"], result=data)
+
+
+__all__ = [
+    "Intake",
+    "Outcome",
+    "Policy",
+    "QueueFull",
+    "QueueTimeout",
+    "RequestError",
+    "accept",
+    "accept_rewrite",
+    "busy_message",
+    "check",
+    "edit",
+    "facts_text",
+    "finish",
+    "intake",
+    "intake_json",
+    "intake_text",
+    "model_gate",
+    "model_turn",
+    "outline",
+    "plain",
+    "rewrite",
+    "write",
+]

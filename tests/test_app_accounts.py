@@ -122,3 +122,21 @@ def test_without_accounts_the_page_is_for_the_one_local_user(data_dir, monkeypat
         at = page()
     assert at.text_area(key="facts_text") is not None and "登录" not in [b.label for b in at.button]
     assert "未启用账号" in texts(at.caption) and "users add" in texts(at.caption)
+
+
+def test_a_page_draft_is_stored_before_the_model_writes_and_a_cancel_removes_it(office) -> None:
+    _, users = office
+    wang = fill(sign_in("wang", "password-wang"))
+    RELEASE.clear()
+    click(click(wang, "生成提纲 →"), "生成初稿")
+    job = jobs.running_job(users["wang"].id)
+    assert job is not None
+    store = get_store()
+    row = store.get_draft(job.draft_id)  # while the model writes, the input is already in the database
+    assert row is not None and row.status in ("accepted", "running") and row.user_id == users["wang"].id
+    assert row.facts_text == FACTS_TEXT
+    assert store.list_drafts() == []  # not history until it is done
+    job.cancel()
+    RELEASE.set()
+    assert job.join(30) and job.status == jobs.CANCELLED
+    assert store.get_draft(job.draft_id) is None

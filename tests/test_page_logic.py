@@ -78,7 +78,8 @@ def test_layout_round_trips_what_assemble_writes() -> None:
 
 
 def test_job_progress_from_pipeline_events() -> None:
-    job = jobs.Job("draft", work=lambda on_event: None, save=lambda result: 0, user_id=None, titles=["组织建设", "帮扶"])
+    job = jobs.Job("draft", work=lambda on_event: None, store=None, draft_id=0, user_id=None,  # type: ignore[arg-type]
+                   titles=["组织建设", "帮扶"])
     job.on_event(SectionStarted(0, 2, "组织建设"))
     job.on_event(Delta(0, "今年以来，"))
     job.on_event(SectionChecked(0, False, [{}], []))

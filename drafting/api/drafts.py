@@ -16,7 +16,6 @@ from typing import Any
 from drafting import service
 from drafting.config import ApiSettings
 from drafting.flow.events import Event, Queued
-from drafting.flow.plan import title_for
 from drafting.model.gate import ModelGate, QueueTimeout, Ticket
 from drafting.store import DONE, FAILED, RUNNING, Draft, Store
 
@@ -62,9 +61,7 @@ class DraftService:
         work = service.intake_json(payload)
         ticket = self.gate.enqueue(queue_token)
         try:
-            draft_id = self.store.accept_draft(title=title_for(work.given), request=work.given.to_dict(),
-                                               facts_text=work.facts_text, request_id=request_id,
-                                               user_id=user_id)
+            draft_id = service.accept(self.store, work, user_id, request_id)
         except BaseException:
             self.gate.cancel(ticket)
             raise
@@ -82,9 +79,7 @@ class DraftService:
             with slot:
                 self.store.set_status(accepted.id, RUNNING)
                 outcome = service.write(accepted.work, on_event=emit, policy=self.policy)
-            data = outcome.to_dict(accepted.work.ignored)
-            self.store.finish_draft(accepted.id, text=outcome.result.text, title=outcome.result.title,
-                                    check=outcome.result.check, result=data)
+            service.finish(self.store, accepted.id, outcome.to_dict(accepted.work.ignored))
         except BaseException:
             log.exception("draft %d failed", accepted.id)
             self.store.set_status(accepted.id, FAILED, "生成时出现内部错误，要点已保存，请稍后重新提交。")

@@ -1,6 +1,9 @@
 """Drafting runs in a background thread, so the page stays responsive, shows sections as they are
 written, can cancel, and survives a page refresh (the job lives in this process, not in the
-browser session). A finished run is saved to the history by the job itself.
+browser session). Like the API's, a draft's row is stored before the model writes
+(`service.accept`) and filled when done (`service.finish`): if the page server dies meanwhile,
+the input is kept as an "interrupted" row. A failed run keeps its row with the reason; a
+cancelled one removes it (the bullets stay in the autosave).
 
 Jobs belong to a user (the signed-in account, or the one local user without accounts): one
 running job per user, which only that user sees, follows and cancels. Jobs of different users
@@ -23,13 +26,13 @@ from drafting.flow.plan import Outline
 from drafting.flow.request import RequestError
 from drafting.model.llm import LLMError
 from drafting.service import Intake
-from drafting.store import Draft, Store
+from drafting.store import DONE, FAILED, RUNNING, Draft, Store
 
 log = logging.getLogger(__name__)
 
 Work = Callable[[Callable[[Event], None]], dict[str, Any]]  # runs the draft, returns the result object
 
-RUNNING, DONE, CANCELLED, FAILED = "running", "done", "cancelled", "failed"
+CANCELLED = "cancelled"  # a job's status beside the store's RUNNING, DONE and FAILED
 _KEEP_FINISHED_S = 3600.0
 
 
@@ -73,7 +76,8 @@ class JobView:
 class Job:
     kind: str  # "draft" or "regenerate"
     work: Work
-    save: Callable[[dict[str, Any]], int]
+    store: Store
+    draft_id: int  # the row accepted for it
     user_id: int | None  # whose job it is (None: the one local user)
     titles: list[str] = field(default_factory=list)  # section headings, for events that carry none
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -85,7 +89,6 @@ class Job:
     sections: list[SectionProgress] = field(default_factory=list)
     last_activity: float = field(default_factory=time.monotonic)
     ended: float | None = None
-    draft_id: int | None = None
     first_text_s: float | None = None
     first_section_s: float | None = None
     waiting_behind: int = 0
@@ -110,7 +113,7 @@ class Job:
             now = self.ended or time.monotonic()
             return JobView(id=self.id, kind=self.kind, status=self.status, elapsed=now - self.started,
                            total=self.total, sections=tuple(self.sections), idle=now - self.last_activity,
-                           message=self.message, draft_id=self.draft_id, first_text_s=self.first_text_s,
+                           message=self.message, draft_id=self.draft_id if self.status == DONE else None, first_text_s=self.first_text_s,
                            first_section_s=self.first_section_s, waiting_behind=self.waiting_behind)
 
     def on_event(self, event: Event) -> None:
@@ -148,9 +151,9 @@ class Job:
             self.sections = sorted([*self.sections, SectionProgress(index, title)], key=lambda s: s.index)
         self.sections = [change(s) if s.index == index else s for s in self.sections]
 
-    def _finish(self, status: str, message: str = "", draft_id: int | None = None) -> None:
+    def _finish(self, status: str, message: str = "") -> None:
         with self._lock:
-            self.status, self.message, self.draft_id = status, message, draft_id
+            self.status, self.message = status, message
             self.ended = time.monotonic()
 
     def _run(self) -> None:
@@ -158,16 +161,22 @@ class Job:
             result = self.work(self.on_event)
             if self.cancel_event.is_set():
                 raise Cancelled("已取消生成。")
-            self._finish(DONE, draft_id=self.save(result))
+            service.finish(self.store, self.draft_id, result)
+            self._finish(DONE)
         except Cancelled:
+            self.store.delete_draft(self.draft_id)
             self._finish(CANCELLED, "已取消。已写好的内容没有保存，您的要点和提纲都还在。")
         except (LLMError, RequestError) as exc:
-            self._finish(FAILED, str(exc))
+            self._fail(str(exc))
         except (service.QueueFull, service.QueueTimeout) as exc:
-            self._finish(FAILED, service.busy_message(exc))
+            self._fail(service.busy_message(exc))
         except Exception as exc:  # the page must show something rather than spin forever
             log.exception("drafting job failed")
-            self._finish(FAILED, f"生成时出现内部错误：{type(exc).__name__}: {exc}")
+            self._fail(f"生成时出现内部错误：{type(exc).__name__}: {exc}")
+
+    def _fail(self, message: str) -> None:
+        self.store.set_status(self.draft_id, FAILED, message)
+        self._finish(FAILED, message)
 
 
 _jobs: dict[str, Job] = {}
@@ -180,6 +189,7 @@ def _register(job: Job) -> Job:
         for key in [k for k, j in _jobs.items() if j.ended is not None and now - j.ended > _KEEP_FINISHED_S]:
             del _jobs[key]
         if any(j.status == RUNNING and j.user_id == job.user_id for j in _jobs.values()):
+            job.store.delete_draft(job.draft_id)
             raise RuntimeError("this user already has a drafting job running")
         _jobs[job.id] = job
     return job.start()
@@ -199,28 +209,26 @@ def running_job(user_id: int | None) -> Job | None:
 
 def start_draft(store: Store, work: Intake, outline: Outline, user_id: int | None) -> Job:
     """Write the whole draft from `outline` (the service's policy: the flagged plain draft when
-    the model cannot be used) and save it as a new version of `user_id`."""
+    the model cannot be used) as a new version of `user_id`."""
+    draft_id = service.accept(store, work, user_id)
 
     def run(on_event: Callable[[Event], None]) -> dict[str, Any]:
         with service.model_turn(on_event):
+            store.set_status(draft_id, RUNNING)
             return service.write(work, outline, on_event=on_event).to_dict(work.ignored)
 
-    def save(data: dict[str, Any]) -> int:
-        return service.save(store, data, work.given.to_dict(), work.facts_text, user_id=user_id)
-
-    return _register(Job("draft", run, save, user_id, titles=[s.heading for s in outline.sections]))
+    return _register(Job("draft", run, store, draft_id, user_id, titles=[s.heading for s in outline.sections]))
 
 
 def start_rewrite(store: Store, base: Draft, index: int, user_id: int | None) -> Job:
-    """Rewrite section `index` of version `base` (for `user_id`) and save the result as its
-    child version, which belongs to whoever `base` belongs to."""
+    """Rewrite section `index` of version `base` (for `user_id`) as its child version, which
+    belongs to whoever `base` belongs to."""
+    draft_id = service.accept_rewrite(store, base)
 
     def run(on_event: Callable[[Event], None]) -> dict[str, Any]:
         with service.model_turn(on_event):
+            store.set_status(draft_id, RUNNING)
             return service.rewrite(base, index, on_event=on_event).to_dict()
 
-    def save(data: dict[str, Any]) -> int:
-        return service.save(store, data, base.request, base.facts_text, kind="regenerated", parent_id=base.id,
-                            user_id=base.user_id)
-
-    return _register(Job("regenerate", run, save, user_id, titles=[s["heading"] for s in base.result["sections"]]))
+    return _register(Job("regenerate", run, store, draft_id, user_id,
+                         titles=[s["heading"] for s in base.result["sections"]]))

@@ -129,11 +129,11 @@ class Store:
                             **_report_columns(check))
 
     def accept_draft(self, *, title: str, request: dict[str, Any], facts_text: str = "", request_id: str = "",
-                     kind: str = "generated", user_id: int | None = None) -> int:
+                     kind: str = "generated", parent_id: int | None = None, user_id: int | None = None) -> int:
         """Store a request before it is drafted (status "accepted"); returns the row's id."""
         if kind not in KINDS:
             raise ValueError(f"unknown draft kind {kind!r}")
-        return self._insert(created_at=now(), parent_id=None, kind=kind, title=title, text="", facts_text=facts_text,
+        return self._insert(created_at=now(), parent_id=parent_id, kind=kind, title=title, text="", facts_text=facts_text,
                             request=_dump(request), result=_dump({}), status=ACCEPTED, error="",
                             request_id=request_id, owner=_owner(), user_id=user_id, **_report_columns({}))
 
