@@ -166,6 +166,22 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db(args: argparse.Namespace) -> int:
+    from drafting.config import get_settings
+    from drafting.store.database import shown_url
+    from drafting.store.transfer import copy_history
+
+    target = get_settings().database_url
+    try:
+        copied = copy_history(args.source, target)
+    except ValueError as exc:
+        return _fail(str(exc))
+    counts = "、".join(f"{copied[name]} {label}" for name, label in
+                      (("drafts", "份草稿"), ("inputs", "份自动保存"), ("users", "个账号"), ("api_keys", "个密钥")))
+    sys.stdout.write(f"已复制到 {shown_url(target)}：{counts}。\n")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from drafting.api import app as api
 
@@ -223,6 +239,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=("create", "revoke"))
     p.add_argument("target", help="create：用户名；revoke：密钥")
     p.set_defaults(func=cmd_keys)
+
+    p = sub.add_parser("db", help="数据库：copy SOURCE 把另一个数据库（如原来的 SQLite 文件）的全部草稿、"
+                                  "自动保存、账号和密钥复制到当前配置的数据库（DRAFTING_DATABASE_URL）")
+    p.add_argument("action", choices=("copy",))
+    p.add_argument("source", help="源数据库：SQLite 文件路径，或 postgresql://… 地址")
+    p.set_defaults(func=cmd_db)
 
     p = sub.add_parser("serve", help="HTTP API")
     p.add_argument("--host", default="127.0.0.1")

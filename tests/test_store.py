@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from drafting import config
 from drafting.config import REPO_ROOT
-from drafting.store import DONE, FAILED, INTERRUPTED, RUNNING, Store, get_store
+from drafting.store import DONE, FAILED, INTERRUPTED, RUNNING, Accounts, Store, get_store
 from drafting.store.database import database_url, head_revision, shown_url
 from drafting.store.schema import drafts
 from tests.postgres import Cluster
@@ -179,3 +179,31 @@ def test_many_processes_open_and_write_at_once(tmp_path: Path, backend: str, req
         store = Store(place)
         assert len(store.list_drafts()) == processes
         assert store.load_input() == {"round": r}
+
+
+def test_an_office_moves_its_sqlite_history_to_postgresql(tmp_path: Path, postgres: Cluster) -> None:
+    """`db copy` takes every draft, autosave, user and key with their ids; new ids go on after
+    them; a target that already holds drafts is refused."""
+    laptop = tmp_path / "history.sqlite3"
+    with sqlite3.connect(laptop) as conn:
+        conn.executescript(_FIRST_RELEASE)  # an old file: migrated on the way
+    old = Store(laptop)
+    accounts = Accounts(laptop)
+    clerk = accounts.add_user("clerk", "password-clerk")
+    key = accounts.create_key("clerk")
+    mine = _save(old, user_id=clerk.id)
+    server = postgres.new_database()
+    env = {"DRAFTING_DATABASE_URL": server, "DRAFTING_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-m", "drafting", "db", "copy", str(laptop)], capture_output=True,
+                          text=True, cwd=REPO_ROOT, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "3 份草稿、1 份自动保存、1 个账号、1 个密钥" in done.stdout
+    new = Store(server)
+    assert [d.id for d in new.list_drafts()] == [mine, 2, 1]
+    assert new.get_draft(2) == old.get_draft(2) and new.get_draft(mine) == old.get_draft(mine)
+    assert new.load_input() == {"facts_text": "未写完的要点"}
+    assert Accounts(server).user_for_key(key) == clerk and Accounts(server).authenticate("clerk", "password-clerk")
+    assert _save(new) == mine + 1  # ids go on after the copied ones
+    again = subprocess.run([sys.executable, "-m", "drafting", "db", "copy", str(laptop)], capture_output=True,
+                           text=True, cwd=REPO_ROOT, env=env, timeout=120)
+    assert again.returncode == 2 and "已有草稿" in again.stderr
