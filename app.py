@@ -395,7 +395,7 @@ def welcome_panel() -> None:
         "4. 初稿中的**每个数字都会与您的要点核对**：找不到依据的数字标红并说明原因；"
         "可以直接修改正文再核对，或只重写某一节。\n"
         "5. 导出 Word（公文格式）或 Markdown；每一版都保存在“历史版本”中。")
-    st.caption("您输入的内容随时自动保存在本机，刷新页面或重启都不会丢失。")
+    st.caption("您输入的内容随时自动保存，刷新页面或重启都不会丢失。")
 
 
 def outline_panel() -> None:
@@ -622,7 +622,7 @@ def history_view() -> None:
     show_notice()
     drafts = store.list_drafts(only_user=only_user())
     st.markdown('<div class="step-title">历史版本</div>', unsafe_allow_html=True)
-    st.caption("每次生成、重写一节和修改后核对的版本都自动保存在本机，可以打开、比较和删除。")
+    st.caption("每次生成、重写一节和修改后核对的版本都自动保存，可以打开、比较和删除。")
     if not drafts:
         st.info("还没有保存的版本。生成初稿后，每一版都会出现在这里。")
         return

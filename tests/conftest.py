@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -75,6 +75,58 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return str(tmp_path / "history.sqlite3")
     cluster: Cluster = request.getfixturevalue("postgres")
     return cluster.new_database()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+SHARED_DATA = ("models", "index", "tiktoken")
+
+
+@pytest.fixture(scope="module")
+def embedded_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The real embedded model on a port of its own, and the environment for processes that use
+    it: a temporary data directory (its own history) whose `models`, `index` and `tiktoken`
+    link to the repository's `data/`, where `scripts/bootstrap.sh` assembled the model."""
+    from drafting.model import server as model_server
+    from drafting.model.assets import model_is_ready
+
+    data = tmp_path_factory.mktemp("embedded-data")
+    repo_data = config.REPO_ROOT / "data"
+    for name in SHARED_DATA:
+        if (repo_data / name).exists():
+            (data / name).symlink_to(repo_data / name, target_is_directory=True)
+    values = {"DRAFTING_DATA_DIR": str(data), "DRAFTING_MODEL_PORT": str(free_port()),
+              "DRAFTING_ENV_FILE": os.devnull}
+    mp = pytest.MonkeyPatch()
+    for key, value in values.items():
+        mp.setenv(key, value)
+    config.reset_settings()
+    settings = config.get_settings()
+    assert model_is_ready(settings), "run scripts/bootstrap.sh first: the model is not assembled"
+    model_server.ensure_running(settings=settings)
+    yield dict(os.environ)
+    model_server.stop(settings=settings)
+    mp.undo()
+    config.reset_settings()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Debian Chromium driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str, poll: float = 0.2) -> None:
+    started = time.monotonic()
+    while not predicate():
+        assert time.monotonic() - started < timeout, f"timed out waiting for {what}"
+        time.sleep(poll)
 
 
 FEW_SUMMARIES = ("seed-000-01", "seed-003-05", "seed-003-10")  # three summaries keep the embedding short

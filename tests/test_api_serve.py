@@ -7,7 +7,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from drafting.config import REPO_ROOT
 from tests.conftest import free_port
+from tests.processes import running, serve_args
 
 
 def _children(pid: int) -> list[int]:
@@ -43,26 +42,9 @@ def _alive(pid: int) -> bool:
 
 @contextmanager
 def serving(data_dir: Path, workers: int, port: int, **env: str) -> Iterator[subprocess.Popen]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "drafting", "serve", "--port", str(port), "--workers", str(workers)],
-        cwd=REPO_ROOT, env={**os.environ, "DRAFTING_DATA_DIR": str(data_dir), **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
-            assert time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.2)
+    with running(serve_args(port, workers), {**os.environ, "DRAFTING_DATA_DIR": str(data_dir), **env},
+                 f"http://127.0.0.1:{port}/healthz", data_dir / f"serve-{port}.log") as process:
         yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(30)
 
 
 def _raw(port: int, data: bytes, read_timeout: float = 10.0) -> bytes:

@@ -9,31 +9,21 @@ Artefacts (screenshots, the downloaded .docx, measured timings) go to tests/arti
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 
 import docx
 import pytest
 
-from drafting import config
 from drafting.config import REPO_ROOT
 from drafting.export import CLAIM_COLOUR, MARK_COLOUR
-from drafting.model import server as model_server
-from drafting.model.assets import model_is_ready
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_until
+from tests.processes import page_args, running
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
-SHARED = ("models", "index", "tiktoken")
 # Two bullets in two sections of the user's own: small enough for a 2-core CPU, and two sections
 # so that "first section" and "whole draft" are different moments.
 FACTS = "# 组织建设\n新建非公企业工会8家，新发展会员1200名\n# 帮扶送温暖\n春节走访慰问困难职工120户"
@@ -44,76 +34,11 @@ FIRST_SECTION_TIMEOUT_S, FULL_DRAFT_TIMEOUT_S = 300, 540
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """Settings for the page and the model server: temporary data dir, shared model, own port."""
-    data = tmp_path_factory.mktemp("browser-data")
-    repo_data = REPO_ROOT / "data"
-    for name in SHARED:
-        if (repo_data / name).exists():
-            (data / name).symlink_to(repo_data / name, target_is_directory=True)
-    values = {"DRAFTING_DATA_DIR": str(data), "DRAFTING_MODEL_PORT": str(free_port()),
-              "DRAFTING_ENV_FILE": os.devnull}
-    mp = pytest.MonkeyPatch()
-    for key, value in values.items():
-        mp.setenv(key, value)
-    config.reset_settings()
-    settings = config.get_settings()
-    assert model_is_ready(settings), "run scripts/bootstrap.sh first: the model is not assembled"
-    model_server.ensure_running(settings=settings)
-    yield {k: v for k, v in os.environ.items()}
-    model_server.stop(settings=settings)
-    mp.undo()
-    config.reset_settings()
-
-
-@pytest.fixture(scope="module")
-def page_url(env: dict[str, str]) -> Iterator[str]:
+def page_url(embedded_env: dict[str, str]) -> Iterator[str]:
     port = free_port()
-    log = ARTIFACTS / "streamlit.log"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-             "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            assert proc.poll() is None, log.read_text(errors="replace")
-            assert time.monotonic() < deadline, "streamlit did not come up"
-            time.sleep(0.3)
+    with running(page_args(port), embedded_env, f"{url}/_stcore/health", ARTIFACTS / "streamlit.log"):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
-
-
-def _wait_until(predicate, timeout: float, what: str, poll: float = 0.2) -> None:
-    started = time.monotonic()
-    while not predicate():
-        assert time.monotonic() - started < timeout, f"timed out waiting for {what}"
-        time.sleep(poll)
 
 
 def test_bullets_to_checked_draft_to_docx(browser, page_url: str) -> None:
@@ -144,29 +69,29 @@ def _bullets_to_docx(page) -> None:
     page.wait_for_timeout(2500)
     page.reload()
     facts_box.wait_for(timeout=60_000)
-    _wait_until(lambda: facts_box.input_value() == FACTS, 20, "the autosaved bullets after a refresh")
+    wait_until(lambda: facts_box.input_value() == FACTS, 20, "the autosaved bullets after a refresh")
 
     # Outline first.
     page.get_by_role("button", name="生成提纲 →").click()
     page.get_by_text("② 确认提纲").first.wait_for(timeout=30_000)
     headings = page.locator("[class*='st-key-heading_'] input")
-    _wait_until(lambda: headings.count() == 2, 20, "two outline sections")
+    wait_until(lambda: headings.count() == 2, 20, "two outline sections")
     assert [headings.nth(i).input_value() for i in range(2)] == ["组织建设", "帮扶送温暖"]
 
     # Write with the embedded model: text appears while it is written.
     page.get_by_role("button", name="生成初稿").click()
     clicked = time.monotonic()
     doc = page.locator(".draft-doc")
-    _wait_until(lambda: doc.count() > 0 and "一、组织建设" in doc.first.inner_text()
+    wait_until(lambda: doc.count() > 0 and "一、组织建设" in doc.first.inner_text()
                 and len(doc.first.inner_text().split("一、组织建设", 1)[1].strip(" ▍\n")) >= 4,
                 240, "the first streamed text")
     first_text = time.monotonic() - clicked
     page.screenshot(path=str(ARTIFACTS / "browser_writing.png"))
     finished = page.get_by_text(re.compile(r"^版本 #1 · "))
-    _wait_until(lambda: page.get_by_text(re.compile(r"第 2/2 节")).count() > 0 or finished.count() > 0,
+    wait_until(lambda: page.get_by_text(re.compile(r"第 2/2 节")).count() > 0 or finished.count() > 0,
                 FIRST_SECTION_TIMEOUT_S, "the first finished section")
     first_section = time.monotonic() - clicked
-    _wait_until(lambda: finished.count() > 0, FULL_DRAFT_TIMEOUT_S, "the checked draft")
+    wait_until(lambda: finished.count() > 0, FULL_DRAFT_TIMEOUT_S, "the checked draft")
     full = time.monotonic() - clicked
     text = page.locator(".draft-doc").first.inner_text()
     assert "8家" in text and "1200名" in text and "120户" in text

@@ -82,7 +82,7 @@ def test_retry_after_comes_from_measured_drafts_and_the_queue(database: str) -> 
     gate = ModelGate(database, slots=1, queue_size=2, wait_s=10)
     assert gate.retry_after(0) == 1  # a free slot
     measured = gate.acquire(gate.enqueue())
-    measured._started -= 4.0  # one draft measured at 4 s
+    measured._started -= 3.9  # one draft measured at about 4 s
     measured.release()
     running = gate.acquire(gate.enqueue())
     waiting = [gate.enqueue(), gate.enqueue()]
@@ -179,3 +179,27 @@ def test_a_held_slot_keeps_beating(database: str, monkeypatch: pytest.MonkeyPatc
         later = conn.execute(places.select().where(places.c.id == ticket.id)).one().heartbeat
     slot.release()
     assert later > first
+
+
+def test_a_waiter_is_told_how_many_drafts_end_before_it_starts(database: str) -> None:
+    gate = ModelGate(database, slots=1, queue_size=4, wait_s=10)
+    running = gate.acquire(gate.enqueue())
+    first, second = gate.enqueue(), gate.enqueue()
+    told: dict[str, list[int]] = {"first": [], "second": []}
+    slots = {}
+
+    def wait(name: str, ticket) -> None:
+        slots[name] = gate.acquire(ticket, on_position=told[name].append)
+
+    threads = [threading.Thread(target=wait, args=("first", first)), threading.Thread(target=wait, args=("second", second))]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    assert told == {"first": [1], "second": [2]}  # behind the running draft: 1, not 0
+    running.release()
+    threads[0].join(5)
+    time.sleep(0.3)
+    assert told["second"] == [2, 1]
+    slots["first"].release()
+    threads[1].join(5)
+    slots["second"].release()

@@ -192,7 +192,9 @@ class ModelGate:
 
     def acquire(self, ticket: Ticket, on_position: Callable[[int], None] | None = None) -> Slot:
         """Wait for a slot (first come, first served across processes and hosts); `QueueTimeout`
-        after `wait_s` seconds. `on_position` is told the number of requests ahead when it changes."""
+        after `wait_s` seconds. `on_position` is told, whenever it changes, how many drafts must
+        end before this one starts: those waiting ahead of it, and the running ones whose slots it
+        waits for (a user behind one running draft is told 1, not 0)."""
         deadline = time.monotonic() + self.wait_s
         reported: int | None = None
         try:
@@ -209,9 +211,10 @@ class ModelGate:
                     if time.monotonic() >= deadline:
                         raise QueueTimeout(self._wait(conn, ahead))
                     conn.execute(update(places).where(places.c.id == ticket.id).values(heartbeat=time.time()))
-                if on_position is not None and ahead != reported:
-                    reported = ahead
-                    on_position(ahead)
+                before = ahead + active - self.slots + 1
+                if on_position is not None and before != reported:
+                    reported = before
+                    on_position(before)
                 with self._wake:
                     self._wake.wait(min(_POLL_S, max(0.0, deadline - time.monotonic())))
         except BaseException:
