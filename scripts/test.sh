@@ -2,8 +2,8 @@
 # The whole test suite, setting everything up by itself (idempotent): system packages for the
 # browser test (Debian chromium, CJK fonts) and the database tests (Debian postgresql: the tests
 # start clusters of their own on loopback), the virtual environment with dev dependencies, the embedded
-# model, the tiktoken cache and the retrieval index; then ruff and mypy, then pytest. Extra
-# arguments go to pytest.
+# model, the tiktoken cache and the retrieval index; then ruff and mypy, then pytest — the whole
+# suite, then the faces' tests again on PostgreSQL. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ ! -x /usr/bin/chromium ]] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1 || ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
@@ -16,4 +16,11 @@ scripts/bootstrap.sh --dev
 echo "== ruff / mypy"
 .venv/bin/ruff check .
 .venv/bin/mypy
-exec .venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest "$@"
+# The history, accounts and model queue on PostgreSQL: the tests of the faces that use them run
+# again with a fresh database of a real PostgreSQL each (the store and gate tests cover both
+# backends in the run above already).
+echo "== 页面、API 与命令行测试：在 PostgreSQL 上再跑一遍"
+DRAFTING_TEST_BACKEND=postgresql exec .venv/bin/python -m pytest "$@" tests/test_api.py tests/test_api_faults.py \
+  tests/test_api_serve.py tests/test_api_fuzz.py tests/test_app.py tests/test_app_accounts.py tests/test_page_logic.py \
+  tests/test_cli_draft.py

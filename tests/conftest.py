@@ -20,7 +20,8 @@ from tests.postgres import Cluster
 
 _LLM_VARS = ("DRAFTING_LLM_BASE_URL", "DRAFTING_LLM_API_KEY", "DRAFTING_LLM_MODEL",
              "OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_MODEL", "DRAFTING_CHROMA_HOST",
-             "DRAFTING_CHROMA_PORT", "DRAFTING_API_KEY", "DRAFTING_ENV_FILE", "DRAFTING_DATABASE_URL")
+             "DRAFTING_CHROMA_PORT", "DRAFTING_API_KEY", "DRAFTING_ENV_FILE", "DRAFTING_DATABASE_URL",
+             "DRAFTING_TRUSTED_USER_HEADER")
 
 
 @pytest.fixture(autouse=True)
@@ -34,11 +35,17 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     config.reset_settings()
 
 
+TEST_BACKEND = os.environ.get("DRAFTING_TEST_BACKEND", "sqlite")  # scripts/test.sh runs some files again on "postgresql"
+
+
 @pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh, empty data directory for this test."""
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Path:
+    """A fresh, empty data directory for this test; with DRAFTING_TEST_BACKEND=postgresql, its
+    history, accounts and model queue in a fresh database of a real PostgreSQL instead."""
     path = tmp_path / "data"
     monkeypatch.setenv("DRAFTING_DATA_DIR", str(path))
+    if TEST_BACKEND == "postgresql":
+        monkeypatch.setenv("DRAFTING_DATABASE_URL", request.getfixturevalue("postgres").new_database())
     config.reset_settings()
     return path
 

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from drafting.api.app import _is_loopback, serve
 from drafting.flow.check import check
 from drafting.flow.request import MAX_BULLET_CHARS, MAX_BULLETS
-from drafting.store import Store
+from drafting.store import get_store
 from drafting.store.schema import drafts
 from tests.api_support import DRAFT_BODY, FACTS, ORG, blocked_echo, bullets_in, client, echo, live
 from tests.conftest import use_model
@@ -64,7 +64,7 @@ def test_draft_round_trip_is_stored_with_the_page_history(api, data_dir: Path) -
     assert again == body
     found = api.get("/v1/drafts", params={"request_id": "oa-batch-42"}).json()["drafts"]
     assert [d["id"] for d in found] == [body["id"]]
-    history = Store(data_dir / "history.sqlite3")
+    history = get_store()
     assert [d.id for d in history.list_drafts()] == [body["id"]]  # the page sees it
     assert history.get_draft(body["id"]).facts_text.splitlines() == FACTS
 
@@ -444,7 +444,7 @@ def test_request_is_stored_before_drafting_and_visible_while_running(data_dir: P
                 time.sleep(0.02)
             assert pending["request"]["sections"][0]["facts"] == FACTS and pending["text"] == ""
             assert pending["check"] is None
-            assert Store(data_dir / "history.sqlite3").list_drafts() == []  # unfinished: not page history
+            assert get_store().list_drafts() == []  # unfinished: not page history
             release.set()
             worker.join(10)
     assert done["status"] == "done" and done["id"] == found[0]["id"]
@@ -454,7 +454,7 @@ def test_rows_left_by_a_dead_process_are_marked_interrupted(data_dir: Path, fake
     import subprocess
     import sys
 
-    store = Store(data_dir / "history.sqlite3")
+    store = get_store()
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     row = store.accept_draft(title="t", request={**DRAFT_BODY, "sections": []}, facts_text="x", request_id="r1")
     with store.engine.begin() as conn:

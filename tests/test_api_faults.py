@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from drafting.config import REPO_ROOT
-from drafting.store import Store
+from drafting.store import get_store
 from tests.api_support import DRAFT_BODY, client, echo, live
 from tests.conftest import free_port, use_model
 from tests.fake_llm import FakeLLM
@@ -167,7 +167,7 @@ def test_concurrent_requests_under_faults_all_end_clearly(data_dir: Path, monkey
             assert http.get("/healthz").json()["queue"] == {"slots": 1, "active": 0, "waiting": 0, "queue_size": 3}
             model.mode = "ok"
             assert http.post("/v1/drafts", json=DRAFT_BODY).json()["fallback"] is False
-    store = Store(data_dir / "history.sqlite3")
+    store = get_store()
     rows = [store.get_draft(i) for i in range(1, 18)]
     accepted = [r for r in rows if r is not None]
     assert len(accepted) == 1 + sum(1 for s in statuses if s != 429)  # 429s are refused before storing
