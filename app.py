@@ -24,6 +24,7 @@ from drafting.page import outline as oe
 from drafting.page import state as ps
 from drafting.page.highlight import diff_html, draft_html, findings_html, md_escape
 from drafting.store import KIND_ZH, Draft, User, get_accounts, get_store
+from drafting.store.accounts import SESSION_S
 
 SAMPLE_FACTS = EXAMPLES_DIR / "facts_street_2024h1.txt"
 SAMPLE_ORG, SAMPLE_PERIOD, SAMPLE_YEAR = "东湖街道总工会", "上半年", "2024"
@@ -75,13 +76,28 @@ COMMIT_WHILE_TYPING_JS = """<script>
 # ---------------------------------------------------------------- who is here
 
 
+SESSION_COOKIE = "drafting_session"
+
+
 def signed_in() -> User | None:
     """The user at this page: named by the trusted single-sign-on header when one is configured,
-    else signed in with the form. None without accounts (the one local user) or before sign-in."""
+    else signed in with the form — in this browser session, or in an earlier one whose cookie
+    still names a live session (a refresh or a page-server restart does not sign anyone out).
+    None without accounts (the one local user) or before sign-in."""
     if settings.trusted_user_header and (name := st.context.headers.get(settings.trusted_user_header)):
         return accounts.user(name)
     user: User | None = state.get("user")
+    token = st.context.cookies.get(SESSION_COOKIE) if user is None else None
+    if isinstance(token, str) and token and (user := accounts.user_for_session(token)) is not None:
+        state.update(user=user, _session=token)
     return user
+
+
+def set_cookie_script(token: str) -> str:
+    """The browser keeps the sign-in token (an empty one signs out); the page's own origin only."""
+    age = SESSION_S if token else 0
+    cookie = f"{SESSION_COOKIE}={token}; path=/; max-age={age}; SameSite=Strict"
+    return f'<script>document.cookie = "{cookie}" + (location.protocol === "https:" ? "; Secure" : "");</script>'
 
 
 def my_id() -> int | None:
@@ -102,12 +118,16 @@ def on_sign_in() -> None:
         state["sign_in_error"] = "用户名或密码不正确。"
         return
     state.clear()  # nothing of an earlier user stays in this browser session
-    state["user"] = user
+    token = accounts.start_session(user)
+    state.update(user=user, _session=token, _cookie=token)
 
 
 def on_sign_out() -> None:
     autosave()
+    if token := state.get("_session"):
+        accounts.end_session(token)
     state.clear()
+    state["_cookie"] = ""
 
 
 def sign_in_view() -> None:
@@ -661,6 +681,8 @@ def history_view() -> None:
 
 # ---------------------------------------------------------------- page
 
+if (cookie := state.pop("_cookie", None)) is not None:
+    st.html(set_cookie_script(cookie), unsafe_allow_javascript=True)
 if accounts.configured() and signed_in() is None:
     st.html(PAGE_CSS)
     sign_in_view()

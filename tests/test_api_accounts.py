@@ -147,3 +147,17 @@ def test_passwords_are_slow_salted_hashes(database: str) -> None:
         accounts.add_user("a", "another-password")
     with pytest.raises(AccountError):
         accounts.add_user("bad name; drop", "another-password")
+
+
+def test_page_sessions_last_until_they_end_or_expire(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from drafting.store import accounts as accounts_module
+
+    accounts = Accounts(database)
+    user = accounts.add_user("wang", "password-wang")
+    token = accounts.start_session(user)
+    assert accounts.user_for_session(token) == user and accounts.user_for_session(token + "x") is None
+    assert token not in _dump_all(database)
+    accounts.end_session(token)
+    assert accounts.user_for_session(token) is None
+    monkeypatch.setattr(accounts_module, "SESSION_S", -1)
+    assert accounts.user_for_session(accounts.start_session(user)) is None  # expired

@@ -10,21 +10,23 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, exists, func, insert, select, update
+from sqlalchemy import Engine, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from drafting.store.database import database_url, engine_for, reading, writing
 from drafting.store.drafts import now
-from drafting.store.schema import api_keys, users
+from drafting.store.schema import api_keys, sessions, users
 
 KEY_PREFIX = "dk_"
 MIN_PASSWORD = 8
+SESSION_S = 12 * 3600  # a page sign-in lasts a working day
 _NAME = re.compile(r"^[\w.@-]{1,64}$")
 _hasher = PasswordHasher()
 
@@ -132,6 +134,28 @@ class Accounts:
         with reading(self.engine) as conn:
             row = conn.execute(query).first()
         return User(int(row.id), row.name, bool(row.is_admin)) if row else None
+
+    def start_session(self, user: User) -> str:
+        """A new page sign-in for `user`: a token for the browser's cookie (only its hash is kept)."""
+        token = secrets.token_urlsafe(32)
+        with writing(self.engine) as conn:
+            conn.execute(delete(sessions).where(sessions.c.expires < time.time()))
+            conn.execute(insert(sessions).values(token_hash=key_hash(token), user_id=user.id,
+                                                 expires=time.time() + SESSION_S))
+        return token
+
+    def user_for_session(self, token: str) -> User | None:
+        """The user signed in with `token`, while the session lasts."""
+        query = (select(users.c.id, users.c.name, users.c.is_admin)
+                 .join(sessions, sessions.c.user_id == users.c.id)
+                 .where(sessions.c.token_hash == key_hash(token), sessions.c.expires > time.time()))
+        with reading(self.engine) as conn:
+            row = conn.execute(query).first()
+        return User(int(row.id), row.name, bool(row.is_admin)) if row else None
+
+    def end_session(self, token: str) -> None:
+        with writing(self.engine) as conn:
+            conn.execute(delete(sessions).where(sessions.c.token_hash == key_hash(token)))
 
     def key_count(self, name: str) -> int:
         """Live keys of user `name`."""

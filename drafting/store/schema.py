@@ -71,3 +71,10 @@ gate_measures = Table(
     Column("name", Text, primary_key=True),
     Column("value", Float, nullable=False),
 )
+
+sessions = Table(
+    "sessions", metadata,
+    Column("token_hash", Text, primary_key=True),  # sha256 of the cookie's token
+    Column("user_id", ID, nullable=False),
+    Column("expires", Float, nullable=False),  # epoch seconds
+)
