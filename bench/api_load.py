@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -312,6 +313,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queue-size", type=int, default=8)
     parser.add_argument("--whole-seconds", action="store_true",
                         help="drafts: clients that read only Retry-After (whole seconds), not X-Retry-After-Ms")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="history, accounts and model queue: SQLite in the temporary data directory, or a "
+                             "PostgreSQL cluster started for the run (Debian's postgresql, loopback)")
     parser.add_argument("--out")
     args = parser.parse_args(argv)
     duration = min(args.duration or (30.0 if args.workload == "check" else 300.0), 900.0)
@@ -320,9 +324,15 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     load_before = os.getloadavg()[0]
 
-    with tempfile.TemporaryDirectory(prefix="api-load-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="api-load-") as tmp, contextlib.ExitStack() as stack:
         env = {"DRAFTING_DATA_DIR": tmp, "DRAFTING_ENV_FILE": os.devnull, "DRAFTING_API_KEY": "",
                "DRAFTING_API_QUEUE_SIZE": str(args.queue_size)}
+        if args.database == "postgresql":
+            from tests.postgres import Cluster
+
+            cluster = Cluster(free_port()).start()
+            stack.callback(cluster.stop)
+            env["DRAFTING_DATABASE_URL"] = cluster.new_database()
         fake = None
         if args.workload == "drafts":
             from tests.api_support import echo
@@ -350,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
                 server.kill()
             if fake is not None:
                 fake.__exit__(None, None, None)
-    result.update(workload=args.workload, workers=workers, clients=args.clients, memory=summarize_memory(result["samples"]),
+    result.update(workload=args.workload, database=args.database, workers=workers, clients=args.clients, memory=summarize_memory(result["samples"]),
                   queue_max_waiting=max((s["waiting"] or 0 for s in result["samples"]), default=0),
                   load_before=load_before)
     if args.workload == "check":

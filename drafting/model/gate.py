@@ -39,7 +39,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, and_, case, delete, func, insert, select, text, update
 
-from drafting.store.database import database_url, engine_for, upsert, writing
+from drafting.store.database import database_url, engine_for, reading, upsert, writing
 from drafting.store.schema import gate_measures as measures
 from drafting.store.schema import gate_places as places
 
@@ -197,20 +197,25 @@ class ModelGate:
         waits for (a user behind one running draft is told 1, not 0)."""
         deadline = time.monotonic() + self.wait_s
         reported: int | None = None
+        beat_at = 0.0  # the place's heartbeat is due (a write): at once, then every _PURGE_S
         try:
             while True:
-                with self._tx() as conn:
-                    self._purge(conn)
-                    ahead = int(conn.scalar(select(func.count()).select_from(places)
-                                            .where(_WAITING, places.c.id < ticket.id)) or 0)
-                    active = self._counts(conn)[0]
-                    if ahead < self.slots - active:
-                        conn.execute(update(places).where(places.c.id == ticket.id)
-                                     .values(granted=time.time(), heartbeat=time.time()))
-                        return Slot(self, ticket)
-                    if time.monotonic() >= deadline:
-                        raise QueueTimeout(self._wait(conn, ahead))
-                    conn.execute(update(places).where(places.c.id == ticket.id).values(heartbeat=time.time()))
+                # A look without the lock first: most polls find nothing changed, and a write
+                # transaction per poll per waiter kept SQLite's one writer lock busy.
+                with reading(self.engine) as conn:
+                    ahead, active = self._position(conn, ticket)
+                if ahead < self.slots - active or time.monotonic() >= min(deadline, beat_at):
+                    with self._tx() as conn:  # under the lock: look again, then grant, time out or beat
+                        self._purge(conn)
+                        ahead, active = self._position(conn, ticket)
+                        if ahead < self.slots - active:
+                            conn.execute(update(places).where(places.c.id == ticket.id)
+                                         .values(granted=time.time(), heartbeat=time.time()))
+                            return Slot(self, ticket)
+                        if time.monotonic() >= deadline:
+                            raise QueueTimeout(self._wait(conn, ahead))
+                        conn.execute(update(places).where(places.c.id == ticket.id).values(heartbeat=time.time()))
+                        beat_at = time.monotonic() + _PURGE_S
                 before = ahead + active - self.slots + 1
                 if on_position is not None and before != reported:
                     reported = before
@@ -220,6 +225,11 @@ class ModelGate:
         except BaseException:
             self.cancel(ticket)
             raise
+
+    def _position(self, conn: Connection, ticket: Ticket) -> tuple[int, int]:
+        """Requests waiting ahead of `ticket`, and slots held."""
+        ahead = int(conn.scalar(select(func.count()).select_from(places).where(_WAITING, places.c.id < ticket.id)) or 0)
+        return ahead, self._counts(conn)[0]
 
     def cancel(self, ticket: Ticket) -> None:
         """Give up a place that will not be used."""
