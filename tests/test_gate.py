@@ -203,3 +203,17 @@ def test_a_waiter_is_told_how_many_drafts_end_before_it_starts(database: str) ->
     slots["first"].release()
     threads[1].join(5)
     slots["second"].release()
+
+
+def test_a_reserved_turn_is_claimed_only_by_whoever_was_refused(database: str) -> None:
+    gate = ModelGate(database, slots=1, queue_size=1, wait_s=10)
+    running = gate.acquire(gate.enqueue(holder="user:1"))
+    waiting = gate.enqueue(holder="user:1")
+    with pytest.raises(QueueFull) as refused:
+        gate.enqueue(holder="user:1")
+    token = refused.value.token
+    with pytest.raises(QueueFull):  # another user's request with the guessed token: a newcomer on a full queue
+        gate.enqueue(token, holder="user:2")
+    assert gate.enqueue(token, holder="user:1").id == token
+    running.release()
+    gate.acquire(waiting).release()

@@ -59,7 +59,7 @@ class DraftService:
         """Validate and store as `user_id`'s; raises `RequestError` (422) or `QueueFull` (429,
         nothing stored, a turn reserved for the token it carries)."""
         work = service.intake_json(payload)
-        ticket = self.gate.enqueue(queue_token)
+        ticket = self.gate.enqueue(queue_token, holder=f"user:{user_id}" if user_id is not None else "")
         try:
             draft_id = service.accept(self.store, work, user_id, request_id)
         except BaseException:

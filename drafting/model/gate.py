@@ -166,23 +166,26 @@ class ModelGate:
         now = time.time()
         return {"host": self._host, "pid": os.getpid(), "queued": now, "heartbeat": now}
 
-    def enqueue(self, token: int | None = None) -> Ticket:
-        """Take a place in the queue — the one reserved by an earlier refusal when `token` names a
-        live reservation — or raise `QueueFull` at once, reserving a turn."""
+    def enqueue(self, token: int | None = None, holder: str = "") -> Ticket:
+        """Take a place in the queue — the one reserved by an earlier refusal of the same `holder`
+        when `token` names a live reservation — or raise `QueueFull` at once, reserving a turn
+        that only `holder` can claim."""
         with self._tx() as conn:
             self._purge(conn, force=True)
             if token is not None and conn.execute(
-                    update(places).where(places.c.id == token, places.c.reserved_until.is_not(None))
+                    update(places).where(places.c.id == token, places.c.reserved_until.is_not(None),
+                                         places.c.holder == holder)
                     .values(reserved_until=None, **self._mine())).rowcount:
                 return Ticket(token)
             active, waiting, reserved = self._counts(conn)
             # Reserved turns hold their places, but never leave the model without a next request:
             # a returning reservation still goes ahead of later arrivals (its number is older).
             if waiting + reserved < self.queue_size + max(0, self.slots - active) or waiting == 0:
-                return Ticket(self._insert(conn))
+                return Ticket(self._insert(conn, holder=holder))
             # Its place frees when the slots have freed once for each turn reserved before it.
             wait_s = self._wait(conn, reserved)
-            reservation = self._insert(conn, reserved_until=time.time() + 1.5 * _whole_seconds(wait_s) + _RESERVE_GRACE_S)
+            reservation = self._insert(conn, holder=holder,
+                                       reserved_until=time.time() + 1.5 * _whole_seconds(wait_s) + _RESERVE_GRACE_S)
         raise QueueFull(wait_s, reservation)  # after the commit: the reservation is kept
 
     def _insert(self, conn: Connection, **values: object) -> int:

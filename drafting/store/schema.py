@@ -64,6 +64,7 @@ gate_places = Table(
     Column("granted", Float),  # holding a slot since
     Column("reserved_until", Float),  # a refused request's turn, kept until then (NULL: in the queue)
     Column("heartbeat", Float, nullable=False),  # its process was alive then
+    Column("holder", Text, nullable=False),  # who may claim a reserved turn ("user:7", "admin"; "" anyone)
 )
 
 gate_measures = Table(
