@@ -6,13 +6,12 @@ kept in the history. Buttons act through callbacks, so state changes land before
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from html import escape
 
 import streamlit as st
 
-from drafting import export, service
+from drafting import service
 from drafting.config import EXAMPLES_DIR, get_settings
 from drafting.flow.assemble import ordinal, section_heading
 from drafting.flow.request import MAX_BULLETS, MAX_TOTAL_CHARS, PERIODS, RequestError, parse_facts_text
@@ -31,7 +30,6 @@ SAMPLE_ORG, SAMPLE_PERIOD, SAMPLE_YEAR = "东湖街道总工会", "上半年", "
 VIEWS = (":material/edit_note: 起草", ":material/history: 历史版本")
 STAGES = ("② 确认提纲", "③ 初稿与核对")
 SLOW_AFTER_S = 45
-DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FACTS_HELP = ("每行一条要点，写清数字和单位（如“新建工会8家”“发放慰问金36万元”）。"
               "以 # 或【】开头的行是您自己的小标题，下面的要点归入该节，顺序照您的写。")
 FACTS_PLACEHOLDER = ("# 组织建设\n新建非公企业工会8家，新发展会员1200名\n# 帮扶送温暖\n"
@@ -322,10 +320,6 @@ def when(created_at: str) -> str:
     return created_at[:16].replace("T", " ")
 
 
-def file_stem(title: str) -> str:
-    return re.sub(r'[\\/:*?"<>|\s]+', "", title)[:60] or "工作总结"
-
-
 def show_notice() -> None:
     """The message left by the last action: a passing toast, or a box that stays (info, warning)."""
     if notice := state.pop("notice", None):
@@ -586,13 +580,17 @@ def toolbar(draft: Draft) -> None:
                          format_func=lambda i: section_heading(i, headings[i]))
             st.caption("只重写所选的一节，其他各节和您改过的文字保持原样。")
             st.button("重写这一节", type="primary", on_click=on_regenerate, args=(draft.id,), width="stretch")
-    stem = file_stem(draft.title)
-    note = "" if draft.check.get("ok") else "（找不到依据的数字以红字黄底、表述以紫色波浪线标出）"
-    c3.download_button("Word", export.to_docx(draft.text, draft.check), f"{stem}.docx", DOCX_MIME,
-                       on_click="ignore", icon=":material/download:", width="stretch",
-                       help=f"下载 Word 文档，公文格式（GB/T 9704）{note}")
-    c4.download_button("Markdown", export.to_markdown(draft.text), f"{stem}.md", "text/markdown",
-                       on_click="ignore", icon=":material/download:", width="stretch", help="下载 Markdown 文本")
+    note = "" if draft.check.get("ok") else "（找不到依据的数字以红字黄底、表述以紫色波浪线标出，并附批注说明原因）"
+    word = service.export(draft, "docx", state.get("signed_on"))
+    c3.download_button("Word", word.data, word.filename, word.media_type, on_click="ignore",
+                       icon=":material/download:", width="stretch",
+                       help=f"下载 Word 文档，公文格式（GB/T 9704），文末落款为单位名称和成文日期{note}")
+    markdown = service.export(draft, "md")
+    c4.download_button("Markdown", markdown.data, markdown.filename, markdown.media_type, on_click="ignore",
+                       icon=":material/download:", width="stretch", help="下载 Markdown 文本（核对发现附在文末）")
+    with st.expander("Word 落款与字体", icon=":material/signature:"):
+        st.date_input("成文日期（落款）", key="signed_on", format="YYYY/MM/DD")
+        st.caption(word.note)
 
 
 def sources(draft: Draft) -> None:

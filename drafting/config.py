@@ -109,6 +109,7 @@ class Settings:
     api: ApiSettings
     database: str | None = None  # DRAFTING_DATABASE_URL (postgresql://…); unset: SQLite in the data directory
     trusted_user_header: str | None = None  # DRAFTING_TRUSTED_USER_HEADER: a single-sign-on proxy names the user
+    docx_template: Path | None = None  # DRAFTING_DOCX_TEMPLATE: an office's own .docx layout (letterhead, 红头)
 
     @property
     def api_key(self) -> str | None:
@@ -175,6 +176,7 @@ def load_settings() -> Settings:
         api=_api_settings(env),
         database=_lookup(env, "DRAFTING_DATABASE_URL"),
         trusted_user_header=_lookup(env, "DRAFTING_TRUSTED_USER_HEADER"),
+        docx_template=Path(template).expanduser() if (template := _lookup(env, "DRAFTING_DOCX_TEMPLATE")) else None,
     )
 
 

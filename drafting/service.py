@@ -16,11 +16,13 @@ Everything a face shows in Chinese comes from here or from the stages; the faces
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -29,6 +31,7 @@ import openai
 
 from drafting.checker.report import CheckReport
 from drafting.config import get_settings
+from drafting.export import FONT_NOTE, to_docx, to_markdown
 from drafting.flow.assemble import section_heading
 from drafting.flow.check import check as check_text
 from drafting.flow.events import Event, Queued, Retrying
@@ -291,6 +294,40 @@ def accept_rewrite(store: Store, base: Draft) -> int:
 def finish(store: Store, draft_id: int, data: dict[str, Any]) -> None:
     """Fill an accepted row with its result (`Outcome.to_dict()` or `DraftResult.to_dict()`)."""
     store.finish_draft(draft_id, text=data["text"], title=data["title"], check=data["check"], result=data)
+
+
+# ---------------------------------------------------------------- export
+
+
+@dataclass(frozen=True)
+class Export:
+    """A stored draft as a file: its bytes, media type, file name and what to tell the user."""
+
+    data: bytes
+    media_type: str
+    filename: str
+    note: str = ""
+
+
+EXPORT_FORMATS = {"docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
+                  "md": ("text/markdown; charset=utf-8", ".md")}
+
+
+def file_stem(title: str) -> str:
+    """A file name from a title: no path separators, wildcards or spaces; at most 60 characters."""
+    return re.sub(r'[\\/:*?"<>|\s]+', "", title)[:60] or "工作总结"
+
+
+def export(draft: Draft, fmt: str, signed: date | None = None) -> Export:
+    """`draft` as `fmt` ("docx" or "md") with the check's findings marked; the .docx signed by
+    the request's body on `signed` (None: today)."""
+    media_type, suffix = EXPORT_FORMATS[fmt]
+    name = file_stem(draft.title) + suffix
+    if fmt == "md":
+        return Export(to_markdown(draft.text, draft.check).encode(), media_type, name)
+    data = to_docx(draft.text, draft.check, org=draft.request.get("org") or None, signed=signed or date.today(),
+                   template=get_settings().docx_template)
+    return Export(data, media_type, name, FONT_NOTE)
 
 
 __all__ = [

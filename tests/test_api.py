@@ -611,3 +611,29 @@ def test_a_numeral_of_any_length_is_answered_not_a_500(api, numeral: str) -> Non
     figure = response.json()["figures"][0]
     assert (isinstance(figure["value"], str) and figure["value"].isdigit()) or "." in figure["value"]
     assert not response.json()["ok"]
+
+
+def test_a_finished_draft_exports_as_docx_and_markdown_with_its_findings(api) -> None:
+    import io
+    from urllib.parse import unquote
+
+    import docx
+
+    draft = api.post("/v1/drafts", json=DRAFT_BODY).json()
+    word = api.get(f"/v1/drafts/{draft['id']}/export", params={"format": "docx", "date": "2024-07-05"})
+    assert word.status_code == 200 and word.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    assert unquote(word.headers["content-disposition"].split("UTF-8''")[1]) == f"{draft['title']}.docx"
+    assert "字体" in unquote(word.headers["x-export-note"])
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(word.content)).paragraphs]
+    assert paragraphs[0] == draft["title"] and paragraphs[-2:] == [ORG, "2024年7月5日"]
+    assert "\n".join(p for p in paragraphs[:-2] if p) == draft["text"]
+    md = api.get(f"/v1/drafts/{draft['id']}/export", params={"format": "md"})
+    assert md.status_code == 200 and md.headers["content-type"].startswith("text/markdown")
+    assert md.text.startswith(f"# {draft['title']}") and "⚠" not in md.text  # the draft passed its check
+    assert api.get(f"/v1/drafts/{draft['id']}/export", params={"format": "odt"}).status_code == 422
+    assert api.get(f"/v1/drafts/{draft['id']}/export", params={"date": "2024-13-40"}).status_code == 422
+    assert api.get("/v1/drafts/999999/export").status_code == 404
+    accepted = get_store().accept_draft(title="t", request={**DRAFT_BODY, "sections": []}, facts_text="x")
+    unfinished = api.get(f"/v1/drafts/{accepted}/export")
+    assert unfinished.status_code == 409 and "还没有生成完成" in unfinished.json()["detail"]

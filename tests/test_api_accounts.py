@@ -50,6 +50,8 @@ def test_each_user_sees_only_their_own_drafts(office) -> None:
         assert refused.status_code == 404 and "没有编号" in refused.json()["detail"]  # not 403: no hint it exists
         assert [d["id"] for d in api.get("/v1/drafts", headers=_auth(keys["li"])).json()["drafts"]] == [li_id]
         assert [d["id"] for d in api.get("/v1/drafts", headers=_auth(keys["wang"])).json()["drafts"]] == [wang_id]
+        assert api.get(f"/v1/drafts/{wang_id}/export", headers=_auth(keys["li"])).status_code == 404
+        assert api.get(f"/v1/drafts/{wang_id}/export", headers=_auth(keys["wang"])).status_code == 200
 
 
 def test_the_admin_key_and_admin_users_see_every_draft(office, monkeypatch: pytest.MonkeyPatch) -> None:

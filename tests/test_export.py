@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 from html import escape
 
 import docx
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Pt, RGBColor
 
-from drafting.export import blocks, to_docx, to_markdown
+from drafting.export import CLAIM_COLOUR, MARK_COLOUR, blocks, to_docx, to_markdown
+from drafting.export.template import SHIPPED
+from drafting.export.template import build as build_template
 from drafting.flow.check import check
 from drafting.page.highlight import diff_html, draft_html, findings_html, md_escape
 
@@ -35,9 +38,21 @@ def _open(data: bytes) -> docx.document.Document:
     return docx.Document(io.BytesIO(data))
 
 
-def test_docx_holds_exactly_the_text_paragraph_by_paragraph() -> None:
-    document = _open(to_docx(TEXT))
-    assert [p.text for p in document.paragraphs] == TEXT.split("\n")
+def _texts(document) -> list[str]:
+    return [p.text for p in document.paragraphs]
+
+
+def test_docx_holds_exactly_the_text_then_the_signature() -> None:
+    document = _open(to_docx(TEXT, org="东湖街道总工会", signed=date(2024, 7, 5)))
+    lines = TEXT.split("\n")
+    # a blank line under the title; the 落款 after a blank line: the body's name, then the date
+    assert _texts(document) == [lines[0], "", *lines[1:], "", "东湖街道总工会", "2024年7月5日"]
+    assert [p.style.name for p in document.paragraphs[-2:]] == ["公文落款"] * 2
+    assert all(p.alignment is None and p.style.paragraph_format.alignment == WD_ALIGN_PARAGRAPH.RIGHT
+               for p in document.paragraphs[-2:])
+    assert _texts(_open(to_docx(TEXT)))[-1] == lines[-1]  # no 落款 asked for, none written
+    properties = document.core_properties
+    assert properties.title == lines[0] and properties.author == "东湖街道总工会"  # not "python-docx"
 
 
 def test_docx_layout_follows_gbt_9704() -> None:
@@ -46,42 +61,85 @@ def test_docx_layout_follows_gbt_9704() -> None:
     assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
     margins = [section.top_margin, section.bottom_margin, section.left_margin, section.right_margin]
     assert [round(m.mm) for m in margins] == [37, 35, 28, 26]
-    title, opening, h1, body, h2, _, _ = document.paragraphs
-    assert title.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    title, _, opening, h1, body, h2, _, _ = document.paragraphs
+    assert [p.style.name for p in (title, opening, h1, body, h2)] == ["Title", "Normal", "Heading 1", "Normal",
+                                                                      "Heading 2"]  # the navigation pane lists 一、 and （一）
+    assert title.style.paragraph_format.alignment == WD_ALIGN_PARAGRAPH.CENTER
     assert _east_asian(title.runs[0]) == "方正小标宋简体" and title.runs[0].font.size == Pt(22)
-    assert title.paragraph_format.first_line_indent is None
+    assert title.style.paragraph_format.first_line_indent == 0
     for paragraph in (opening, body):
         assert {_east_asian(r) for r in paragraph.runs} == {"仿宋_GB2312"}
         assert paragraph.runs[0].font.size == Pt(16)
     assert _east_asian(h1.runs[0]) == "黑体" and h1.runs[0].font.size == Pt(16)
+    assert not h1.style.font.bold and h1.style.font.color.rgb == RGBColor(0, 0, 0)  # the 公文 look, not Word's blue
     # A run-in level-2 heading: the heading sentence in 楷体, the rest of the paragraph in 仿宋.
     assert [(r.text, _east_asian(r)) for r in h2.runs] == [
         ("（一）强化帮扶。", "楷体_GB2312"), ("春节走访慰问困难职工120户，发放慰问金36万元。", "仿宋_GB2312")]
-    for paragraph in document.paragraphs:
-        fmt = paragraph.paragraph_format
+    for name in ("Normal", "Title", "Heading 1", "Heading 2"):
+        fmt = document.styles[name].paragraph_format
         assert fmt.line_spacing_rule == WD_LINE_SPACING.EXACTLY and Pt(28) <= fmt.line_spacing <= Pt(29)
-    for paragraph in document.paragraphs[1:]:
-        assert paragraph.paragraph_format.first_line_indent == Pt(32)  # two 三号 characters
-        assert paragraph._p.pPr.find(qn("w:ind")).get(qn("w:firstLineChars")) == "200"
-    footer = document.sections[0].footer.paragraphs[0]
-    assert footer.text.startswith("— ") and footer.text.endswith(" —") and "PAGE" in footer._p.xml
+        rfonts = document.styles[name].element.rPr.rFonts
+        assert rfonts.get(qn("w:eastAsia")) and rfonts.get(qn("w:ascii")) == "Times New Roman"
+    for name in ("Normal", "Heading 1", "Heading 2"):
+        assert document.styles[name].paragraph_format.first_line_indent == Pt(32)  # two 三号 characters
+        assert document.styles[name].element.pPr.find(qn("w:ind")).get(qn("w:firstLineChars")) == "200"
+    grid = section._sectPr.find(qn("w:docGrid"))
+    assert grid.get(qn("w:type")) == "linesAndChars" and grid.get(qn("w:linePitch")) == "578"
+    pitch = 16 + int(grid.get(qn("w:charSpace"))) / 4096  # points per character
+    assert round((210 - 28 - 26) / 25.4 * 72 / pitch) == 28  # 28 characters a line
+    assert document.settings.odd_and_even_pages_header_footer
+    odd, even = section.footer.paragraphs[0], section.even_page_footer.paragraphs[0]
+    for footer in (odd, even):
+        assert footer.text.startswith("— ") and footer.text.endswith(" —") and "PAGE" in footer._p.xml
+    assert odd.alignment == WD_ALIGN_PARAGRAPH.RIGHT and odd.paragraph_format.right_indent == Pt(14)
+    assert even.alignment == WD_ALIGN_PARAGRAPH.LEFT and even.paragraph_format.left_indent == Pt(14)
 
 
-def test_docx_marks_unsupported_figures_without_changing_the_text() -> None:
-    text = TEXT.replace("8家", "9家")
+def test_docx_marks_unsupported_figures_and_says_why_in_a_comment() -> None:
+    text = TEXT.replace("8家", "9家") + "\n另外举办职工培训班15期。"
     report = check(text, FACTS, fields=FIELDS).to_dict()
-    assert not report["ok"]
+    assert not report["ok"] and report["claims"]
     document = _open(to_docx(text, report))
-    assert "\n".join(p.text for p in document.paragraphs) == text
-    marked = [r.text for p in document.paragraphs for r in p.runs if r.font.color.rgb is not None]
-    assert marked == ["9家"]
+    assert "\n".join(t for t in _texts(document) if t) == text
+    marked = [(r.text, r.font.color.rgb) for p in document.paragraphs for r in p.runs if r.font.color.rgb is not None]
+    assert ("9家", MARK_COLOUR) in marked and any(rgb == CLAIM_COLOUR for _, rgb in marked)
+    comments = {c.text for c in document.comments}
+    reason = report["unsupported"][0]["reason"]
+    assert f"数字“9家”：{reason}" in comments
+    assert any(c.startswith("表述“") for c in comments) and {c.author for c in document.comments} == {"要点核对"}
+
+
+def test_an_offices_own_template_is_filled(tmp_path) -> None:
+    letterhead = build_template()
+    letterhead.add_paragraph("东湖街道总工会文件", style="Title")  # the office's 红头 line
+    path = tmp_path / "office.docx"
+    letterhead.save(str(path))
+    document = _open(to_docx(TEXT, template=path))
+    assert _texts(document)[:2] == ["东湖街道总工会文件", TEXT.split("\n")[0]]  # the letterhead stays on top
+
+
+def test_the_shipped_template_is_what_the_builder_makes() -> None:
+    shipped, built = docx.Document(str(SHIPPED)), build_template()
+    for name in ("Normal", "Title", "Heading 1", "Heading 2", "公文落款"):
+        assert shipped.styles[name].element.xml == built.styles[name].element.xml, name
+    assert shipped.sections[0]._sectPr.xml == built.sections[0]._sectPr.xml
+    assert not shipped.paragraphs
 
 
 def test_blank_lines_are_not_paragraphs_and_offsets_are_kept() -> None:
     text = "标题\n\n第一段\n  \n一、小节"
     assert [(b.kind, b.text, b.start) for b in blocks(text)] == [
         ("title", "标题", 0), ("body", "第一段", 4), ("h1", "一、小节", 11)]
-    assert [p.text for p in _open(to_docx(text)).paragraphs] == ["标题", "第一段", "一、小节"]
+    assert _texts(_open(to_docx(text))) == ["标题", "", "第一段", "一、小节"]
+
+
+def test_markdown_carries_the_findings() -> None:
+    text = TEXT.replace("8家", "9家")
+    report = check(text, FACTS, fields=FIELDS).to_dict()
+    md = to_markdown(text, report)
+    assert "⚠**9家**⚠[^1]" in md
+    assert f"[^1]: 数字“9家”：{report['unsupported'][0]['reason']}" in md and "核对发现" in md
+    assert "⚠" not in to_markdown(TEXT, check(TEXT, FACTS, fields=FIELDS).to_dict())
 
 
 def test_markdown_keeps_every_word() -> None:

@@ -5,6 +5,7 @@
                              per-section events, then result (or error)
     GET  /v1/drafts/{id}     a stored draft, finished or not (status)
     GET  /v1/drafts          newest drafts, or those of one X-Request-ID
+    GET  /v1/drafts/{id}/export?format=docx|md   the draft as a file, the check's findings marked
     POST /v1/check           a draft against bullets → the check report
     GET  /v1/examples        past summaries' sections closest to a text
     GET  /healthz            liveness and the model queue (no key needed)
@@ -26,14 +27,16 @@ import os
 import sys
 import threading
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 import anyio
 from fastapi import FastAPI, Header, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -70,7 +73,7 @@ from drafting.config import ApiSettings, get_settings, load_settings
 from drafting.flow.events import to_dict
 from drafting.flow.request import RequestError, clean_text
 from drafting.model.gate import ModelGate, QueueFull, QueueTimeout
-from drafting.store import get_accounts, get_store
+from drafting.store import DONE, get_accounts, get_store
 
 log = logging.getLogger("drafting.api.app")
 
@@ -80,6 +83,7 @@ QueueToken = Annotated[int | None, Header(alias="X-Queue-Token", ge=1, le=2**63 
                                           description="上次 429 响应给出的排队凭证：带上它重新提交，按原顺位排队")]
 INDEX_UNAVAILABLE = "检索索引暂时不可用，请确认索引已建立（python -m drafting index build）或 chroma 服务已启动。"
 NOT_FOUND = "没有编号为 {id} 的草稿。"
+NOT_FINISHED = "编号为 {id} 的草稿还没有生成完成（或生成失败），暂不能导出。请用 GET /v1/drafts/{id} 查看状态。"
 CHECK_TIMEOUT = "核对未能在 {seconds:g} 秒内完成（草稿或要点过长），本次未核对。请分段核对或稍后重试。"
 INLINE_CHECK_CHARS = 6_000  # draft + bullets; larger checks run in a thread with a time budget
 SSE_KEEPALIVE_S = 15.0
@@ -222,6 +226,27 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         if row is None:
             raise HTTPException(404, NOT_FOUND.format(id=draft_id))
         return FastJSON(draft_out(row))
+
+    @app.get("/v1/drafts/{draft_id}/export", responses={**ERROR_RESPONSES, 200: {
+        "description": "草稿文件：docx 为公文格式（GB/T 9704，文末落款），md 为 Markdown；找不到依据的数字和表述"
+                       "在文件中标出并说明原因。响应头 X-Export-Note（URL 编码）说明字体等注意事项。",
+        "content": {media: {"schema": {"type": "string", "format": "binary"}}
+                    for media, _ in service.EXPORT_FORMATS.values()}}},
+        tags=["drafts"], summary="导出草稿文件（核对发现随文标出）", response_class=Response)
+    def export_draft(request: Request, draft_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+                     fmt: Annotated[Literal[tuple(service.EXPORT_FORMATS)], Query(alias="format")] = "docx",  # type: ignore[valid-type]
+                     signed: Annotated[date | None, Query(alias="date", description="成文日期（落款），默认今天")] = None,
+                     ) -> Response:
+        row = store.get_draft(draft_id, only_user=_caller(request).only_user)
+        if row is None:
+            raise HTTPException(404, NOT_FOUND.format(id=draft_id))
+        if row.status != DONE:
+            raise HTTPException(409, NOT_FINISHED.format(id=draft_id))
+        out = service.export(row, fmt, signed)
+        headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(out.filename)}"}
+        if out.note:
+            headers["X-Export-Note"] = quote(out.note)
+        return Response(out.data, media_type=out.media_type, headers=headers)
 
     @app.get("/v1/drafts", response_model=DraftList, responses=ERROR_RESPONSES, tags=["drafts"],
              summary="最近的草稿（含未完成、中断的）；或按请求编号（X-Request-ID）查找")
