@@ -13,6 +13,7 @@ import streamlit as st
 
 from drafting import service
 from drafting.config import EXAMPLES_DIR, get_settings
+from drafting.export import FONT_NOTE, PdfUnavailable
 from drafting.flow.assemble import ordinal, section_heading
 from drafting.flow.request import MAX_BULLETS, MAX_TOTAL_CHARS, PERIODS, RequestError, parse_facts_text
 from drafting.flow.revise import can_regenerate
@@ -566,7 +567,7 @@ def draft_panel(draft: Draft) -> None:
 
 def toolbar(draft: Draft) -> None:
     busy = current_job() is not None
-    c1, c2, c3, c4 = st.columns(4, gap="small")
+    c1, c2, c3, c4, c5 = st.columns(5, gap="small")
     c1.button("修改正文", icon=":material/edit:", on_click=on_edit, args=(draft,), width="stretch", disabled=busy)
     with c2.popover("重写一节", icon=":material/autorenew:", width="stretch", disabled=busy):
         headings = [s["heading"] for s in draft.result.get("sections", [])]
@@ -581,16 +582,27 @@ def toolbar(draft: Draft) -> None:
             st.caption("只重写所选的一节，其他各节和您改过的文字保持原样。")
             st.button("重写这一节", type="primary", on_click=on_regenerate, args=(draft.id,), width="stretch")
     note = "" if draft.check.get("ok") else "（找不到依据的数字以红字黄底、表述以紫色波浪线标出，并附批注说明原因）"
-    word = service.export(draft, "docx", state.get("signed_on"))
-    c3.download_button("Word", word.data, word.filename, word.media_type, on_click="ignore",
-                       icon=":material/download:", width="stretch",
-                       help=f"下载 Word 文档，公文格式（GB/T 9704），文末落款为单位名称和成文日期{note}")
-    markdown = service.export(draft, "md")
-    c4.download_button("Markdown", markdown.data, markdown.filename, markdown.media_type, on_click="ignore",
-                       icon=":material/download:", width="stretch", help="下载 Markdown 文本（核对发现附在文末）")
-    with st.expander("Word 落款与字体", icon=":material/signature:"):
-        st.date_input("成文日期（落款）", key="signed_on", format="YYYY/MM/DD")
-        st.caption(word.note)
+    signed = state.get("signed_on")
+    stem = service.file_stem(draft.title)
+    # Files are made when a button is pressed, not at every redraw (a PDF takes a LibreOffice run).
+    for column, fmt, label, helps in (
+            (c3, "docx", "Word", f"下载 Word 文档，公文格式（GB/T 9704），文末落款为单位名称和成文日期{note}"),
+            (c4, "pdf", "PDF", f"下载 PDF，与 Word 文档同一版式，适合上传 OA 系统{note}"),
+            (c5, "md", "Markdown", "下载 Markdown 文本（核对发现附在文末）")):
+        media_type, suffix = service.EXPORT_FORMATS[fmt]
+        column.download_button(label, lambda fmt=fmt: export_data(draft, fmt, signed), stem + suffix, media_type,
+                               on_click="ignore", icon=":material/download:", width="stretch", help=helps)
+    with st.expander("落款与字体", icon=":material/signature:"):
+        st.date_input("成文日期（Word、PDF 落款）", key="signed_on", format="YYYY/MM/DD")
+        st.caption(FONT_NOTE)
+
+
+def export_data(draft: Draft, fmt: str, signed) -> bytes:
+    """The file for a download button; a PDF the server cannot make comes as a text that says why."""
+    try:
+        return service.export(draft, fmt, signed).data
+    except PdfUnavailable as exc:
+        return str(exc).encode()
 
 
 def sources(draft: Draft) -> None:

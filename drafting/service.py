@@ -31,7 +31,7 @@ import openai
 
 from drafting.checker.report import CheckReport
 from drafting.config import get_settings
-from drafting.export import FONT_NOTE, to_docx, to_markdown
+from drafting.export import FONT_NOTE, pdf_note, to_docx, to_markdown, to_pdf
 from drafting.flow.assemble import section_heading
 from drafting.flow.check import check as check_text
 from drafting.flow.events import Event, Queued, Retrying
@@ -310,7 +310,7 @@ class Export:
 
 
 EXPORT_FORMATS = {"docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
-                  "md": ("text/markdown; charset=utf-8", ".md")}
+                  "pdf": ("application/pdf", ".pdf"), "md": ("text/markdown; charset=utf-8", ".md")}
 
 
 def file_stem(title: str) -> str:
@@ -319,14 +319,17 @@ def file_stem(title: str) -> str:
 
 
 def export(draft: Draft, fmt: str, signed: date | None = None) -> Export:
-    """`draft` as `fmt` ("docx" or "md") with the check's findings marked; the .docx signed by
-    the request's body on `signed` (None: today)."""
+    """`draft` as `fmt` ("docx", "pdf" or "md") with the check's findings marked; .docx and PDF
+    signed by the request's body on `signed` (None: today). PDF raises `PdfUnavailable` when
+    the server cannot make it."""
     media_type, suffix = EXPORT_FORMATS[fmt]
     name = file_stem(draft.title) + suffix
     if fmt == "md":
         return Export(to_markdown(draft.text, draft.check).encode(), media_type, name)
     data = to_docx(draft.text, draft.check, org=draft.request.get("org") or None, signed=signed or date.today(),
                    template=get_settings().docx_template)
+    if fmt == "pdf":
+        return Export(to_pdf(data), media_type, name, pdf_note())
     return Export(data, media_type, name, FONT_NOTE)
 
 

@@ -178,7 +178,7 @@ def test_generated_draft_is_checked_saved_and_exportable(fake) -> None:
     body = html(at)
     assert "东湖街道总工会2024年上半年工作总结" in body and "新建非公企业工会8家" in body
     labels = [b.label for b in at.get("download_button")]
-    assert labels == ["Word", "Markdown"]
+    assert labels == ["Word", "PDF", "Markdown"]
     draft = get_store().get_draft(at.session_state["draft_id"])
     assert draft.kind == "generated" and draft.check["ok"] and draft.facts_text == FACTS_TEXT
     assert "参考范文" in " ".join(e.label for e in at.expander)

@@ -126,13 +126,21 @@ def _bullets_to_docx(page) -> None:
     document = docx.Document(str(path))
     paragraphs = [p.text for p in document.paragraphs]
     assert paragraphs[0] == "东湖街道总工会2024年上半年工作总结"
-    joined = "\n".join(paragraphs)
+    assert paragraphs[-2] == "东湖街道总工会" and re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", paragraphs[-1])  # 落款
+    joined = "\n".join(p for p in paragraphs[:-2] if p)
     for figure in ("8家", "1200名", "120户", "15期"):
         assert figure in joined
     assert joined == edited.strip("\n")
     coloured = [(r.text, r.font.color.rgb) for p in document.paragraphs for r in p.runs if r.font.color.rgb is not None]
     assert [text for text, rgb in coloured if rgb == MARK_COLOUR] == ["15期"]  # the unsupported figure, red
     assert [text for text, rgb in coloured if rgb == CLAIM_COLOUR] == ["另外举办职工培训班"]  # the invented work, violet
+
+    # The PDF: the same layout, made on the server when the button is pressed.
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="PDF", exact=False).click()
+    pdf_path = ARTIFACTS / "browser_download.pdf"
+    download.value.save_as(pdf_path)
+    assert pdf_path.read_bytes().startswith(b"%PDF")
 
     # History holds both versions.
     page.locator(".st-key-view").get_by_text("历史版本").click()

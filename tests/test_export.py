@@ -84,9 +84,11 @@ def test_docx_layout_follows_gbt_9704() -> None:
         assert document.styles[name].paragraph_format.first_line_indent == Pt(32)  # two 三号 characters
         assert document.styles[name].element.pPr.find(qn("w:ind")).get(qn("w:firstLineChars")) == "200"
     grid = section._sectPr.find(qn("w:docGrid"))
-    assert grid.get(qn("w:type")) == "linesAndChars" and grid.get(qn("w:linePitch")) == "578"
-    pitch = 16 + int(grid.get(qn("w:charSpace"))) / 4096  # points per character
-    assert round((210 - 28 - 26) / 25.4 * 72 / pitch) == 28  # 28 characters a line
+    assert grid.get(qn("w:type")) == "lines" and grid.get(qn("w:linePitch")) == "578"  # 22 lines of 28.9 pt
+    spacing = int(document.styles["Normal"].element.rPr.find(qn("w:spacing")).get(qn("w:val")))
+    pitch = 16 + spacing / 20  # points per character
+    width = (210 - 28 - 26) / 25.4 * 72
+    assert int(width / pitch) == 28 and int(width / (pitch + 0.05)) == 27  # the least squeeze that fits 28
     assert document.settings.odd_and_even_pages_header_footer
     odd, even = section.footer.paragraphs[0], section.even_page_footer.paragraphs[0]
     for footer in (odd, even):

@@ -5,7 +5,7 @@
                              per-section events, then result (or error)
     GET  /v1/drafts/{id}     a stored draft, finished or not (status)
     GET  /v1/drafts          newest drafts, or those of one X-Request-ID
-    GET  /v1/drafts/{id}/export?format=docx|md   the draft as a file, the check's findings marked
+    GET  /v1/drafts/{id}/export?format=docx|pdf|md   the draft as a file, the check's findings marked
     POST /v1/check           a draft against bullets → the check report
     GET  /v1/examples        past summaries' sections closest to a text
     GET  /healthz            liveness and the model queue (no key needed)
@@ -70,6 +70,7 @@ from drafting.api.models import (
 from drafting.api.protocol import GuardedHttpTools
 from drafting.api.workers import supervise
 from drafting.config import ApiSettings, get_settings, load_settings
+from drafting.export import PdfUnavailable
 from drafting.flow.events import to_dict
 from drafting.flow.request import RequestError, clean_text
 from drafting.model.gate import ModelGate, QueueFull, QueueTimeout
@@ -228,8 +229,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         return FastJSON(draft_out(row))
 
     @app.get("/v1/drafts/{draft_id}/export", responses={**ERROR_RESPONSES, 200: {
-        "description": "草稿文件：docx 为公文格式（GB/T 9704，文末落款），md 为 Markdown；找不到依据的数字和表述"
-                       "在文件中标出并说明原因。响应头 X-Export-Note（URL 编码）说明字体等注意事项。",
+        "description": "草稿文件：docx 为公文格式（GB/T 9704，文末落款），pdf 为同一版式的 PDF，md 为 Markdown；"
+                       "找不到依据的数字和表述在文件中标出并说明原因（Word 批注、Markdown 脚注）。"
+                       "响应头 X-Export-Note（URL 编码）说明字体等注意事项。",
         "content": {media: {"schema": {"type": "string", "format": "binary"}}
                     for media, _ in service.EXPORT_FORMATS.values()}}},
         tags=["drafts"], summary="导出草稿文件（核对发现随文标出）", response_class=Response)
@@ -242,7 +244,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             raise HTTPException(404, NOT_FOUND.format(id=draft_id))
         if row.status != DONE:
             raise HTTPException(409, NOT_FINISHED.format(id=draft_id))
-        out = service.export(row, fmt, signed)
+        try:
+            out = service.export(row, fmt, signed)
+        except PdfUnavailable as exc:
+            raise HTTPException(503, str(exc), headers={"Retry-After": "60"}) from exc
         headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(out.filename)}"}
         if out.note:
             headers["X-Export-Note"] = quote(out.note)

@@ -4,8 +4,9 @@ The template holds the whole layout, so that an office can replace it with its o
 红头, other fonts) through `DRAFTING_DOCX_TEMPLATE` and the export only fills it:
 
 - A4; margins 37 mm top, 35 bottom, 28 left, 26 right: a 156 × 225 mm type area;
-- a document grid of 22 lines of 28 characters (line pitch 28.9 pt, characters pulled in a
-  little so that 28 三号 characters fill 156 mm);
+- 22 lines of 28 characters: a line grid of 28.9 pt, and 三号 characters set 0.25 pt closer
+  (28 × 16 pt is 158 mm, 2 mm more than the line; Word would compress them on a character
+  grid, LibreOffice — the PDF — gives each a second grid cell instead, so no character grid);
 - styles: Normal (仿宋_GB2312 三号, justified, two-character indent, exact 28.9 pt lines),
   Title (方正小标宋简体 二号, centred), Heading 1 (黑体 三号) and Heading 2 (楷体_GB2312 三号) —
   Word's heading styles, so the navigation pane lists the sections, with the 公文 look —, and
@@ -18,6 +19,7 @@ Every font is named in both the Latin and the East-Asian slot (Times New Roman f
 """
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -78,6 +80,11 @@ def _paragraph_style(style: ParagraphStyle, font: str, size: Pt, *, indent: bool
     ppr = style.element.get_or_add_pPr()
     for old in ppr.findall(qn("w:pBdr")):  # the stock Title has a rule under it
         ppr.remove(old)
+    if size == BODY_SIZE:
+        rpr = style.element.get_or_add_rPr()
+        spacing = rpr.find(qn("w:spacing")) or OxmlElement("w:spacing")
+        spacing.set(qn("w:val"), str(character_spacing_twips()))
+        rpr.append(spacing)
     if indent:
         fmt.first_line_indent = BODY_SIZE * 2
         ind = ppr.find(qn("w:ind"))
@@ -87,18 +94,21 @@ def _paragraph_style(style: ParagraphStyle, font: str, size: Pt, *, indent: bool
 
 
 def _grid(section_element: object) -> None:
-    """22 lines of 28 characters: the line pitch in twentieths of a point, the characters'
-    extra spacing in 4096ths of a point (negative: pulled in to fit the 156 mm line)."""
-    width_pt = (210 - MARGINS_MM["left"] - MARGINS_MM["right"]) / 25.4 * 72
-    char_space = round((width_pt / CHARS_PER_LINE - BODY_SIZE.pt) * 4096)
+    """22 lines a page: the line pitch in twentieths of a point."""
     sect = section_element
     for old in sect.findall(qn("w:docGrid")):  # type: ignore[attr-defined]
         sect.remove(old)  # type: ignore[attr-defined]
     grid = OxmlElement("w:docGrid")
-    grid.set(qn("w:type"), "linesAndChars")
+    grid.set(qn("w:type"), "lines")
     grid.set(qn("w:linePitch"), str(round(LINE_SPACING.pt * 20)))
-    grid.set(qn("w:charSpace"), str(char_space))
     sect.append(grid)  # type: ignore[attr-defined]
+
+
+def character_spacing_twips() -> int:
+    """How much closer (negative, in twentieths of a point) 三号 characters are set so that 28
+    fit on the 156 mm line: the largest step that is enough."""
+    width_pt = (210 - MARGINS_MM["left"] - MARGINS_MM["right"]) / 25.4 * 72
+    return math.floor((width_pt / CHARS_PER_LINE - BODY_SIZE.pt) * 20)
 
 
 def _page_number(paragraph: Paragraph, side: str) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from docx import Document
 from docx.enum.text import WD_COLOR_INDEX, WD_UNDERLINE
-from docx.shared import RGBColor
+from docx.shared import Pt, RGBColor
 from docx.text.run import Run
 
 from drafting.export.layout import Block, Mark, blocks, marks, signature_date
@@ -56,6 +56,11 @@ def _pieces(block: Block, spans: list[Mark]) -> list[tuple[str, str, Mark | None
         covering.sort(key=lambda m: m.kind != "bad")
         pieces.append((block.text[a:b], font, covering[0] if covering else None))
     return pieces
+
+
+def _width(text: str) -> float:
+    """Width in 三号 characters: ASCII letters and figures are half as wide."""
+    return sum(0.5 if ch.isascii() else 1.0 for ch in text)
 
 
 def to_docx(text: str, check: dict[str, Any] | None = None, *, org: str | None = None,
@@ -96,11 +101,21 @@ def to_docx(text: str, check: dict[str, Any] | None = None, *, org: str | None =
         if block.kind == "title":
             document.add_paragraph(style="Normal")  # the blank line under the title
     if org or signed:
-        document.add_paragraph(style="Normal")  # a blank line before the 落款
-        if org:
-            document.add_paragraph(org, style=SIGNATURE_STYLE)
-        if signed:
-            document.add_paragraph(signature_date(signed), style=SIGNATURE_STYLE)
+        # The 落款 never stands alone on a page: the last lines of the text go along with it.
+        if document.paragraphs:
+            document.paragraphs[-1].paragraph_format.keep_with_next = True
+        document.add_paragraph(style="Normal").paragraph_format.keep_with_next = True  # a blank line before it
+        day = signature_date(signed) if signed else ""
+        # GB/T 9704-2012 7.3.5.1: the date four characters in from the right, the body's name
+        # centred over it; a name longer than the date keeps two characters and the date is
+        # centred under it instead.
+        org_w, day_w = _width(org or ""), _width(day)
+        org_in, day_in = (4 + (day_w - org_w) / 2, 4.0) if org_w <= day_w or not day else (2.0, 2 + (org_w - day_w) / 2)
+        for line, chars in ((org, org_in), (day, day_in)):
+            if line:
+                paragraph = document.add_paragraph(line, style=SIGNATURE_STYLE)
+                paragraph.paragraph_format.right_indent = Pt(BODY_SIZE.pt * chars)
+                paragraph.paragraph_format.keep_with_next = line is org
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
