@@ -628,6 +628,9 @@ def test_a_finished_draft_exports_as_docx_and_markdown_with_its_findings(api) ->
     paragraphs = [p.text for p in docx.Document(io.BytesIO(word.content)).paragraphs]
     assert paragraphs[0] == draft["title"] and paragraphs[-2:] == [ORG, "2024年7月5日"]
     assert "\n".join(p for p in paragraphs[:-2] if p) == draft["text"]
+    pdf = api.get(f"/v1/drafts/{draft['id']}/export", params={"format": "pdf"})
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF") and "PDF" in unquote(pdf.headers["x-export-note"])
     md = api.get(f"/v1/drafts/{draft['id']}/export", params={"format": "md"})
     assert md.status_code == 200 and md.headers["content-type"].startswith("text/markdown")
     assert md.text.startswith(f"# {draft['title']}") and "⚠" not in md.text  # the draft passed its check

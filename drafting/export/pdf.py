@@ -68,5 +68,5 @@ def pdf_note() -> str:
     used = [f"{font}→{face}" for font, face in substitutions().items() if face != font]
     if not used:
         return "PDF 按公文格式排版，字体与 Word 文档相同。"
-    return ("PDF 按公文格式排版；本服务器没有的公文字体用相近字体代替（" + "，".join(used) + "），"
-            "行数与换页与 Word 文档一致。需要正式字体时，请管理员把字体文件放到服务器的字体目录。")
+    return ("PDF 按公文格式排版；本服务器没有的公文字体用相近字体代替（" + "，".join(used) + "）。"
+            "需要正式字体时，请管理员把字体文件放到服务器的字体目录。")
