@@ -640,3 +640,11 @@ def test_a_finished_draft_exports_as_docx_and_markdown_with_its_findings(api) ->
     accepted = get_store().accept_draft(title="t", request={**DRAFT_BODY, "sections": []}, facts_text="x")
     unfinished = api.get(f"/v1/drafts/{accepted}/export")
     assert unfinished.status_code == 409 and "还没有生成完成" in unfinished.json()["detail"]
+
+
+def test_a_request_id_query_that_no_request_could_carry_is_a_422(api) -> None:
+    """Found by the schema fuzzer on PostgreSQL, whose text cannot hold NUL: a 500 before."""
+    for bad in ("\x00", "a b", "x" * 65):
+        answer = api.get("/v1/drafts", params={"request_id": bad})
+        assert answer.status_code == 422 and answer.json()["detail"]
+    assert api.get("/v1/drafts", params={"request_id": "client-42:retry.1"}).json() == {"drafts": []}

@@ -163,3 +163,12 @@ def test_page_sessions_last_until_they_end_or_expire(database: str, monkeypatch:
     assert accounts.user_for_session(token) is None
     monkeypatch.setattr(accounts_module, "SESSION_S", -1)
     assert accounts.user_for_session(accounts.start_session(user)) is None  # expired
+
+
+def test_names_no_user_could_have_are_simply_not_found(database: str) -> None:
+    accounts = Accounts(database)
+    accounts.add_user("wang", "password-wang")
+    for name in ("wang\x00", "王 五", "x" * 65):  # PostgreSQL text cannot hold NUL: no 500, no traceback
+        assert accounts.user(name) is None and accounts.authenticate(name, "password-wang") is None
+        with pytest.raises(AccountError):
+            accounts.set_password(name, "another-password")

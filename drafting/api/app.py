@@ -45,6 +45,7 @@ from drafting import service
 from drafting.api.drafts import QUEUE_TIMEOUT, Accepted, DraftService, draft_out
 from drafting.api.errors import ERROR_RESPONSES, error_response, validation_detail
 from drafting.api.middleware import (
+    CLIENT_ID_PATTERN,
     OPEN_PATHS,
     Authenticate,
     Authenticator,
@@ -255,7 +256,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @app.get("/v1/drafts", response_model=DraftList, responses=ERROR_RESPONSES, tags=["drafts"],
              summary="最近的草稿（含未完成、中断的）；或按请求编号（X-Request-ID）查找")
-    def list_drafts(request: Request, request_id: Annotated[str | None, Query(max_length=64)] = None,
+    def list_drafts(request: Request, request_id: Annotated[str | None, Query(pattern=CLIENT_ID_PATTERN)] = None,
                     limit: Annotated[int, Query(ge=1, le=100)] = 20) -> FastJSON:
         # All statuses: a client whose connection dropped finds its accepted, running or interrupted draft.
         only_user = _caller(request).only_user

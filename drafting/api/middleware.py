@@ -24,7 +24,8 @@ from drafting.store.accounts import KEY_PREFIX, Accounts
 log = logging.getLogger("drafting.api.app")
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
-_CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+CLIENT_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"  # the X-Request-ID values kept; others are replaced
+_CLIENT_ID = re.compile(CLIENT_ID_PATTERN)
 OPEN_PATHS = frozenset({"/healthz"})
 
 UNAUTHORIZED = "缺少或错误的访问密钥：请在请求头中加入 Authorization: Bearer <密钥>。"

@@ -79,11 +79,15 @@ class Accounts:
         self._update(name, is_admin=admin)
 
     def _update(self, name: str, **values: object) -> None:
+        if not _NAME.match(name):  # no such user could exist (and PostgreSQL text cannot hold NUL)
+            raise AccountError(f"没有用户 {name}。")
         with writing(self.engine) as conn:
             if conn.execute(update(users).where(users.c.name == name).values(**values)).rowcount == 0:
                 raise AccountError(f"没有用户 {name}。")
 
     def user(self, name: str) -> User | None:
+        if not _NAME.match(name):
+            return None
         with reading(self.engine) as conn:
             row = conn.execute(select(users.c.id, users.c.name, users.c.is_admin).where(users.c.name == name)).first()
         return User(int(row.id), row.name, bool(row.is_admin)) if row else None
@@ -95,8 +99,10 @@ class Accounts:
 
     def authenticate(self, name: str, password: str) -> User | None:
         """The user when the password is theirs; None otherwise (the same time either way)."""
-        with reading(self.engine) as conn:
-            row = conn.execute(select(users).where(users.c.name == name.strip())).first()
+        row = None
+        if _NAME.match(name.strip()):
+            with reading(self.engine) as conn:
+                row = conn.execute(select(users).where(users.c.name == name.strip())).first()
         stored = row.password_hash if row else _dummy_hash()  # an unknown name costs a verification too
         try:
             _hasher.verify(stored, password)
