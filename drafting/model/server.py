@@ -79,7 +79,8 @@ def _read_pid(pid_file: Path) -> int | None:
     return pid
 
 
-def server_command(model_path: Path, port: int, threads: int) -> list[str]:
+def server_command(model_path: Path, port: int, threads: int, lookup_tokens: int = 0) -> list[str]:
+    lookup = ["--draft_model", "prompt-lookup-decoding", "--draft_model_num_pred_tokens", str(lookup_tokens)]
     return [
         sys.executable, "-m", "llama_cpp.server",
         "--model", str(model_path),
@@ -93,6 +94,7 @@ def server_command(model_path: Path, port: int, threads: int) -> list[str]:
         # evaluated prefix shared with the previous prompt, which is what consecutive section
         # calls (same system prompt) need.
         "--verbose", "false",
+        *(lookup if lookup_tokens > 0 else []),
     ]
 
 
@@ -116,7 +118,7 @@ def ensure_running(port: int | None = None, settings: Settings | None = None) ->
         model_path = ensure_model(settings, progress=True)
         with log_file.open("ab") as log:
             proc = subprocess.Popen(
-                server_command(model_path, port, settings.model_threads),
+                server_command(model_path, port, settings.model_threads, settings.model_lookup_tokens),
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True, env={**os.environ, "HF_HUB_OFFLINE": "1"},
             )
