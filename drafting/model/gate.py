@@ -40,6 +40,7 @@ from pathlib import Path
 from sqlalchemy import Connection, and_, case, delete, func, insert, select, text, update
 
 from drafting.store.database import database_url, engine_for, reading, upsert, writing
+from drafting.store.processes import process_running
 from drafting.store.schema import gate_measures as measures
 from drafting.store.schema import gate_places as places
 
@@ -286,20 +287,6 @@ class ModelGate:
         conn.execute(delete(places).where(places.c.reserved_until.is_(None), places.c.heartbeat < time.time() - _STALE_S))
         mine = and_(places.c.host == self._host, places.c.reserved_until.is_(None))
         pids = [int(row[0]) for row in conn.execute(select(places.c.pid).where(mine).distinct())]
-        dead = [pid for pid in pids if not _running(pid)]
+        dead = [pid for pid in pids if not process_running(pid)]
         if dead:
             conn.execute(delete(places).where(mine, places.c.pid.in_(dead)))
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie is not running
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return True

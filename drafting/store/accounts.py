@@ -14,10 +14,11 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, delete, exists, func, insert, select, update
+from sqlalchemy import Engine, Row, Select, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from drafting.store.database import database_url, engine_for, reading, writing
@@ -40,6 +41,13 @@ class User:
     id: int
     name: str
     is_admin: bool
+
+
+_USER = select(users.c.id, users.c.name, users.c.is_admin)
+
+
+def _user(row: Row[Any]) -> User:
+    return User(int(row.id), row.name, bool(row.is_admin))
 
 
 def key_hash(key: str) -> str:
@@ -85,17 +93,18 @@ class Accounts:
             if conn.execute(update(users).where(users.c.name == name).values(**values)).rowcount == 0:
                 raise AccountError(f"没有用户 {name}。")
 
-    def user(self, name: str) -> User | None:
-        if not _NAME.match(name):
-            return None
+    def _one(self, query: Select[Any]) -> User | None:
+        """The user `query` (over `_USER`) finds, or None."""
         with reading(self.engine) as conn:
-            row = conn.execute(select(users.c.id, users.c.name, users.c.is_admin).where(users.c.name == name)).first()
-        return User(int(row.id), row.name, bool(row.is_admin)) if row else None
+            row = conn.execute(query).first()
+        return _user(row) if row else None
+
+    def user(self, name: str) -> User | None:
+        return self._one(_USER.where(users.c.name == name)) if _NAME.match(name) else None
 
     def list_users(self) -> list[User]:
         with reading(self.engine) as conn:
-            rows = conn.execute(select(users.c.id, users.c.name, users.c.is_admin).order_by(users.c.id))
-            return [User(int(r.id), r.name, bool(r.is_admin)) for r in rows]
+            return [_user(row) for row in conn.execute(_USER.order_by(users.c.id))]
 
     def authenticate(self, name: str, password: str) -> User | None:
         """The user when the password is theirs; None otherwise (the same time either way)."""
@@ -112,7 +121,7 @@ class Accounts:
             return None
         if _hasher.check_needs_rehash(stored):
             self._update(row.name, password_hash=_hasher.hash(password))
-        return User(int(row.id), row.name, bool(row.is_admin))
+        return _user(row)
 
     def create_key(self, name: str) -> str:
         """A new key for user `name`; it is returned once and only its hash is kept."""
@@ -134,12 +143,8 @@ class Accounts:
 
     def user_for_key(self, key: str) -> User | None:
         """The owner of a live key, or None."""
-        query = (select(users.c.id, users.c.name, users.c.is_admin)
-                 .join(api_keys, api_keys.c.user_id == users.c.id)
-                 .where(api_keys.c.key_hash == key_hash(key), api_keys.c.revoked_at.is_(None)))
-        with reading(self.engine) as conn:
-            row = conn.execute(query).first()
-        return User(int(row.id), row.name, bool(row.is_admin)) if row else None
+        return self._one(_USER.join(api_keys, api_keys.c.user_id == users.c.id)
+                         .where(api_keys.c.key_hash == key_hash(key), api_keys.c.revoked_at.is_(None)))
 
     def start_session(self, user: User) -> str:
         """A new page sign-in for `user`: a token for the browser's cookie (only its hash is kept)."""
@@ -152,12 +157,8 @@ class Accounts:
 
     def user_for_session(self, token: str) -> User | None:
         """The user signed in with `token`, while the session lasts."""
-        query = (select(users.c.id, users.c.name, users.c.is_admin)
-                 .join(sessions, sessions.c.user_id == users.c.id)
-                 .where(sessions.c.token_hash == key_hash(token), sessions.c.expires > time.time()))
-        with reading(self.engine) as conn:
-            row = conn.execute(query).first()
-        return User(int(row.id), row.name, bool(row.is_admin)) if row else None
+        return self._one(_USER.join(sessions, sessions.c.user_id == users.c.id)
+                         .where(sessions.c.token_hash == key_hash(token), sessions.c.expires > time.time()))
 
     def end_session(self, token: str) -> None:
         with writing(self.engine) as conn:

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Row, delete, insert, select, true, update
 
 from drafting.store.database import database_url, engine_for, reading, shown_url, upsert, writing
+from drafting.store.processes import process_running
 from drafting.store.schema import drafts, inputs
 
 KINDS = ("generated", "regenerated", "edited")
@@ -68,16 +69,6 @@ class Draft(DraftSummary):
 
 def _owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
 
 
 def now() -> str:
@@ -198,7 +189,7 @@ class Store:
             lost = []
             for draft_id, owner in conn.execute(select(drafts.c.id, drafts.c.owner).where(unfinished)).tuples():
                 owner_host, _, pid = str(owner).rpartition(":")
-                if owner_host == host and pid.isdigit() and not _pid_alive(int(pid)):
+                if owner_host == host and pid.isdigit() and not process_running(int(pid)):
                     lost.append(int(draft_id))
             if lost:
                 conn.execute(update(drafts).where(drafts.c.id.in_(lost), unfinished)
