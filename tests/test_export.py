@@ -180,3 +180,10 @@ def test_diff_shows_character_changes_and_folds_unchanged_paragraphs() -> None:
 
 def test_md_escape_shows_markdown_literally() -> None:
     assert md_escape("1. 发放*36*万元 [注]") == r"1\. 发放\*36\*万元 \[注\]"
+
+
+def test_markdown_footnotes_leave_the_words_alone() -> None:
+    text = TEXT.replace("8家", "9家").replace("夯实工会工作基础", "夯实基础[^n注]")
+    report = check(text, FACTS, fields=FIELDS).to_dict()
+    md = to_markdown(text, report)
+    assert "夯实基础[^n注]" in md and "⚠**9家**⚠[^1]" in md  # the draft's own characters are not renumbered

@@ -7,9 +7,10 @@ from typing import Any
 from drafting.export.layout import blocks, marks
 
 
-def _flagged(text: str, start: int, check: dict[str, Any] | None) -> tuple[str, list[str]]:
-    """`text` (which starts at `start` in the draft) with its flagged spans marked; the notes."""
-    out, notes, at = [], [], 0
+def _flagged(text: str, start: int, check: dict[str, Any] | None, notes: list[str]) -> str:
+    """`text` (which starts at `start` in the draft) with its flagged spans marked; each span's
+    reason is appended to `notes`, and its footnote is numbered after the notes before it."""
+    out, at = [], 0
     for mark in marks(check):
         a, b = mark.start - start, mark.end - start
         if a < at or b > len(text):
@@ -17,7 +18,7 @@ def _flagged(text: str, start: int, check: dict[str, Any] | None) -> tuple[str, 
         notes.append(f"{'数字' if mark.kind == 'bad' else '表述'}“{mark.text}”：{mark.reason}")
         out += [text[at:a], f"⚠**{text[a:b]}**⚠[^{len(notes)}]"]
         at = b
-    return "".join(out) + text[at:], notes
+    return "".join(out) + text[at:]
 
 
 def to_markdown(text: str, check: dict[str, Any] | None = None) -> str:
@@ -26,11 +27,7 @@ def to_markdown(text: str, check: dict[str, Any] | None = None) -> str:
     parts: list[str] = []
     reasons: list[str] = []
     for block in blocks(text):
-        body, notes = _flagged(block.text, block.start, check)
-        offset = len(reasons)
-        for i in range(len(notes)):
-            body = body.replace(f"[^{i + 1}]", f"[^n{offset + i + 1}]", 1)
-        reasons += notes
+        body = _flagged(block.text, block.start, check, reasons)
         if block.kind == "title":
             parts.append(f"# {body.strip()}")
         elif block.kind == "h1":
@@ -43,5 +40,5 @@ def to_markdown(text: str, check: dict[str, Any] | None = None) -> str:
             parts.append(body)
     if reasons:
         parts.append("---\n\n**核对发现**（⚠ 标出的内容在要点中找不到依据，请修改或删去）：")
-        parts += [f"[^n{i}]: {reason}" for i, reason in enumerate(reasons, 1)]
-    return "\n\n".join(parts).replace("[^n", "[^") + "\n"
+        parts += [f"[^{i}]: {reason}" for i, reason in enumerate(reasons, 1)]
+    return "\n\n".join(parts) + "\n"

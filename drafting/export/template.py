@@ -82,9 +82,11 @@ def _paragraph_style(style: ParagraphStyle, font: str, size: Pt, *, indent: bool
         ppr.remove(old)
     if size == BODY_SIZE:
         rpr = style.element.get_or_add_rPr()
-        spacing = rpr.find(qn("w:spacing")) or OxmlElement("w:spacing")
+        spacing = rpr.find(qn("w:spacing"))  # an element without children is falsy: no `or` here
+        if spacing is None:
+            spacing = OxmlElement("w:spacing")
+            rpr.append(spacing)
         spacing.set(qn("w:val"), str(character_spacing_twips()))
-        rpr.append(spacing)
     if indent:
         fmt.first_line_indent = BODY_SIZE * 2
         ind = ppr.find(qn("w:ind"))

@@ -26,6 +26,7 @@ from drafting.export.template import (
     BODY_FONT,
     BODY_SIZE,
     FONTS,
+    H1_FONT,
     H2_FONT,
     SHIPPED,
     SIGNATURE_STYLE,
@@ -45,7 +46,7 @@ FONT_NOTE = ("本文件按公文格式排版，用到" + "、".join(FONTS) + "�
 def _pieces(block: Block, spans: list[Mark]) -> list[tuple[str, str, Mark | None]]:
     """The block cut into (text, East-Asian font, mark) runs at the run-in heading's end and at
     the edges of marked spans (an unsupported figure wins over a claim around it)."""
-    fonts = {"title": TITLE_FONT, "h1": "黑体", "h2": H2_FONT, "body": BODY_FONT}
+    fonts = {"title": TITLE_FONT, "h1": H1_FONT, "h2": H2_FONT, "body": BODY_FONT}
     run_in = len(block.lead) if block.kind == "h2" and block.lead != block.text else 0
     local = [m for m in spans if block.start <= m.start < m.end <= block.start + len(block.text)]
     cuts = sorted({0, len(block.text), run_in, *(x - block.start for m in local for x in (m.start, m.end))})
@@ -74,7 +75,6 @@ def to_docx(text: str, check: dict[str, Any] | None = None, *, org: str | None =
     properties.created = properties.modified = datetime.now()
     properties.comments = ""
     spans = marks(check)
-    commented: set[Mark] = set()
     for block in blocks(text):
         paragraph = document.add_paragraph(style=STYLES[block.kind])
         size = TITLE_SIZE if block.kind == "title" else BODY_SIZE
@@ -92,12 +92,10 @@ def to_docx(text: str, check: dict[str, Any] | None = None, *, org: str | None =
             else:
                 run.font.color.rgb = CLAIM_COLOUR
                 run.font.underline = WD_UNDERLINE.WAVY
-        for mark, marked in runs.items():
-            if mark not in commented:
-                commented.add(mark)
-                what = "数字" if mark.kind == "bad" else "表述"
-                document.add_comment(marked, text=f"{what}“{mark.text}”：{mark.reason}", author=COMMENT_AUTHOR,
-                                     initials="核")
+        for mark, marked in runs.items():  # a mark lies inside one paragraph: one comment each
+            what = "数字" if mark.kind == "bad" else "表述"
+            document.add_comment(marked, text=f"{what}“{mark.text}”：{mark.reason}", author=COMMENT_AUTHOR,
+                                 initials="核")
         if block.kind == "title":
             document.add_paragraph(style="Normal")  # the blank line under the title
     if org or signed:
