@@ -83,9 +83,11 @@ def signed_in() -> User | None:
     else signed in with the form — in this browser session, or in an earlier one whose cookie
     still names a live session (a refresh or a page-server restart does not sign anyone out).
     None without accounts (the one local user) or before sign-in."""
-    if settings.trusted_user_header and (name := st.context.headers.get(settings.trusted_user_header)):
-        return accounts.user(name)
     user: User | None = state.get("user")
+    if settings.trusted_user_header and (name := st.context.headers.get(settings.trusted_user_header)):
+        if user is None or user.name != name:  # looked up once, not at every call of a rerun
+            state["user"] = user = accounts.user(name)
+        return user
     token = st.context.cookies.get(SESSION_COOKIE) if user is None else None
     if isinstance(token, str) and token and (user := accounts.user_for_session(token)) is not None:
         state.update(user=user, _session=token)
@@ -583,14 +585,13 @@ def toolbar(draft: Draft) -> None:
             st.button("重写这一节", type="primary", on_click=on_regenerate, args=(draft.id,), width="stretch")
     note = "" if draft.check.get("ok") else "（找不到依据的数字以红字黄底、表述以紫色波浪线标出，并附批注说明原因）"
     signed = state.get("signed_on")
-    stem = service.file_stem(draft.title)
     # Files are made when a button is pressed, not at every redraw (a PDF takes a LibreOffice run).
     for column, fmt, label, helps in (
             (c3, "docx", "Word", f"下载 Word 文档，公文格式（GB/T 9704），文末落款为单位名称和成文日期{note}"),
             (c4, "pdf", "PDF", f"下载 PDF，与 Word 文档同一版式，适合上传 OA 系统{note}"),
             (c5, "md", "Markdown", "下载 Markdown 文本（核对发现附在文末）")):
-        media_type, suffix = service.EXPORT_FORMATS[fmt]
-        column.download_button(label, lambda fmt=fmt: export_data(draft, fmt, signed), stem + suffix, media_type,
+        filename, media_type = service.export_file(draft.title, fmt)
+        column.download_button(label, lambda fmt=fmt: export_data(draft, fmt, signed), filename, media_type,
                                on_click="ignore", icon=":material/download:", width="stretch", help=helps)
     with st.expander("落款与字体", icon=":material/signature:"):
         st.date_input("成文日期（Word、PDF 落款）", key="signed_on", format="YYYY/MM/DD")

@@ -318,12 +318,17 @@ def file_stem(title: str) -> str:
     return re.sub(r'[\\/:*?"<>|\s]+', "", title)[:60] or "工作总结"
 
 
+def export_file(title: str, fmt: str) -> tuple[str, str]:
+    """The file name and media type of a draft titled `title` exported as `fmt`."""
+    media_type, suffix = EXPORT_FORMATS[fmt]
+    return file_stem(title) + suffix, media_type
+
+
 def export(draft: Draft, fmt: str, signed: date | None = None) -> Export:
     """`draft` as `fmt` ("docx", "pdf" or "md") with the check's findings marked; .docx and PDF
     signed by the request's body on `signed` (None: today). PDF raises `PdfUnavailable` when
     the server cannot make it."""
-    media_type, suffix = EXPORT_FORMATS[fmt]
-    name = file_stem(draft.title) + suffix
+    name, media_type = export_file(draft.title, fmt)
     if fmt == "md":
         return Export(to_markdown(draft.text, draft.check).encode(), media_type, name)
     data = to_docx(draft.text, draft.check, org=draft.request.get("org") or None, signed=signed or date.today(),
@@ -334,6 +339,8 @@ def export(draft: Draft, fmt: str, signed: date | None = None) -> Export:
 
 
 __all__ = [
+    "EXPORT_FORMATS",
+    "Export",
     "Intake",
     "Outcome",
     "Policy",
@@ -345,6 +352,8 @@ __all__ = [
     "busy_message",
     "check",
     "edit",
+    "export",
+    "export_file",
     "facts_text",
     "finish",
     "intake",
