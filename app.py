@@ -14,6 +14,7 @@ import streamlit as st
 from drafting import service
 from drafting.config import EXAMPLES_DIR, get_settings
 from drafting.export import FONT_NOTE, PdfUnavailable
+from drafting.export.pdf import available as pdf_available
 from drafting.flow.assemble import ordinal, section_heading
 from drafting.flow.request import MAX_BULLETS, MAX_TOTAL_CHARS, PERIODS, RequestError, parse_facts_text
 from drafting.flow.revise import can_regenerate
@@ -591,8 +592,10 @@ def toolbar(draft: Draft) -> None:
             (c4, "pdf", "PDF", f"下载 PDF，与 Word 文档同一版式，适合上传 OA 系统{note}"),
             (c5, "md", "Markdown", "下载 Markdown 文本（核对发现附在文末）")):
         filename, media_type = service.export_file(draft.title, fmt)
+        missing = pdf_available() if fmt == "pdf" else None  # said on the button, not inside a broken file
         column.download_button(label, lambda fmt=fmt: export_data(draft, fmt, signed), filename, media_type,
-                               on_click="ignore", icon=":material/download:", width="stretch", help=helps)
+                               on_click="ignore", icon=":material/download:", width="stretch",
+                               help=missing or helps, disabled=missing is not None)
     with st.expander("落款与字体", icon=":material/signature:"):
         st.date_input("成文日期（Word、PDF 落款）", key="signed_on", format="YYYY/MM/DD")
         st.caption(FONT_NOTE)

@@ -345,3 +345,14 @@ def test_settings_reach_the_request(fake) -> None:
     # Three bullets cannot honestly fill 1,500 characters: the page says so instead of padding.
     assert "达不到目标篇幅" in texts(at.info)
 
+
+
+def test_without_libreoffice_the_pdf_button_says_why_instead_of_giving_a_broken_file(fake, monkeypatch) -> None:
+    from drafting.export import pdf
+
+    at = generate(fill(page()))
+    monkeypatch.setattr(pdf.shutil, "which", lambda name: None)
+    at.run()
+    buttons = {b.label: b for b in at.get("download_button")}
+    assert buttons["PDF"].proto.disabled and "LibreOffice" in buttons["PDF"].proto.help
+    assert not buttons["Word"].proto.disabled

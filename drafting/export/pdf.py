@@ -15,6 +15,8 @@ from drafting.export.template import FONTS
 
 FONTS_CONF = Path(__file__).with_name("data") / "fonts.conf"
 _CONVERT_TIMEOUT_S = 180
+NO_ENGINE = ("服务器上没有安装 LibreOffice，暂不能导出 PDF；请导出 Word 文档，"
+             "或请管理员安装 Debian 的 libreoffice-writer-nogui。")
 
 
 class PdfUnavailable(RuntimeError):
@@ -24,9 +26,13 @@ class PdfUnavailable(RuntimeError):
 def _soffice() -> str:
     found = shutil.which("soffice") or shutil.which("libreoffice")
     if found is None:
-        raise PdfUnavailable("服务器上没有安装 LibreOffice，暂不能导出 PDF；请导出 Word 文档，"
-                             "或请管理员安装 Debian 的 libreoffice-writer-nogui。")
+        raise PdfUnavailable(NO_ENGINE)
     return found
+
+
+def available() -> str | None:
+    """None when this server can make PDF; else why not, for the user."""
+    return None if shutil.which("soffice") or shutil.which("libreoffice") else NO_ENGINE
 
 
 def to_pdf(docx: bytes) -> bytes:
