@@ -695,8 +695,10 @@ def history_view() -> None:
 
 # ---------------------------------------------------------------- page
 
+cookie_slot = st.empty()  # always here: a sign-in's cookie script must not shift the widgets below it
 if (cookie := state.pop("_cookie", None)) is not None:
-    st.html(set_cookie_script(cookie), unsafe_allow_javascript=True)
+    with cookie_slot:
+        st.html(set_cookie_script(cookie), unsafe_allow_javascript=True)
 if accounts.configured() and signed_in() is None:
     st.html(PAGE_CSS)
     sign_in_view()

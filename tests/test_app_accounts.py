@@ -140,3 +140,23 @@ def test_a_page_draft_is_stored_before_the_model_writes_and_a_cancel_removes_it(
     RELEASE.set()
     assert job.join(30) and job.status == jobs.CANCELLED
     assert store.get_draft(job.draft_id) is None
+
+
+def _path_of(block: Any, key: str, path: tuple[int, ...] = ()) -> tuple[int, ...] | None:
+    """Where the widget with this key sits in the page's element tree (the browser keeps a widget's
+    typed text only while it stays at the same place)."""
+    for index, child in getattr(block, "children", {}).items():
+        if getattr(child, "key", None) == key:
+            return (*path, index)
+        if (found := _path_of(child, key, (*path, index))) is not None:
+            return found
+    return None
+
+
+def test_the_bullets_box_stays_in_place_after_the_sign_in(office) -> None:
+    """The sign-in's cookie script must not shift the page: a box that moves between two runs is
+    a new, empty box in the browser, and what the clerk typed meanwhile is gone (seen under load)."""
+    at = sign_in("wang", "password-wang")
+    after_sign_in = _path_of(at.main, "facts_text")
+    at.run()
+    assert after_sign_in is not None and _path_of(at.main, "facts_text") == after_sign_in

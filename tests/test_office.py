@@ -83,8 +83,9 @@ def test_two_clerks_on_one_office_server(embedded_env: dict[str, str], chroma_se
             text = page.locator(".draft-doc").first.inner_text()
             assert "3家" in text and "15名" in text and "8家" not in text
             page.locator(".st-key-view").get_by_text("历史版本").click()
-            page.get_by_text("每次生成、重写一节").wait_for(timeout=30_000)
-            history = page.locator("[data-testid='stMain']").inner_text()
+            main = page.locator("[data-testid='stMain']")
+            wait_until(lambda: f"#{page_id}" in main.inner_text(), 30, "li's history")
+            history = main.inner_text()
         finally:
             page.screenshot(path=str(tmp_path / "office_page.png"))
             context.close()
@@ -171,8 +172,9 @@ def test_two_clerks_on_the_page_keep_everything_across_refresh_and_restart(
                 other = next(v for k, v in PAGE_CLERKS.items() if k != name)
                 assert org in text and other[1] not in text
                 page.locator(".st-key-view").get_by_text("历史版本").click()
-                page.get_by_text("每次生成、重写一节").wait_for(timeout=30_000)
-                history = page.locator("[data-testid='stMain']").inner_text()
+                main = page.locator("[data-testid='stMain']")
+                wait_until(lambda main=main: re.search(r"#\d+\n", main.inner_text()), 30, f"{name}'s history")
+                history = main.inner_text()
                 assert org in history and other[1] not in history and len(re.findall(r"#\d+\n", history)) == 1
     finally:
         for name, page in pages.items():
