@@ -24,12 +24,13 @@ from drafting.page import jobs
 from drafting.page import outline as oe
 from drafting.page import state as ps
 from drafting.page.highlight import diff_html, draft_html, findings_html, md_escape
+from drafting.page.library import library_view
 from drafting.store import KIND_ZH, Draft, User, get_accounts, get_store
 from drafting.store.accounts import SESSION_S
 
 SAMPLE_FACTS = EXAMPLES_DIR / "facts_street_2024h1.txt"
 SAMPLE_ORG, SAMPLE_PERIOD, SAMPLE_YEAR = "东湖街道总工会", "上半年", "2024"
-VIEWS = (":material/edit_note: 起草", ":material/history: 历史版本")
+VIEWS = (":material/edit_note: 起草", ":material/history: 历史版本", ":material/menu_book: 我的范文")
 STAGES = ("② 确认提纲", "③ 初稿与核对")
 SLOW_AFTER_S = 45
 FACTS_HELP = ("每行一条要点，写清数字和单位（如“新建工会8家”“发放慰问金36万元”）。"
@@ -153,7 +154,7 @@ def sign_in_view() -> None:
 
 
 def input_key() -> str:
-    return "current" if (uid := my_id()) is None else f"user:{uid}"
+    return service.owner_key(my_id()) or "current"
 
 
 def autosave() -> None:
@@ -222,7 +223,8 @@ def on_sample() -> None:
 def on_plan() -> None:
     state["input_error"] = None
     try:
-        work = service.intake_text(state["org"], state["period"], state["year"], state["facts_text"], ps.options(state))
+        work = service.intake_text(state["org"], state["period"], state["year"], state["facts_text"], ps.options(state),
+                                   service.owner_key(my_id()))
     except RequestError as exc:
         state["input_error"] = str(exc)
         return
@@ -253,7 +255,7 @@ def outline_intake() -> service.Intake | None:
     """The intake the edited outline describes; None (and the reason shown) when it is not valid."""
     try:
         return oe.intake_for_outline(state["org"], state["period"], state["year"], state["outline"],
-                                     ps.options(state))
+                                     ps.options(state), service.owner_key(my_id()))
     except RequestError as exc:
         state["outline_error"] = str(exc)
         return None
@@ -714,6 +716,8 @@ settings_panel()
 st.segmented_control("视图", VIEWS, key="view", required=True, label_visibility="collapsed")
 if state["view"] == VIEWS[1]:
     history_view()
+elif state["view"] == VIEWS[2]:
+    library_view(state, service.owner_key(my_id()))
 else:
     drafting_view()
 autosave()

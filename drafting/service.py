@@ -54,7 +54,8 @@ from drafting.flow.screen import ignored_note, screen_request
 from drafting.model.gate import ModelGate, QueueFull, QueueTimeout
 from drafting.model.llm import DeadlineReached, LLMClient, LLMError, get_client
 from drafting.model.llm import deadline as call_deadline
-from drafting.retrieval.examples import votes_for
+from drafting.retrieval.examples import open_index, votes_for
+from drafting.retrieval.index import AddReport
 from drafting.store import Draft, Store
 
 log = logging.getLogger(__name__)
@@ -94,25 +95,35 @@ def facts_text(sections: list[SectionInput]) -> str:
     return "\n".join(lines)
 
 
-def _screened(given: DraftRequest) -> Intake:
+def owner_key(user_id: int | None) -> str:
+    """The key of a user's own things (autosave, uploaded summaries, queue places); "" for the
+    one local user without accounts."""
+    return f"user:{user_id}" if user_id is not None else ""
+
+
+def _screened(given: DraftRequest, owner: str) -> Intake:
+    if owner:  # whose uploaded past summaries the draft may use: set here, never by the caller
+        given.options["owner"] = owner
     work, ignored = screen_request(given)
     return Intake(work, given, ignored)
 
 
 def intake(org: str, period: str, year: Any, sections: list[SectionInput],
-           options: dict[str, Any] | None = None) -> Intake:
-    """Bullets already grouped (the page's outline); raises `RequestError` in Chinese."""
-    return _screened(build_request(org, period, year, sections, options))
+           options: dict[str, Any] | None = None, owner: str = "") -> Intake:
+    """Bullets already grouped (the page's outline); raises `RequestError` in Chinese. `owner`
+    (`owner_key`) is the user drafting."""
+    return _screened(build_request(org, period, year, sections, options), owner)
 
 
-def intake_text(org: str, period: str, year: Any, text: str, options: dict[str, Any] | None = None) -> Intake:
+def intake_text(org: str, period: str, year: Any, text: str, options: dict[str, Any] | None = None,
+                owner: str = "") -> Intake:
     """A FACTS.txt text: one bullet a line, `#` or `【…】` headings."""
-    return intake(org, period, year, parse_facts_text(text), options)
+    return intake(org, period, year, parse_facts_text(text), options, owner)
 
 
-def intake_json(payload: dict[str, Any]) -> Intake:
+def intake_json(payload: dict[str, Any], owner: str = "") -> Intake:
     """The HTTP API's request object (`facts` or `sections`)."""
-    return _screened(request_from_json(payload))
+    return _screened(request_from_json(payload), owner)
 
 
 def outline(work: Intake) -> Outline:
@@ -338,6 +349,26 @@ def export(draft: Draft, fmt: str, signed: date | None = None) -> Export:
     return Export(data, media_type, name, FONT_NOTE)
 
 
+# ---------------------------------------------------------------- the user's own past summaries
+
+
+def add_examples(uploads: list[tuple[str, bytes]], owner: str,
+                 on_file: Callable[[int, int, str], None] | None = None) -> AddReport:
+    """Add uploaded past summaries (name, bytes) as `owner`'s own examples (see `owner_key`);
+    the report says what was found in each file and what could not be read."""
+    return open_index().add_uploads(uploads, owner, on_file)
+
+
+def my_examples(owner: str) -> list[dict[str, Any]]:
+    """`owner`'s added past summaries: id, title, org_level, period, sections."""
+    return open_index().owned(owner)
+
+
+def remove_example(summary_id: str, owner: str) -> bool:
+    """Remove one of `owner`'s added past summaries (False: no such summary of theirs)."""
+    return open_index().remove(summary_id, owner) > 0
+
+
 __all__ = [
     "EXPORT_FORMATS",
     "Export",
@@ -349,6 +380,7 @@ __all__ = [
     "RequestError",
     "accept",
     "accept_rewrite",
+    "add_examples",
     "busy_message",
     "check",
     "edit",
@@ -361,8 +393,11 @@ __all__ = [
     "intake_text",
     "model_gate",
     "model_turn",
+    "my_examples",
     "outline",
+    "owner_key",
     "plain",
+    "remove_example",
     "rewrite",
     "write",
 ]

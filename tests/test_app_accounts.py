@@ -160,3 +160,29 @@ def test_the_bullets_box_stays_in_place_after_the_sign_in(office) -> None:
     after_sign_in = _path_of(at.main, "facts_text")
     at.run()
     assert after_sign_in is not None and _path_of(at.main, "facts_text") == after_sign_in
+
+
+LIBRARY = ":material/menu_book: 我的范文"
+
+
+def test_past_summaries_uploaded_on_the_page_are_the_clerks_own(office) -> None:
+    """wang uploads a past summary on the 我的范文 view: the report names it and its sections, it is
+    listed for wang only (li's list is empty), and wang can remove it again."""
+    from tests.test_index import DOCX_BODY, _docx_bytes
+
+    wang = sign_in("wang", "password-wang")
+    wang.segmented_control(key="view").set_value(LIBRARY).run()
+    assert "还没有" in texts(wang.caption)
+    wang.file_uploader(key="uploads_0").set_value(("区总.docx", _docx_bytes(DOCX_BODY), "application/octet-stream")).run()
+    click(wang, "加入我的范文")
+    assert "加入总结 1 篇" in texts(wang.success) and "某区总工会2021年全年工作总结" in texts(wang.success)
+    assert "某区总工会2021年全年工作总结" in texts(wang.markdown)
+
+    li = sign_in("li", "password-li-1")
+    li.segmented_control(key="view").set_value(LIBRARY).run()
+    assert "已加入的范文（0 篇）" in texts(li.markdown) and "某区总工会" not in texts(li.markdown)
+
+    wang.run()
+    remove = next(b for b in wang.button if b.key and b.key.startswith("remove_"))
+    remove.click().run()
+    assert "已删除范文" in texts(wang.success) and "已加入的范文（0 篇）" in texts(wang.markdown)

@@ -151,3 +151,54 @@ def _bullets_to_docx(page) -> None:
                "click_to_first_section_s": round(first_section, 1), "click_to_full_draft_s": round(full, 1)}
     (ARTIFACTS / "browser_timings.json").write_text(json.dumps(timings, ensure_ascii=False, indent=2))
     print(timings)
+
+
+def test_past_summaries_uploaded_reported_and_removed(browser, embedded_env: dict[str, str], tmp_path) -> None:
+    """我的范文 in a real browser: a .docx and a .pdf made here (the PDF by LibreOffice) are uploaded
+    with progress, reported with their sections, listed, and one removed; the bullets typed before
+    are untouched. Its own data directory, so the repository's index gets nothing."""
+    from drafting.export.pdf import to_pdf
+    from tests.test_index import DOCX_BODY, _docx_bytes
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("models", "tiktoken"):
+        if (REPO_ROOT / "data" / name).exists():
+            (data / name).symlink_to(REPO_ROOT / "data" / name, target_is_directory=True)
+    word, pdf = tmp_path / "区总工会2021年总结.docx", tmp_path / "镇总工会2020年总结.pdf"
+    word.write_bytes(_docx_bytes(DOCX_BODY))
+    pdf.write_bytes(to_pdf(_docx_bytes([("Title", "某镇总工会2020年工作总结"), *DOCX_BODY[1:]])))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    context = browser.new_context(viewport={"width": 1440, "height": 1200}, locale="zh-CN")
+    page = context.new_page()
+    try:
+        with running(page_args(port), {**embedded_env, "DRAFTING_DATA_DIR": str(data)}, f"{url}/_stcore/health",
+                     tmp_path / "page.log"):
+            page.goto(url)
+            facts_box = page.locator(".st-key-facts_text textarea")
+            facts_box.wait_for(timeout=60_000)
+            facts_box.fill(FACTS)
+            facts_box.press("Control+Enter")
+            page.get_by_text("2 条要点").wait_for(timeout=30_000)
+            page.locator(".st-key-view").get_by_text("我的范文").click()
+            page.get_by_text("已加入的范文（0 篇）").wait_for(timeout=30_000)
+            page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files([word, pdf])
+            page.get_by_text(pdf.name).wait_for(timeout=30_000)
+            page.get_by_role("button", name="加入我的范文").click()
+            page.get_by_text("加入总结 2 篇").wait_for(timeout=120_000)
+            main = page.locator("[data-testid='stMain']")
+            wait_until(lambda: "已加入的范文（2 篇）" in main.inner_text(), 30, "both summaries listed")
+            report = main.inner_text()
+            assert "某区总工会2021年全年工作总结（区总工会，年度）" in report
+            assert "某镇总工会2020年工作总结（镇(总)工会，年度）" in report
+            page.screenshot(path=str(ARTIFACTS / "browser_library.png"))
+            page.locator("[class*='st-key-remove_']").first.get_by_role("button").click()
+            page.get_by_text("已删除范文").wait_for(timeout=30_000)
+            wait_until(lambda: "已加入的范文（1 篇）" in main.inner_text(), 30, "one summary left")
+            page.locator(".st-key-view").get_by_text("起草").click()
+            facts_box.wait_for(timeout=30_000)
+            assert facts_box.input_value() == FACTS  # nothing typed was lost
+    finally:
+        page.screenshot(path=str(tmp_path / "library_last.png"))
+        context.close()

@@ -242,10 +242,12 @@ def test_cli_status_and_unreadable_files(index: ExampleIndex, tmp_path: Path, ca
     broken.write_bytes(b"not a zip file")
     pdf = tmp_path / "总结.pdf"
     pdf.write_bytes(b"%PDF-1.4")
+    sheet = tmp_path / "总结.wps"
+    sheet.write_bytes(b"\xd0\xcf\x11\xe0")
     missing = tmp_path / "不存在.txt"
-    assert cli_main(["index", "add", str(broken), str(pdf), str(missing)]) == 2
+    assert cli_main(["index", "add", str(broken), str(pdf), str(sheet), str(missing)]) == 2
     out = capsys.readouterr().out
-    assert "不是有效的 Word" in out and "不支持的文件类型" in out and "无法读取" in out
+    assert "不是有效的 Word" in out and "不是有效的 PDF" in out and "不支持的文件类型" in out and "无法读取" in out
     assert cli_main(["index", "add"]) == 2
 
 
@@ -276,3 +278,59 @@ def test_the_index_as_a_langchain_retriever(index: ExampleIndex) -> None:
     assert all(d.metadata["kind"] == "topic" and d.page_content for d in docs)
     assert [d.id for d in docs] == [e.id for e in index.query("春节走访慰问困难职工，发放慰问金", k=3,
                                                               org_level="东湖街道总工会", period="上半年", kind="topic")]
+
+
+def _docx_bytes(body: list[tuple[str | None, str]]) -> bytes:
+    import io
+
+    import docx
+
+    document, out = docx.Document(), io.BytesIO()
+    for style, text in body:
+        document.add_paragraph(text, style=style) if style else document.add_paragraph(text)
+    document.save(out)
+    return out.getvalue()
+
+
+OWN_FIRST_QUERIES = ("为职工办实事，解决后顾之忧",)  # without the own boost a shared section leads
+
+
+def test_uploads_are_their_owners_alone_first_for_them_and_removable(index: ExampleIndex) -> None:
+    """A clerk's uploaded summaries (.docx and .pdf here, the PDF made by LibreOffice from a Word
+    file) are retrieved for that clerk's drafts only, ahead of the shared corpus, and can be
+    removed again; another clerk never sees them, nor does a draft without an owner."""
+    from drafting.export.pdf import to_pdf
+
+    pdf_body = [("Title", "某镇总工会2020年工作总结"), *DOCX_BODY[1:]]
+    uploads = [("区总.docx", _docx_bytes(DOCX_BODY)), ("镇总.pdf", to_pdf(_docx_bytes(pdf_body))),
+               ("坏.pdf", b"%PDF-1.4 truncated")]
+    seen: list[tuple[int, int, str]] = []
+    report = index.add_uploads(uploads, "user:1", on_file=lambda i, n, name: seen.append((i, n, name)))
+    assert seen == [(0, 3, "区总.docx"), (1, 3, "镇总.pdf"), (2, 3, "坏.pdf")]
+    assert [s["title"] for s in report.summaries] == ["某区总工会2021年全年工作总结", "某镇总工会2020年工作总结"]
+    assert report.errors == ["坏.pdf：不是有效的 PDF 文件，无法打开"]
+    mine = {s["id"] for s in report.summaries}
+    assert {s["id"] for s in index.owned("user:1")} == mine and index.owned("user:2") == []
+    assert all(s["id"] not in mine for s in index.owned(""))
+
+    # The same file uploaded by another clerk is that clerk's own copy, not a replacement.
+    other = index.add_uploads([("区总.docx", _docx_bytes(DOCX_BODY))], "user:2")
+    assert other.summaries[0]["id"] not in mine
+
+    query = "职工心理健康关爱，心理减压室，心理咨询志愿服务队"
+    assert index.query(query, k=1, owner="user:1")[0].summary_id in mine
+    assert not {e.summary_id for e in index.query(query, k=20, owner="user:3")} & mine
+    assert not {e.summary_id for e in index.query(query, k=20)} & mine
+    # Own first: where the shared corpus has sections as close, the clerk's own still lead.
+    for text in OWN_FIRST_QUERIES:
+        shared = index.query(text, k=3, owner="user:3")
+        own = index.query(text, k=3, owner="user:1")
+        assert shared[0].source == "seed" and own[0].summary_id in mine, (text, shared[0], own[0])
+
+    removed_id = report.summaries[0]["id"]
+    assert index.remove(removed_id, "user:2") == 0  # not theirs: nothing happens
+    assert index.remove(removed_id, "user:1") == report.summaries[0]["sections"]
+    assert {s["id"] for s in index.owned("user:1")} == mine - {removed_id}
+    assert removed_id not in {e.summary_id for e in index.query(query, k=20, owner="user:1")}
+    index.remove(other.summaries[0]["id"], "user:2")
+    index.remove(report.summaries[1]["id"], "user:1")

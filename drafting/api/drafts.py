@@ -58,8 +58,8 @@ class DraftService:
                user_id: int | None = None) -> Accepted:
         """Validate and store as `user_id`'s; raises `RequestError` (422) or `QueueFull` (429,
         nothing stored, a turn reserved for the token it carries)."""
-        work = service.intake_json(payload)
-        ticket = self.gate.enqueue(queue_token, holder=f"user:{user_id}" if user_id is not None else "")
+        work = service.intake_json(payload, service.owner_key(user_id))
+        ticket = self.gate.enqueue(queue_token, holder=service.owner_key(user_id))
         try:
             draft_id = service.accept(self.store, work, user_id, request_id)
         except BaseException:

@@ -102,10 +102,10 @@ def problems(state: State) -> list[str]:
 
 
 def intake_for_outline(org: str, period: str, year: Any, state: State,
-                       options: dict[str, Any] | None = None) -> Intake:
+                       options: dict[str, Any] | None = None, owner: str = "") -> Intake:
     """The intake whose bullets are exactly the outline's: what is written is what gets checked."""
     if found := problems(state):
         raise RequestError(found[0])
     outline = to_outline(state)
     sections = [SectionInput(title=s.heading, facts=list(s.facts)) for s in outline.sections]
-    return service.intake(org, period, year, sections, options)
+    return service.intake(org, period, year, sections, options, owner)

@@ -32,7 +32,8 @@ class Summary:
     period: str
     text: str
     quality: str = QUALITY_CLEAN
-    source: str = "seed"  # "seed" (corpus/) or "user" (added with `index add`)
+    source: str = "seed"  # "seed" (corpus/) or "user" (added with `index add` or on the page)
+    owner: str = ""  # "" shared with everyone; else the one user who may retrieve it ("user:<id>")
 
 
 def _read_jsonl(path: Path) -> list[dict]:

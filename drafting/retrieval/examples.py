@@ -105,6 +105,12 @@ def excluded_summaries(request: DraftRequest) -> tuple[str, ...]:
     return tuple(request.options.get("exclude_summaries") or ())
 
 
+def owner_of(request: DraftRequest) -> str:
+    """Whose uploaded past summaries this draft may use ("" only the shared ones). Set by the
+    service from the signed-in user or API key, never from what a caller sends."""
+    return str(request.options.get("owner") or "")
+
+
 # sections.py topic labels → the planner's topic keys (the index labels its sections in Chinese).
 TOPIC_KEYS = {"组织建设": "organise", "维权": "rights", "帮扶": "help", "劳动竞赛": "skills", "文体": "culture",
               "女职工": "women", "自身建设": "self", "中心工作": "centre"}
@@ -141,7 +147,7 @@ def find_examples(section: OutlineSection, request: DraftRequest, k: int) -> lis
         return index.query(
             section.heading + "\n" + "\n".join(section.facts), k=k,
             org_level=request.org, period=request.period, kind=section.kind,
-            exclude_summary_ids=excluded_summaries(request),
+            exclude_summary_ids=excluded_summaries(request), owner=owner_of(request),
         )
     except Exception as exc:  # the index is an aid: drafting goes on without it
         log.warning("retrieval failed, writing without examples: %s", exc)

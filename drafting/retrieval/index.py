@@ -14,7 +14,9 @@ normalised over the pool and the two are added (`hybrid`, the default: on the la
 0.73/0.88/0.81 and BM25 0.76/0.91/0.84).
 Then soft boosts for the same org level and period (street-level summaries dominate the
 corpus, so level is a preference, not a filter) and a penalty for sources whose figures were
-deleted or masked. `kind` and `exclude_summary_ids` are hard filters.
+deleted or masked. `kind` and `exclude_summary_ids` are hard filters, and so is ownership: a
+summary a user uploaded on the page (`add_uploads`, metadata `owner`) is retrieved for that
+user's drafts only, ahead of everything else; `index add` summaries are shared.
 Held-out summaries (corpus/splits.json) are never indexed.
 """
 from __future__ import annotations
@@ -25,10 +27,10 @@ import json
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +41,14 @@ from drafting.retrieval.bm25 import BM25Index
 from drafting.retrieval.corpus import QUALITY_CLEAN, QUALITY_USER, load_summaries
 from drafting.retrieval.masking import NAME_TAG, NUM_TAG, masking_version
 from drafting.retrieval.sections import Section, split_summary
-from drafting.retrieval.userdocs import UserFileError, infer_org_level, infer_period, parse_file
+from drafting.retrieval.userdocs import (
+    ParsedFile,
+    UserFileError,
+    infer_org_level,
+    infer_period,
+    parse_file,
+    parse_upload,
+)
 
 COLLECTION = "summary_sections"
 MODE_DENSE, MODE_BM25, MODE_HYBRID = "dense", "bm25", "hybrid"
@@ -56,6 +65,7 @@ DENSE_QUERY_CHARS = 64
 BOOST_SAME_FAMILY = 0.05  # same kind of body: street/town, district/county/city, enterprise
 BOOST_SAME_LEVEL = 0.02  # the very same org level on top of that
 BOOST_SAME_PERIOD = 0.02  # half-year vs annual
+BOOST_OWN = 0.5  # the drafter's own past summaries ahead of shared ones about as close (the sum of two scores in [0, 1])
 PENALTY_DEGRADED = 0.1  # quality masked/partial: figures deleted or replaced in the source
 UPSERT_BATCH = 256
 RECHECK_SECONDS = 5.0
@@ -162,7 +172,7 @@ def _document_hash(section: Section) -> str:
 def _metadata_hash(section: Section) -> str:
     """Changes whenever any other stored field would change."""
     return _hash(section.heading, section.kind, section.topic, section.title, section.org_level,
-                 section.period, section.quality, section.source, section.ordinal)
+                 section.period, section.quality, section.source, section.ordinal, section.owner)
 
 
 def _document(section: Section) -> str:
@@ -175,7 +185,7 @@ def _metadata(section: Section) -> dict[str, Any]:
     return {
         "summary_id": section.summary_id, "title": section.title, "org_level": section.org_level,
         "period": section.period, "ordinal": section.ordinal, "kind": section.kind, "heading": section.heading,
-        "context": section.context, "topic": section.topic, "quality": section.quality, "source": section.source,
+        "context": section.context, "topic": section.topic, "quality": section.quality, "source": section.source, "owner": section.owner,
         "text": section.text, "masked": section.masked,
         "embedding_hash": _embedding_hash(section), "document_hash": _document_hash(section),
         "metadata_hash": _metadata_hash(section),
@@ -308,12 +318,26 @@ class ExampleIndex:
         return info
 
     def add(self, paths: Sequence[str | Path], progress: bool = False) -> AddReport:
-        """Add the user's own past summaries (.txt/.md/.docx); retrievable as soon as it returns."""
+        """Add past summaries from files (.txt/.md/.docx/.pdf), shared with every user;
+        retrievable as soon as it returns."""
+        return self._add([(str(path), partial(parse_file, path)) for path in paths], progress)
+
+    def add_uploads(self, uploads: Sequence[tuple[str, bytes]], owner: str,
+                    on_file: Callable[[int, int, str], None] | None = None) -> AddReport:
+        """Add uploaded files (name, bytes) as `owner`'s own: only `owner`'s drafts retrieve them,
+        ahead of the rest. `on_file(i, n, name)` is called before each file (progress)."""
+        return self._add([(name, partial(parse_upload, name, data, owner)) for name, data in uploads],
+                         on_file=on_file)
+
+    def _add(self, files: Sequence[tuple[str, Callable[[], ParsedFile]]], progress: bool = False,
+             on_file: Callable[[int, int, str], None] | None = None) -> AddReport:
         report = AddReport()
-        for path in paths:
-            report.files.append(str(path))
+        for i, (name, parse) in enumerate(files):
+            if on_file is not None:
+                on_file(i, len(files), name)
+            report.files.append(name)
             try:
-                parsed = parse_file(path)
+                parsed = parse()
             except UserFileError as exc:
                 report.errors.append(str(exc))
                 continue
@@ -328,6 +352,27 @@ class ExampleIndex:
                 report.summaries.append({"id": summary.id, "title": summary.title, "org_level": summary.org_level,
                                          "period": summary.period, "sections": len(sections)})
         return report
+
+    def owned(self, owner: str) -> list[dict[str, Any]]:
+        """The added summaries `owner` may retrieve and remove (those of `index add` and the
+        one-person page are shared: owner ""), newest title order; one chromadb `where` query."""
+        metas = self._get_all(["metadatas"], {"$and": [{"source": "user"}, {"owner": owner}]} if owner
+                              else {"source": "user"})["metadatas"]
+        found: dict[str, dict[str, Any]] = {}
+        for meta in metas:
+            if meta.get("owner", "") != owner:  # records from before owners had no such key: shared
+                continue
+            entry = found.setdefault(meta["summary_id"], {"id": meta["summary_id"], "title": meta["title"],
+                                                          "org_level": meta["org_level"], "period": meta["period"],
+                                                          "sections": 0})
+            entry["sections"] += 1
+        return sorted(found.values(), key=lambda e: e["title"])
+
+    def remove(self, summary_id: str, owner: str) -> int:
+        """Remove one of `owner`'s added summaries; returns how many sections went (0: not theirs)."""
+        if summary_id not in {s["id"] for s in self.owned(owner)}:
+            return 0
+        return self._delete_where({"summary_id": summary_id}, keep=set())
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -367,6 +412,7 @@ class ExampleIndex:
                 vectors=np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), DIMENSIONS),
                 kinds=np.asarray([m["kind"] for m in got["metadatas"]]),
                 summary_ids=np.asarray([m["summary_id"] for m in got["metadatas"]]),
+                owners=np.asarray([m.get("owner", "") for m in got["metadatas"]]),
             )
         return self._recs
 
@@ -388,29 +434,31 @@ class ExampleIndex:
             return kept[:n]
         return _exact_top(recs, vector, n, allowed)
 
-    def _candidates(self, text: str, n: int, kind: str | None, exclude: Sequence[str], mode: str) -> dict[str, _Candidate]:
-        """Dense top-n and/or BM25 top-n candidates, each with both raw scores where used."""
+    def _candidates(self, text: str, n: int, kind: str | None, exclude: Sequence[str], mode: str,
+                    owner: str) -> dict[str, _Candidate]:
+        """Dense top-n and/or BM25 top-n candidates, and every allowed section of `owner`'s own
+        (a clerk's uploads are few), each with both raw scores where used."""
         from drafting.retrieval.embeddings import embed_query
 
         recs = self._records()
-        allowed = recs.allowed(kind, exclude)
-        pool: dict[int, _Candidate] = {}
+        allowed = recs.allowed(kind, exclude, owner)
         vector = embed_query(text[:DENSE_QUERY_CHARS]) if mode in (MODE_DENSE, MODE_HYBRID) else None
+        bm25 = recs.bm25.scores(text) if mode in (MODE_BM25, MODE_HYBRID) else None
+        if bm25 is not None and allowed is not None:
+            bm25 = np.where(allowed, bm25, 0.0)
+        found: set[int] = set()
         if vector is not None:
-            for pos, dense in self._dense_hits(recs, vector, n, allowed):
-                pool[pos] = _Candidate(recs.metas[pos], dense=dense)
-        if mode in (MODE_BM25, MODE_HYBRID):
-            scores = recs.bm25.scores(text)
-            if allowed is not None:
-                scores = np.where(allowed, scores, 0.0)
-            top = np.argpartition(-scores, n - 1)[:n] if len(scores) > n else np.arange(len(scores))
-            for pos in top:
-                if scores[pos] > 0 and pos not in pool:
-                    dense = float(recs.vectors[pos] @ vector) if vector is not None else 0.0
-                    pool[int(pos)] = _Candidate(recs.metas[pos], dense=dense)
-            for pos, candidate in pool.items():
-                candidate.bm25 = float(scores[pos])
-        return {recs.ids[pos]: candidate for pos, candidate in pool.items()}
+            found.update(pos for pos, _ in self._dense_hits(recs, vector, n, allowed))
+        if bm25 is not None:
+            top = np.argpartition(-bm25, n - 1)[:n] if len(bm25) > n else np.arange(len(bm25))
+            found.update(int(pos) for pos in top if bm25[pos] > 0)
+        if owner:
+            own = recs.owners == owner
+            found.update(int(pos) for pos in np.flatnonzero(own if allowed is None else own & allowed))
+        return {recs.ids[pos]: _Candidate(recs.metas[pos],
+                                          dense=float(recs.vectors[pos] @ vector) if vector is not None else 0.0,
+                                          bm25=float(bm25[pos]) if bm25 is not None else 0.0)
+                for pos in found}
 
     def query(
         self,
@@ -421,16 +469,18 @@ class ExampleIndex:
         kind: str | None = None,
         exclude_summary_ids: Sequence[str] = (),
         mode: str = DEFAULT_MODE,
+        owner: str = "",
     ) -> list[Example]:
         """The k sections closest to `text` (a heading, bullets or a draft paragraph).
 
         `kind` (opening/topic/problems/plan/closing) filters; `org_level` (a level or a body's
         name, e.g. "XX街道总工会") and `period` only boost. The score is the sum of the
-        min-max-normalised dense and/or BM25 scores over the candidates, plus boosts.
+        min-max-normalised dense and/or BM25 scores over the candidates, plus boosts. Only shared
+        sections and `owner`'s own are seen; the drafter's own added summaries come first.
         """
         if not text.strip() or self._records().count == 0:
             return []
-        pool = self._candidates(text, max(CANDIDATES, 4 * k), kind, exclude_summary_ids, mode)
+        pool = self._candidates(text, max(CANDIDATES, 4 * k), kind, exclude_summary_ids, mode, owner)
         if not pool:
             return []
         ids = list(pool)
@@ -447,6 +497,8 @@ class ExampleIndex:
                 score[j] += BOOST_SAME_FAMILY + (BOOST_SAME_LEVEL if meta["org_level"] == exact else 0.0)
             if wanted_period and period_family(meta["period"]) == wanted_period:
                 score[j] += BOOST_SAME_PERIOD
+            if meta["source"] == "user" and meta.get("owner", "") == owner:
+                score[j] += BOOST_OWN
             if meta["quality"] not in (QUALITY_CLEAN, QUALITY_USER):
                 score[j] -= PENALTY_DEGRADED
         order = np.argsort(-score, kind="stable")[:k]
@@ -489,6 +541,7 @@ class _Records:
     vectors: np.ndarray
     kinds: np.ndarray
     summary_ids: np.ndarray
+    owners: np.ndarray
     _bm25: BM25Index | None = None
 
     @property
@@ -498,11 +551,13 @@ class _Records:
             self._bm25 = BM25Index(self.documents)
         return self._bm25
 
-    def allowed(self, kind: str | None, exclude: Sequence[str]) -> np.ndarray | None:
-        """Which records pass the filters (None: no filter)."""
-        if not kind and not exclude:
+    def allowed(self, kind: str | None, exclude: Sequence[str], owner: str = "") -> np.ndarray | None:
+        """Which records pass the filters (None: no filter): of the kind, not excluded, and
+        shared or `owner`'s own (another user's uploads are never seen)."""
+        private = self.owners != ""
+        if not kind and not exclude and not private.any():
             return None
-        mask = np.ones(len(self.ids), dtype=bool)
+        mask = ~private | (self.owners == owner)
         if kind:
             mask &= self.kinds == kind
         if exclude:
@@ -568,7 +623,7 @@ def cli(args: argparse.Namespace) -> int:
         )
         return 0
     if not args.files:
-        sys.stderr.write("错误：请给出要加入的文件（.txt、.md、.docx），例如 index add 去年总结.docx\n")
+        sys.stderr.write("错误：请给出要加入的文件（.txt、.md、.docx、.pdf），例如 index add 去年总结.docx\n")
         return 2
     report = index.add(args.files, progress=True)
     sys.stdout.write(report.summary_zh() + "\n")

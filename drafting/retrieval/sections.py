@@ -78,6 +78,7 @@ class Section:
     text: str  # original text, for display
     quality: str
     source: str
+    owner: str = ""
 
     @property
     def id(self) -> str:
@@ -419,6 +420,7 @@ def split_summary(summary: Summary) -> list[Section]:
                     text=text,
                     quality=summary.quality,
                     source=summary.source,
+                    owner=summary.owner,
                 )
             )
     return sections

@@ -1,4 +1,4 @@
-"""The user's own past summaries (.txt, .md, .docx) as `Summary` objects.
+"""The user's own past summaries (.txt, .md, .docx, .pdf) as `Summary` objects.
 
 A file may hold several summaries: a new one starts at a title line (a Markdown `# ` heading,
 a docx Title/Heading 1 paragraph, or a short line naming a 工会…总结) or after a `---` rule.
@@ -8,14 +8,17 @@ in Chinese rather than asked for.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from drafting.flow.request import RequestError, clean_text, decode_bytes
 from drafting.retrieval.corpus import QUALITY_USER, Summary
 
-SUFFIXES = (".txt", ".md", ".docx")
+SUFFIXES = (".txt", ".md", ".docx", ".pdf")
+MAX_FILE_MB = 20  # a year's summary is well under 1 MB, even as a PDF with pictures
 MIN_SUMMARY_CHARS = 200
 
 # Org levels as the corpus spells them; the first pattern found in the title, else in the
@@ -53,32 +56,29 @@ class ParsedFile:
     notes: list[str] = field(default_factory=list)  # what could not be parsed or inferred
 
 
-def read_text(path: Path) -> str:
-    """The file's text; docx titles/headings become Markdown `#` lines."""
-    if path.suffix.lower() not in SUFFIXES:
-        raise UserFileError(f"{path.name}：不支持的文件类型（仅支持 .txt、.md、.docx）")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UserFileError(f"{path.name}：无法读取文件（{exc.strerror or exc}）") from exc
-    if path.suffix.lower() == ".docx":
-        return _docx_text(path, data)
+def read_text(name: str, data: bytes) -> str:
+    """A file's text from its name and bytes; docx titles/headings become Markdown `#` lines."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise UserFileError(f"{name}：不支持的文件类型（仅支持 .txt、.md、.docx、.pdf）")
+    if suffix == ".docx":
+        return _docx_text(name, data)
+    if suffix == ".pdf":
+        return _pdf_text(name, data)
     try:
         text = decode_bytes(data)
     except RequestError as exc:
-        raise UserFileError(f"{path.name}：{exc}") from exc
+        raise UserFileError(f"{name}：{exc}") from exc
     return clean_text(text)
 
 
-def _docx_text(path: Path, data: bytes) -> str:
-    import io
-
+def _docx_text(name: str, data: bytes) -> str:
     import docx
 
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises several unrelated types for broken files
-        raise UserFileError(f"{path.name}：不是有效的 Word（.docx）文件，无法打开") from exc
+        raise UserFileError(f"{name}：不是有效的 Word（.docx）文件，无法打开") from exc
     lines = []
     for paragraph in document.paragraphs:
         style = (paragraph.style.name if paragraph.style is not None else "").lower()
@@ -87,6 +87,49 @@ def _docx_text(path: Path, data: bytes) -> str:
             text = f"# {text}"
         lines.append(text)
     return clean_text("\n".join(lines))
+
+
+def _pdf_text(name: str, data: bytes) -> str:
+    """The text layer of a PDF, page by page (a scanned PDF has none: said so, not guessed)."""
+    import pypdfium2
+
+    try:
+        document = pypdfium2.PdfDocument(data)
+    except Exception as exc:  # pdfium raises PdfiumError, and others for truncated files
+        raise UserFileError(f"{name}：不是有效的 PDF 文件，无法打开") from exc
+    try:
+        pages = [_unwrap(clean_text(document[i].get_textpage().get_text_range())) for i in range(len(document))]
+    finally:
+        document.close()
+    text = "\n".join(pages)
+    if pages and not text.strip():
+        raise UserFileError(f"{name}：PDF 中没有文字层（可能是扫描件），无法读取；请上传 Word 或文本版本")
+    return text
+
+
+_PDF_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])[ \t]+(?=[0-9A-Za-z%.])"
+                      r"|(?<=[0-9A-Za-z%.])[ \t]+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
+_SENTENCE_END = "。！？；：!?;:」』”）)"
+
+
+def _width(line: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+
+def _unwrap(page: str) -> str:
+    """A PDF page's lines as paragraphs: a line as wide as the page's widest that does not end a
+    sentence was wrapped, and joins the next; the spaces a PDF puts between Chinese and digits go."""
+    lines = [_PDF_GAP.sub("", line.strip()) for line in page.split("\n")]
+    full = max((_width(line) for line in lines), default=0) - 4
+    out: list[str] = []
+    joining = False
+    for line in lines:
+        if joining and out:
+            out[-1] += line
+        else:
+            out.append(line)
+        joining = bool(line) and _width(line) >= full and not line.endswith(tuple(_SENTENCE_END))
+    return "\n".join(out)
 
 
 def infer_org_level(text: str) -> str:
@@ -139,16 +182,30 @@ def _split(text: str) -> list[tuple[str, list[str]]]:
 
 
 def parse_file(path: str | Path) -> ParsedFile:
-    """Read and split one user file; raises `UserFileError` when it cannot be read at all."""
+    """Read and split one file on disk (`index add`); its summaries are shared with every user.
+    Raises `UserFileError` when it cannot be read at all."""
     path = Path(path)
-    text = read_text(path)
-    parsed = ParsedFile(path=path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserFileError(f"{path.name}：无法读取文件（{exc.strerror or exc}）") from exc
+    return parse_upload(path.name, data, key=str(path.resolve()))
+
+
+def parse_upload(name: str, data: bytes, owner: str = "", key: str = "") -> ParsedFile:
+    """Read and split one file's bytes. Its summaries belong to `owner` ("" shared); their ids come
+    from `key` (default: the owner and the name), so adding the same file again replaces it and
+    two users' files of one name stay apart."""
+    if len(data) > MAX_FILE_MB * 1024 * 1024:
+        raise UserFileError(f"{name}：文件太大（{len(data) / 1024 / 1024:.0f} MB，上限 {MAX_FILE_MB} MB）")
+    text = read_text(name, data)
+    parsed = ParsedFile(path=Path(name))
     if not text.strip():
-        raise UserFileError(f"{path.name}：文件是空的")
-    key = hashlib.sha1(str(path.resolve()).encode("utf-8")).hexdigest()[:10]
+        raise UserFileError(f"{name}：文件是空的")
+    key = hashlib.sha1((key or f"{owner}\n{name}").encode("utf-8")).hexdigest()[:10]
     found = _split(text)
     for n, (title, body) in enumerate(found, 1):
-        label = f"{path.name} 第{n}篇" if len(found) > 1 else path.name
+        label = f"{name} 第{n}篇" if len(found) > 1 else name
         chars = sum(len(line) for line in body)
         if chars < MIN_SUMMARY_CHARS:
             parsed.notes.append(f"{label}：正文只有 {chars} 字（少于 {MIN_SUMMARY_CHARS} 字），未加入索引")
@@ -164,12 +221,13 @@ def parse_file(path: str | Path) -> ParsedFile:
         parsed.summaries.append(
             Summary(
                 id=f"user-{key}-{n}",
-                title=title or path.stem,
+                title=title or Path(name).stem,
                 org_level=org_level,
                 period=period,
                 text="\n".join(body),
                 quality=QUALITY_USER,
                 source="user",
+                owner=owner,
             )
         )
     return parsed
