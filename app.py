@@ -347,8 +347,6 @@ def embedded_running(port: int) -> bool:
 def settings_panel() -> None:
     with st.sidebar:
         st.markdown("### :material/settings: 设置")
-        st.markdown("**模型服务**")
-        st.caption(settings.endpoint_label)
         if settings.uses_embedded_model and current_job() is not None:
             st.badge("内置模型正在写作", icon=":material/edit_note:", color="blue")
         elif settings.uses_embedded_model:
@@ -358,23 +356,25 @@ def settings_panel() -> None:
                 st.badge("内置模型未启动：生成时自动启动（约需 10 秒）", icon=":material/schedule:", color="gray")
         else:
             st.badge("使用配置的模型服务", icon=":material/cloud:", color="blue")
-        st.caption("更换模型：在项目根目录的 .env 中设置 DRAFTING_LLM_BASE_URL、DRAFTING_LLM_MODEL "
-                   "（及 DRAFTING_LLM_API_KEY），然后重启页面。")
         st.radio("写作方式", list(ps.STRATEGIES), format_func=ps.STRATEGIES.get, key="strategy",
                  persist_state="session")
         st.slider("每节参考范文数", 0, 5, key="n_examples", persist_state="session",
                   help="从过去的总结中找相近的段落，只借鉴文风和措辞，不取其中任何数字。")
         st.divider()
-        st.caption(f"历史版本与自动保存：{store.label}")
         if (user := signed_in()) is not None:
             role = "管理员，可查看全单位的草稿" if user.is_admin else "草稿仅自己可见"
             st.caption(f"已登录：{user.name}（{role}）")
             if not settings.trusted_user_header:
                 st.button("退出登录", icon=":material/logout:", on_click=on_sign_out)
-        else:
-            st.caption("未启用账号：本页面供本机一人使用。多人共用一台服务器时，先运行 "
-                       "python -m drafting users add 用户名 --admin 添加账号，再把页面开放到局域网"
-                       "（DRAFTING_PAGE_ADDRESS）。")
+        with st.expander("高级（供管理员参考）", icon=":material/tune:"):
+            st.caption(f"模型服务：{settings.endpoint_label}")
+            st.caption("更换模型：在项目根目录的 .env 中设置 DRAFTING_LLM_BASE_URL、DRAFTING_LLM_MODEL "
+                       "（及 DRAFTING_LLM_API_KEY），然后重启页面。")
+            st.caption(f"历史版本与自动保存：{store.label}")
+            if user is None:
+                st.caption("未启用账号：本页面供本机一人使用。多人共用一台服务器时，先运行 "
+                           "python -m drafting users add 用户名 --admin 添加账号，再把页面开放到局域网"
+                           "（DRAFTING_PAGE_ADDRESS）。")
 
 
 def inputs_panel() -> None:

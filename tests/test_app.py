@@ -356,3 +356,14 @@ def test_without_libreoffice_the_pdf_button_says_why_instead_of_giving_a_broken_
     buttons = {b.label: b for b in at.get("download_button")}
     assert buttons["PDF"].proto.disabled and "LibreOffice" in buttons["PDF"].proto.help
     assert not buttons["Word"].proto.disabled
+
+
+def test_the_sidebar_speaks_the_clerks_language(fake) -> None:
+    """The model's alias, the .env variables and the database path sit behind 高级, not in the
+    clerk's way (#18)."""
+    at = page()
+    advanced = next(e for e in at.sidebar.expander if "高级" in e.label)
+    inside = texts(advanced.caption)
+    assert "DRAFTING_LLM_BASE_URL" in inside and "历史版本与自动保存" in inside and "模型服务：" in inside
+    outside = "\n".join(texts(getattr(at.sidebar, kind)) for kind in ("caption", "markdown"))
+    assert "DRAFTING_" not in outside.replace(inside, "") and "sqlite" not in outside.replace(inside, "")
