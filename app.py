@@ -556,6 +556,8 @@ def draft_panel(draft: Draft) -> None:
     st.markdown(f'<div class="step-title">③ 初稿与核对</div><div class="muted">{" · ".join(meta)}</div>',
                 unsafe_allow_html=True)
     badge(draft)
+    if stale := ps.made_from_other_input(state, draft.request):
+        st.warning(stale, icon=":material/history_edu:")
     for note in draft.result.get("notes", []):  # the fallback's reason, repaired sections, the length
         st.info(note, icon=":material/info:")
     if state["editing"]:

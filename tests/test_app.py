@@ -367,3 +367,15 @@ def test_the_sidebar_speaks_the_clerks_language(fake) -> None:
     assert "DRAFTING_LLM_BASE_URL" in inside and "历史版本与自动保存" in inside and "模型服务：" in inside
     outside = "\n".join(texts(getattr(at.sidebar, kind)) for kind in ("caption", "markdown"))
     assert "DRAFTING_" not in outside.replace(inside, "") and "sqlite" not in outside.replace(inside, "")
+
+
+def test_a_draft_from_other_bullets_says_so(fake) -> None:
+    """Once the bullets or the body's details change after a version was written, the version is
+    marked as written from the earlier input (#18)."""
+    at = generate(fill(page()))
+    assert not [w for w in texts(at.warning).split("\n") if "这一版是按之前的要点" in w]
+    at.text_area(key="facts_text").set_value(FACTS_TEXT + "\n新建职工书屋2个").run()
+    assert "左侧有 1 条要点不在这一版中" in texts(at.warning)
+    at.text_area(key="facts_text").set_value(FACTS_TEXT).run()
+    at.text_input(key="org").set_value("西湖街道总工会").run()
+    assert "单位名称" in texts(at.warning) and "要点不在" not in texts(at.warning)

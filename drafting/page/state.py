@@ -63,3 +63,25 @@ def options(state: MutableMapping[str, Any]) -> dict[str, Any]:
     if (target := LENGTHS.get(state.get("length", ""))) is not None:
         out["target_chars"] = target
     return out
+
+
+def made_from_other_input(state: MutableMapping[str, Any], request: dict[str, Any]) -> str | None:
+    """Why the shown version no longer matches the input on the left (None: it does): it was
+    written, and checked, against the bullets it was given, not the ones now in the box."""
+    from drafting.flow.request import parse_facts_text
+
+    changed = [label for key, label in (("org", "单位名称"), ("period", "总结期间")) if
+               str(state.get(key, "")).strip() != str(request.get(key) or "").strip()]
+    if str(state.get("year", "")).strip() != str(request.get("year") or "").strip():
+        changed.append("年份")
+    used = [f for s in request.get("sections", []) for f in s.get("facts", [])]
+    now = [f for s in parse_facts_text(state.get("facts_text", "")) for f in s.facts]
+    gone, new = sum(1 for f in used if f not in now), sum(1 for f in now if f not in used)
+    if gone:
+        changed.append(f"这一版用到的 {gone} 条要点已从左侧删去或改动")
+    if new:
+        changed.append(f"左侧有 {new} 条要点不在这一版中")
+    if not changed:
+        return None
+    return "这一版是按之前的要点和信息写的，与左侧现在的内容不同：" + "；".join(changed) + \
+        "。正文和核对都针对当时的要点；要按现在的内容写，请重新生成提纲和初稿。"
