@@ -52,7 +52,8 @@ def cmd_draft(args: argparse.Namespace) -> int:
         text = decode_bytes(Path(args.facts).read_bytes())
     except OSError as exc:
         return _fail(f"读不到文件：{exc.filename}")
-    options = {"strategy": args.strategy, **({"target_chars": args.length} if args.length else {})}
+    options = {"strategy": args.strategy, **({"target_chars": args.length} if args.length else {}),
+               **({"derive": True} if args.derive else {})}
     work = service.intake_text(args.org, args.period, args.year, text, options)
 
     def show_progress(event: Event) -> None:
@@ -208,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year")
     p.add_argument("--strategy", choices=("sectioned", "whole"), default="sectioned")
     p.add_argument("--length", type=int, help="目标字数")
+    p.add_argument("--derive", action="store_true", help="由系统计算同比增减和占比（不让模型计算）")
     p.add_argument("--json", action="store_true")
     p.add_argument("--out")
     p.add_argument("--quiet", action="store_true", help="不在标准错误输出进度")

@@ -34,6 +34,7 @@ from drafting.config import get_settings
 from drafting.export import FONT_NOTE, pdf_note, to_docx, to_markdown, to_pdf
 from drafting.flow.assemble import section_heading
 from drafting.flow.check import check as check_text
+from drafting.flow.derive import prepare
 from drafting.flow.events import Event, Queued, Retrying
 from drafting.flow.pipeline import Cancelled, DraftResult, draft, plain_draft, regenerate_section
 from drafting.flow.plan import Outline, plan, title_for
@@ -50,7 +51,7 @@ from drafting.flow.request import (
     validate_facts,
 )
 from drafting.flow.revise import save_edit
-from drafting.flow.screen import ignored_note, screen_request
+from drafting.flow.screen import ignored_note
 from drafting.model.gate import ModelGate, QueueFull, QueueTimeout
 from drafting.model.llm import DeadlineReached, LLMClient, LLMError, get_client
 from drafting.model.llm import deadline as call_deadline
@@ -104,7 +105,7 @@ def owner_key(user_id: int | None) -> str:
 def _screened(given: DraftRequest, owner: str) -> Intake:
     if owner:  # whose uploaded past summaries the draft may use: set here, never by the caller
         given.options["owner"] = owner
-    work, ignored = screen_request(given)
+    work, ignored = prepare(given)
     return Intake(work, given, ignored)
 
 
@@ -281,7 +282,7 @@ def check(draft_text: str, facts: list[str], org: str | None = None, period: str
 
 def rewrite(base: Draft, index: int, on_event: Callable[[Event], None] | None = None) -> DraftResult:
     """Section `index` of the stored version `base` written again; every other character kept."""
-    return regenerate_section(request_from_json(base.request), base.result, index, on_event=on_event)
+    return regenerate_section(prepare(request_from_json(base.request))[0], base.result, index, on_event=on_event)
 
 
 def edit(store: Store, base: Draft, text: str) -> tuple[int | None, dict[str, Any]]:

@@ -337,11 +337,12 @@ def test_settings_reach_the_request(fake) -> None:
     at = fill(page())
     at.radio(key="strategy").set_value("whole")
     at.slider(key="n_examples").set_value(0)
-    at.selectbox(key="length").set_value("约 1500 字").run()
+    at.selectbox(key="length").set_value("约 1500 字")
+    at.checkbox(key="derive").check().run()
     assert "fake-model" in texts(at.sidebar.caption)
     generate(at)
     options = get_store().get_draft(at.session_state["draft_id"]).request["options"]
-    assert options == {"strategy": "whole", "examples": 0, "target_chars": 1500}
+    assert options == {"strategy": "whole", "examples": 0, "target_chars": 1500, "derive": True}
     # Three bullets cannot honestly fill 1,500 characters: the page says so instead of padding.
     assert "达不到目标篇幅" in texts(at.info)
 

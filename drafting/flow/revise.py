@@ -12,13 +12,14 @@ from typing import Any
 
 from drafting.flow.assemble import parse_layout
 from drafting.flow.check import check
+from drafting.flow.derive import prepare
 from drafting.flow.request import clean_text, request_from_json
 from drafting.store import Draft, Store
 
 
 def recheck(text: str, request: dict[str, Any]) -> dict[str, Any]:
     """The check report of `text` against the bullets and fields of a stored request."""
-    req = request_from_json(request)
+    req, _ = prepare(request_from_json(request))  # the bullets the version was written and checked against
     return check(text, req.facts, fields=req.field_texts()).to_dict()
 
 
