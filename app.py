@@ -25,6 +25,7 @@ from drafting.page import outline as oe
 from drafting.page import state as ps
 from drafting.page.highlight import diff_html, draft_html, findings_html, md_escape
 from drafting.page.library import library_view
+from drafting.page.material import import_panel
 from drafting.store import KIND_ZH, Draft, User, get_accounts, get_store
 from drafting.store.accounts import SESSION_S
 
@@ -407,6 +408,7 @@ def inputs_panel() -> None:
               help="按当前要点重新规划提纲；您对提纲的修改会被替换。" if planned else "先看看打算怎么分节，确认后再写。")
     if state.get("input_error"):
         st.error(f"{state['input_error']}\n\n您输入的内容都已保留。", icon=":material/front_hand:")
+    import_panel(state)
 
 
 def welcome_panel() -> None:

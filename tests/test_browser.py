@@ -12,6 +12,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import docx
 import pytest
@@ -153,52 +154,110 @@ def _bullets_to_docx(page) -> None:
     print(timings)
 
 
-def test_past_summaries_uploaded_reported_and_removed(browser, embedded_env: dict[str, str], tmp_path) -> None:
-    """我的范文 in a real browser: a .docx and a .pdf made here (the PDF by LibreOffice) are uploaded
-    with progress, reported with their sections, listed, and one removed; the bullets typed before
-    are untouched. Its own data directory, so the repository's index gets nothing."""
-    from drafting.export.pdf import to_pdf
-    from tests.test_index import DOCX_BODY, _docx_bytes
-
-    data = tmp_path / "data"
-    data.mkdir()
+@pytest.fixture(scope="module")
+def own_page(embedded_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A page server with a data directory of its own (history, autosave and index), so that
+    uploads leave the repository's index alone."""
+    data = tmp_path_factory.mktemp("own-page-data")
     for name in ("models", "tiktoken"):
         if (REPO_ROOT / "data" / name).exists():
             (data / name).symlink_to(REPO_ROOT / "data" / name, target_is_directory=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with running(page_args(port), {**embedded_env, "DRAFTING_DATA_DIR": str(data)}, f"{url}/_stcore/health",
+                 ARTIFACTS / "streamlit-own.log"):
+        yield url
+
+
+def _typed_bullets(page, url: str) -> Any:
+    page.goto(url)
+    facts_box = page.locator(".st-key-facts_text textarea")
+    facts_box.wait_for(timeout=60_000)
+    facts_box.fill(FACTS)
+    facts_box.press("Control+Enter")
+    page.get_by_text("2 条要点").wait_for(timeout=30_000)
+    return facts_box
+
+
+def test_past_summaries_uploaded_reported_and_removed(browser, own_page: str, tmp_path) -> None:
+    """我的范文 in a real browser: a .docx and a .pdf made here (the PDF by LibreOffice) are uploaded
+    with progress, reported with their sections, listed, and one removed; the bullets typed before
+    are untouched."""
+    from drafting.export.pdf import to_pdf
+    from tests.test_index import DOCX_BODY, _docx_bytes
+
     word, pdf = tmp_path / "区总工会2021年总结.docx", tmp_path / "镇总工会2020年总结.pdf"
     word.write_bytes(_docx_bytes(DOCX_BODY))
     pdf.write_bytes(to_pdf(_docx_bytes([("Title", "某镇总工会2020年工作总结"), *DOCX_BODY[1:]])))
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     context = browser.new_context(viewport={"width": 1440, "height": 1200}, locale="zh-CN")
     page = context.new_page()
     try:
-        with running(page_args(port), {**embedded_env, "DRAFTING_DATA_DIR": str(data)}, f"{url}/_stcore/health",
-                     tmp_path / "page.log"):
-            page.goto(url)
-            facts_box = page.locator(".st-key-facts_text textarea")
-            facts_box.wait_for(timeout=60_000)
-            facts_box.fill(FACTS)
-            facts_box.press("Control+Enter")
-            page.get_by_text("2 条要点").wait_for(timeout=30_000)
-            page.locator(".st-key-view").get_by_text("我的范文").click()
-            page.get_by_text("已加入的范文（0 篇）").wait_for(timeout=30_000)
-            page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files([word, pdf])
-            page.get_by_text(pdf.name).wait_for(timeout=30_000)
-            page.get_by_role("button", name="加入我的范文").click()
-            page.get_by_text("加入总结 2 篇").wait_for(timeout=120_000)
-            main = page.locator("[data-testid='stMain']")
-            wait_until(lambda: "已加入的范文（2 篇）" in main.inner_text(), 30, "both summaries listed")
-            report = main.inner_text()
-            assert "某区总工会2021年全年工作总结（区总工会，年度）" in report
-            assert "某镇总工会2020年工作总结（镇(总)工会，年度）" in report
-            page.screenshot(path=str(ARTIFACTS / "browser_library.png"))
-            page.locator("[class*='st-key-remove_']").first.get_by_role("button").click()
-            page.get_by_text("已删除范文").wait_for(timeout=30_000)
-            wait_until(lambda: "已加入的范文（1 篇）" in main.inner_text(), 30, "one summary left")
-            page.locator(".st-key-view").get_by_text("起草").click()
-            facts_box.wait_for(timeout=30_000)
-            assert facts_box.input_value() == FACTS  # nothing typed was lost
+        facts_box = _typed_bullets(page, own_page)
+        page.locator(".st-key-view").get_by_text("我的范文").click()
+        page.get_by_text("已加入的范文（0 篇）").wait_for(timeout=30_000)
+        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files([word, pdf])
+        page.get_by_text(pdf.name).wait_for(timeout=30_000)
+        page.get_by_role("button", name="加入我的范文").click()
+        page.get_by_text("加入总结 2 篇").wait_for(timeout=120_000)
+        main = page.locator("[data-testid='stMain']")
+        wait_until(lambda: "已加入的范文（2 篇）" in main.inner_text(), 30, "both summaries listed")
+        report = main.inner_text()
+        assert "某区总工会2021年全年工作总结（区总工会，年度）" in report
+        assert "某镇总工会2020年工作总结（镇(总)工会，年度）" in report
+        page.screenshot(path=str(ARTIFACTS / "browser_library.png"))
+        page.locator("[class*='st-key-remove_']").first.get_by_role("button").click()
+        page.get_by_text("已删除范文").wait_for(timeout=30_000)
+        wait_until(lambda: "已加入的范文（1 篇）" in main.inner_text(), 30, "one summary left")
+        page.locator(".st-key-view").get_by_text("起草").click()
+        facts_box.wait_for(timeout=30_000)
+        assert facts_box.input_value() == FACTS  # nothing typed was lost
     finally:
         page.screenshot(path=str(tmp_path / "library_last.png"))
+        context.close()
+
+
+def test_bullets_imported_from_a_report_a_table_and_a_pdf(browser, own_page: str, tmp_path) -> None:
+    """从材料导入要点 in a real browser with a .docx report, an .xlsx table and a .pdf made here:
+    the proposed bullets are shown with their source, cancelling changes nothing, adding puts
+    them after what was typed with every figure as in the material."""
+    from drafting.export.pdf import to_pdf
+    from tests.test_index import _docx_bytes
+    from tests.test_material import REPORT, REPORT_BULLETS, TABLE_BULLETS, report_docx, table_xlsx
+
+    word, sheet, pdf = tmp_path / "三月简报.docx", tmp_path / "统计表.xlsx", tmp_path / "四月简报.pdf"
+    word.write_bytes(report_docx())
+    sheet.write_bytes(table_xlsx())
+    april = [(style, text.replace("3月", "4月").replace("60人", "75人")) for style, text in REPORT]
+    pdf.write_bytes(to_pdf(_docx_bytes(april)))
+    april_bullets = [b.replace("3月", "4月").replace("60人", "75人") for b in REPORT_BULLETS]
+    context = browser.new_context(viewport={"width": 1440, "height": 1600}, locale="zh-CN")
+    page = context.new_page()
+    try:
+        facts_box = _typed_bullets(page, own_page)
+        page.get_by_text("从材料导入要点").click()  # the toggle
+        uploader = page.locator(".st-key-material_0 [data-testid='stFileUploaderDropzoneInput']")
+        uploader.set_input_files([word, sheet, pdf])
+        page.get_by_text(pdf.name).wait_for(timeout=30_000)
+        page.get_by_role("button", name="读取材料").click()
+        page.get_by_text("找到 7 条可能的要点").wait_for(timeout=60_000)
+        page.locator("[data-testid='stDataFrame'] canvas").first.wait_for(timeout=30_000)
+        page.wait_for_timeout(500)  # the grid paints after it is attached
+        page.screenshot(path=str(ARTIFACTS / "browser_import.png"))
+        page.get_by_role("button", name="取消导入").click()
+        page.get_by_text("已取消导入").wait_for(timeout=30_000)
+        assert facts_box.input_value() == FACTS  # cancelled: nothing changed, nothing lost
+
+        page.locator(".st-key-material_1 [data-testid='stFileUploaderDropzoneInput']").set_input_files([word, sheet, pdf])
+        page.get_by_text(pdf.name).wait_for(timeout=30_000)
+        page.get_by_role("button", name="读取材料").click()
+        page.get_by_text("找到 7 条可能的要点").wait_for(timeout=60_000)
+        page.get_by_role("button", name="加入要点").click()
+        page.get_by_text("已加入 7 条要点").wait_for(timeout=30_000)
+        wait_until(lambda: facts_box.input_value() != FACTS, 30, "the merged bullets")
+        merged = facts_box.input_value()
+        lines = merged.split("\n")
+        assert lines[:len(REPORT_BULLETS + TABLE_BULLETS + april_bullets)] == REPORT_BULLETS + TABLE_BULLETS + april_bullets
+        assert merged.endswith(FACTS)  # what was typed, kept as typed
+    finally:
+        page.screenshot(path=str(tmp_path / "import_last.png"))
         context.close()
