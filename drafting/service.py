@@ -34,7 +34,7 @@ from drafting.config import get_settings
 from drafting.export import FONT_NOTE, pdf_note, to_docx, to_markdown, to_pdf
 from drafting.flow.assemble import section_heading
 from drafting.flow.check import check as check_text
-from drafting.flow.derive import prepare
+from drafting.flow.derive import derived_note, prepare
 from drafting.flow.events import Event, Queued, Retrying
 from drafting.flow.pipeline import Cancelled, DraftResult, draft, plain_draft, regenerate_section
 from drafting.flow.plan import Outline, plan, title_for
@@ -79,7 +79,7 @@ class Intake:
 
     @property
     def notes(self) -> list[str]:
-        return [ignored_note(self.ignored)] if self.ignored else []
+        return [note for note in (ignored_note(self.ignored) if self.ignored else "", derived_note(self.request)) if note]
 
     @property
     def facts_text(self) -> str:

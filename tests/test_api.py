@@ -87,8 +87,9 @@ def test_user_headings_and_options(api, fake: FakeLLM) -> None:
 def test_comparisons_computed_by_the_service(api, fake: FakeLLM) -> None:
     body = {"org": ORG, "period": "上半年", "facts": ["会员1825人，去年同期1700人"], "options": {"derive": True}}
     result = api.post("/v1/drafts", json=body).json()
-    assert result["sections"][0]["facts"] == ["会员1825人，去年同期1700人（系统计算：同比增长7.4%、增加125人（1700人→1825人））"]
+    assert result["sections"][0]["facts"] == ["会员1825人，去年同期1700人，同比增长7.4%、增加125人"]
     assert "7.4%" in result["text"] and result["check"]["ok"]
+    assert any("由系统根据要点计算" in note for note in result["notes"])
 
 
 def test_check_matches_the_library_and_cli_shape(api) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from drafting import service
 from drafting.flow.check import check
-from drafting.flow.derive import MARK, derivations, with_derived
+from drafting.flow.derive import base_fact, derivations, with_derived
 from drafting.flow.request import build_request, parse_facts_text
 from drafting.flow.revise import recheck
 
@@ -19,30 +19,33 @@ SHARE = "会员1825人，其中女职工800人"
     (GROWTH, ["同比增长7.4%、增加125人（1700人→1825人）"]),
     ("发放慰问金30万元，上年同期25万元", ["同比增长20%、增加5万元（25万元→30万元）"]),
     ("参加培训300人次，上年320人次", ["比上年下降6.3%、减少20人次（320人次→300人次）"]),
-    ("职工1000人，去年同期1000人", ["同比持平"]),
+    ("职工1000人，去年同期1000人", ["同比持平（1000人→1000人）"]),
     (SHARE, ["女职工占43.8%（800人÷1825人）"]),
     ("建会企业120家，比去年增加20家", []),  # the change is stated already
     ("约1800人，去年同期1700人", []),  # an approximate figure is not compared
     ("新建工会12家，发展会员300人", []),  # different units, no earlier period
 ])
 def test_growth_difference_and_share(fact: str, expected: list[str]) -> None:
-    assert derivations(fact) == expected
+    assert [f"{d.text}（{d.how}）" for d in derivations(fact)] == expected
 
 
 def _request(derive: bool, facts: str = f"{GROWTH}\n{SHARE}\n新建工会12家"):
     return build_request("东湖街道总工会", "上半年", 2024, parse_facts_text(facts), {"derive": derive})
 
 
-def test_appended_to_the_bullet_marked_and_computed_afresh() -> None:
+def test_appended_in_plain_words_said_and_computed_afresh() -> None:
     derived = with_derived(_request(True))
-    assert derived.facts[0] == f"{GROWTH}{MARK}同比增长7.4%、增加125人（1700人→1825人））"
-    assert derived.facts[2] == "新建工会12家"
+    assert derived.facts == [f"{GROWTH}，同比增长7.4%、增加125人", f"{SHARE}，女职工占43.8%", "新建工会12家"]
     assert with_derived(derived).facts == derived.facts  # an outline's bullets are not derived twice
+    assert [base_fact(f) for f in derived.facts] == [GROWTH, SHARE, "新建工会12家"]
     edited = derived.facts[0].replace("1825人", "1870人", 1)  # the figure edited in the outline
     again = with_derived(build_request("东湖街道总工会", "上半年", 2024, parse_facts_text(edited), {"derive": True}))
-    assert "同比增长10%、增加170人" in again.facts[0] and "7.4%" not in again.facts[0]
+    assert again.facts == ["会员1870人，去年同期1700人，同比增长10%、增加170人"]
     off = with_derived(build_request("东湖街道总工会", "上半年", 2024, parse_facts_text(edited), {}))
     assert off.facts == ["会员1870人，去年同期1700人"]  # turned off: the old computation goes
+    asked = service.intake_text("东湖街道总工会", "上半年", 2024, GROWTH, {"derive": True})
+    assert any("由系统根据要点计算" in note and "1700人→1825人" in note for note in asked.notes)
+    assert not service.intake_text("东湖街道总工会", "上半年", 2024, GROWTH, {}).notes
 
 
 def test_the_checker_accepts_the_services_figures_and_no_others() -> None:

@@ -71,14 +71,14 @@ def options(state: MutableMapping[str, Any]) -> dict[str, Any]:
 def made_from_other_input(state: MutableMapping[str, Any], request: dict[str, Any]) -> str | None:
     """Why the shown version no longer matches the input on the left (None: it does): it was
     written, and checked, against the bullets it was given, not the ones now in the box."""
-    from drafting.flow.derive import MARK
+    from drafting.flow.derive import base_fact
     from drafting.flow.request import parse_facts_text
 
     changed = [label for key, label in (("org", "单位名称"), ("period", "总结期间")) if
                str(state.get(key, "")).strip() != str(request.get(key) or "").strip()]
     if str(state.get("year", "")).strip() != str(request.get("year") or "").strip():
         changed.append("年份")
-    used = [f.split(MARK, 1)[0] for s in request.get("sections", []) for f in s.get("facts", [])]
+    used = [base_fact(f) for s in request.get("sections", []) for f in s.get("facts", [])]
     now = [f for s in parse_facts_text(state.get("facts_text", "")) for f in s.facts]
     gone, new = sum(1 for f in used if f not in now), sum(1 for f in now if f not in used)
     if gone:
