@@ -68,3 +68,13 @@ def test_an_edit_is_rechecked_against_the_same_bullets() -> None:
     stored = asked.given.to_dict()
     assert recheck("会员同比增长7.4%。", stored)["ok"]
     assert not recheck("发放慰问金999万元。", stored)["ok"]  # a left-out instruction line supports nothing
+
+
+def test_a_stated_comparison_stands_for_the_earlier_figure() -> None:
+    """会员1825人，同比增长7.4% is complete: 1700人 need not be repeated (not reported missing, so the
+    repair does not append 此外，去年同期1700人) — but only for a comparison the service made."""
+    asked = service.intake_text("东湖街道总工会", "上半年", 2024, GROWTH, {"derive": True})
+    assert [m.text for m in check("会员1825人，同比增长7.4%，增加125人。", asked.request.facts).missing] == []
+    assert [m.text for m in check("会员同比增长7.4%。", asked.request.facts).missing] == ["1825人", "125人"]
+    plain = service.intake_text("东湖街道总工会", "上半年", 2024, GROWTH, {})
+    assert [m.text for m in check("会员1825人。", plain.request.facts).missing] == ["1700人"]

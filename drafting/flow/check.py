@@ -10,15 +10,19 @@ from drafting.checker.lexicon import LexiconError
 from drafting.checker.report import CheckReport
 from drafting.checker.vocabulary import Vocabulary, load_vocabulary
 from drafting.config import get_settings
+from drafting.flow.derive import stated_by_comparison
 from drafting.flow.request import RequestError
 
 
 def check(draft: str, facts: Sequence[str], fields: Sequence[str] = (), context: Sequence[str] = ()) -> CheckReport:
-    """`drafting.checker.check` with the user's word lists."""
+    """`drafting.checker.check` with the user's word lists; an earlier figure that a comparison
+    computed by the service stands for in the draft is not reported missing (`derive`)."""
     try:
-        return checker.check(draft, facts, fields, context, user_dir=get_settings().data_dir)
+        report = checker.check(draft, facts, fields, context, user_dir=get_settings().data_dir)
     except LexiconError as exc:
         raise RequestError(str(exc)) from exc
+    report.missing = [m for m in report.missing if not stated_by_comparison(m.fact, m.text, draft)]
+    return report
 
 
 def vocabulary() -> Vocabulary:

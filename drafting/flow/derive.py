@@ -42,6 +42,8 @@ class Derived:
 
     text: str  # 同比增长7.4%、增加125人
     how: str  # 1700人→1825人
+    earlier: str = ""  # 1700人: the figure a draft may leave out once it states the comparison
+    shown: str = ""  # 7.4%: what a draft that states the comparison contains
 
 
 def _exact(figure: Figure) -> bool:
@@ -75,11 +77,12 @@ def derivations(fact: str) -> list[Derived]:
             change = now.value - then.value
             how = f"{then.text}→{now.text}"
             if change == 0:
-                out.append(Derived(f"{label}持平", how))
+                out.append(Derived(f"{label}持平", how, then.text, "持平"))
                 continue
             verb = ("增长", "增加") if change > 0 else ("下降", "减少")
-            out.append(Derived(f"{label}{verb[0]}{_percent(abs(change) / then.value * 100)}、"
-                               f"{verb[1]}{_amount(abs(change), now)}", how))
+            percent = _percent(abs(change) / then.value * 100)
+            out.append(Derived(f"{label}{verb[0]}{percent}、{verb[1]}{_amount(abs(change), now)}", how, then.text,
+                               percent))
         elif (part := _PART.search(trimmed)) and now.value > then.value:
             who = part.group(1).strip()
             out.append(Derived(f"{who}占{_percent(then.value / now.value * 100)}", f"{then.text}÷{now.text}"))
@@ -115,6 +118,12 @@ def derived_note(request: DraftRequest) -> str:
         return ""
     return "以下比较数字由系统根据要点计算（不是模型推算的），已写入对应要点：" + \
         "；".join(f"{d.text}（{d.how}）" for d in found) + "。"
+
+
+def stated_by_comparison(fact: str, figure: str, draft: str) -> bool:
+    """Whether `figure`, missing from `draft`, is the earlier figure of a comparison the service
+    appended to `fact` and the draft states (会员1825人，同比增长7.4%: 1700人 need not be repeated)."""
+    return fact != base_fact(fact) and any(d.earlier == figure and d.shown in draft for d in derivations(fact))
 
 
 def prepare(given: DraftRequest) -> tuple[DraftRequest, list[str]]:
