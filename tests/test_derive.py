@@ -41,8 +41,8 @@ def test_appended_in_plain_words_said_and_computed_afresh() -> None:
     edited = derived.facts[0].replace("1825人", "1870人", 1)  # the figure edited in the outline
     again = with_derived(build_request("东湖街道总工会", "上半年", 2024, parse_facts_text(edited), {"derive": True}))
     assert again.facts == ["会员1870人，去年同期1700人，同比增长10%、增加170人"]
-    off = with_derived(build_request("东湖街道总工会", "上半年", 2024, parse_facts_text(edited), {}))
-    assert off.facts == ["会员1870人，去年同期1700人"]  # turned off: the old computation goes
+    typed = "会员1825人，去年同期1700人，同比增长7%、增加125人"  # the clerk's own rounding, option off
+    assert with_derived(build_request("东湖街道总工会", "上半年", 2024, parse_facts_text(typed), {})).facts == [typed]
     asked = service.intake_text("东湖街道总工会", "上半年", 2024, GROWTH, {"derive": True})
     assert any("由系统根据要点计算" in note and "1700人→1825人" in note for note in asked.notes)
     assert not service.intake_text("东湖街道总工会", "上半年", 2024, GROWTH, {}).notes

@@ -97,15 +97,14 @@ def base_fact(fact: str) -> str:
 def with_derived(request: DraftRequest) -> DraftRequest:
     """The request with each bullet's comparisons appended in plain words when the user asked
     for them (computed afresh: an outline's bullet may carry them from planning, and its
-    figures may have been edited since), or taken off when not."""
-    derive = bool(request.options.get(DERIVE_OPTION))
-    if not derive and not any(_APPENDED.search(fact) for fact in request.facts):
+    figures may have been edited since). Without the option the bullets are left exactly as
+    given — a comparison the clerk typed is the clerk's."""
+    if not request.options.get(DERIVE_OPTION):
         return request
 
     def one(fact: str) -> str:
         base = base_fact(fact)
-        found = derivations(base) if derive else []
-        return base + "".join(f"，{d.text}" for d in found)
+        return base + "".join(f"，{d.text}" for d in derivations(base))
 
     return replace(request, sections=[SectionInput(title=s.title, facts=[one(f) for f in s.facts])
                                       for s in request.sections])
