@@ -3,12 +3,16 @@
 
     .venv/bin/python bench/model_bench.py [--runs 3]                    # the paragraph constraints
     .venv/bin/python bench/model_bench.py lookup [--runs 3] [--n 0,4,8]  # prompt-lookup decoding
+    .venv/bin/python bench/model_bench.py prefix [--runs 5]               # prompt prefix reuse
 
 The first compares the ways of holding the model to one paragraph: the logit bias (the
 default), the minimum-length grammar (explicit length targets) and no constraint at all. The
 second starts one server per prompt-lookup length N (0: off) and asks them in turn, with the
 pipeline's constraint, beside llama.cpp in this process without a server (raw), so that the
-server/raw ratio is measured in the same run rather than remembered.
+server/raw ratio is measured in the same run rather than remembered. The third asks one server
+for the first token of section prompts one after another: a prompt sharing the previous one's
+system prompt (as a draft's sections do) against one whose system prompt differs from its first
+character, so the time the shared prefix saves is measured, not assumed.
 
 Servers run on free loopback ports (a running one is not disturbed) and are stopped at the end.
 Prints per run: seconds, characters, tokens, tokens/s (prompt included) and time to first token.
@@ -40,12 +44,14 @@ SECTION = OutlineSection(
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", nargs="?", choices=("constraints", "lookup"), default="constraints")
+    parser.add_argument("mode", nargs="?", choices=("constraints", "lookup", "prefix"), default="constraints")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--n", default="0,4,8", help="lookup: prompt-lookup lengths to compare (0: off)")
     args = parser.parse_args()
     if args.mode == "lookup":
         return lookup_bench(args.runs, [int(n) for n in args.n.split(",")])
+    if args.mode == "prefix":
+        return prefix_bench(args.runs)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         os.environ["DRAFTING_MODEL_PORT"] = str(s.getsockname()[1])
@@ -125,6 +131,38 @@ def lookup_bench(runs: int, lengths: list[int]) -> int:
     finally:
         for settings in servers.values():
             model_server.stop(settings=settings)
+    return 0
+
+
+OTHER_SECTION = OutlineSection(heading="加强组织建设，夯实工会工作基础",
+                               facts=["新建非公企业工会8家，新发展会员1200名", "完成12家基层工会换届选举"])
+
+
+def prefix_bench(runs: int) -> int:
+    """Time to first token for a section prompt after another with the same system prompt
+    (llama.cpp keeps the evaluated prefix) and after one whose system prompt differs."""
+    os.environ["DRAFTING_MODEL_PORT"] = str(_free_port())
+    config.reset_settings()
+    settings = config.get_settings()
+    model_server.ensure_running(settings=settings)
+    try:
+        client = get_client(settings)
+        client.stream(Prompt(system="你好", user="你好", max_tokens=1))  # weights loaded before timing
+        ctx = WriteContext(org="东湖街道总工会", period="上半年", lead="上半年")
+        seconds: dict[str, list[float]] = {"shared system prompt": [], "changed system prompt": []}
+        for run in range(runs):
+            first = section_prompt(SECTION, ctx, 300, run)
+            second = section_prompt(OTHER_SECTION, ctx, 300, run)
+            for name, system in (("shared system prompt", second.system), ("changed system prompt", "。" + second.system)):
+                client.stream(Prompt(system=first.system, user=first.user, max_tokens=1))  # the previous call
+                gen = client.stream(Prompt(system=system, user=second.user, max_tokens=1))
+                seconds[name].append(gen.first_token_seconds)
+                print(f"run {run + 1}, {name}: first token {gen.first_token_seconds:.2f} s")
+        shared, changed = (statistics.median(seconds[k]) for k in seconds)
+        print(f"median first token: shared {shared:.2f} s, changed {changed:.2f} s (shared/changed ×{shared / changed:.2f}); "
+              f"system prompt {len(first.system)} characters, user part {len(second.user)} characters")
+    finally:
+        model_server.stop(settings=settings)
     return 0
 
 
