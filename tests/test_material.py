@@ -44,6 +44,11 @@ def test_a_report_gives_its_sentences_with_figures_or_work() -> None:
     assert [p.source for p in found] == ["第 2 段", "第 3 段"]
 
 
+def test_a_decimal_at_the_start_is_a_figure_not_an_enumerator() -> None:
+    found = propose("简报.txt", "3.5万元用于职工疗休养，受益职工200人。①组织职工体检300人次。".encode())
+    assert [p.text for p in found] == ["3.5万元用于职工疗休养，受益职工200人", "组织职工体检300人次"]
+
+
 def test_a_pdf_report_gives_the_same() -> None:
     from drafting.export.pdf import to_pdf
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from drafting.checker.extract import extract
 from drafting.flow.request import RequestError, decode_bytes, strip_bullet_marker
+from drafting.retrieval.sections import strip_enumerator
 from drafting.retrieval.userdocs import SUFFIXES as TEXT_SUFFIXES
 from drafting.retrieval.userdocs import UserFileError, read_text
 
@@ -29,7 +30,7 @@ _SENTENCE = re.compile(r"[^。！？；;!?\n]+[。！？；;!?]?")
 _ACTIVITY = re.compile(r"开展|举办|组织|召开|慰问|走访|建立|新建|组建|发放|完成|培训|签订|表彰|评选|推进|落实|"
                        r"成立|启动|帮扶|救助|竞赛|比武|宣传|调研|检查|送温暖|疗休养|服务")
 _COUNTED = ("quantity", "range", "date", "month", "day", "ratio", "fraction")
-_ENUMERATOR = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+[、.．]|[①-⑳])\s*")
+_CIRCLED = re.compile(r"^[①-⑳]\s*")
 _TITLE = re.compile(r"(?:简报|总结|报告|通报|情况|汇报|要点|计划)$")
 _UNIT_CELL = re.compile(r"^[\u4e00-\u9fff%％]{1,3}$")
 
@@ -50,7 +51,7 @@ def _from_text(text: str) -> list[Proposal]:
     out: list[Proposal] = []
     for n, paragraph in enumerate((p for p in text.split("\n") if p.strip()), 1):
         for match in _SENTENCE.finditer(paragraph):
-            sentence = _ENUMERATOR.sub("", strip_bullet_marker(match.group().strip().lstrip("#").strip()))
+            sentence = _CIRCLED.sub("", strip_enumerator(strip_bullet_marker(match.group().strip().lstrip("#").strip())))
             sentence = sentence.rstrip("。；;")
             if _TITLE.search(sentence) and not re.search(r"[，,、：:]", sentence):  # a heading, not a fact
                 continue

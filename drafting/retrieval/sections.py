@@ -132,6 +132,15 @@ class _Part:
     last_ordinal: int = 0
 
 
+def strip_enumerator(line: str) -> str:
+    """`line` without the enumerator it starts with (一、 （二） 3、 (4)), if any; a decimal such
+    as 3.5万元 is not an enumerator."""
+    for _, pattern in _ENUMERATORS:
+        if match := pattern.match(line):
+            return line[match.end():].lstrip()
+    return line
+
+
 def _enumerator(line: str) -> tuple[str, int] | None:
     for style, pattern in _ENUMERATORS:
         match = pattern.match(line)
