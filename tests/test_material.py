@@ -80,3 +80,5 @@ def test_merge_keeps_what_was_typed_and_places_each_bullet() -> None:
                         "文体活动": ["插花活动60人"]}
     assert all(line in merged.split("\n") for line in typed.split("\n") if line)  # nothing typed is lost
     assert merge_into("", [("新建工会12家", "")]) == "新建工会12家"
+    bracketed = merge_into("【帮扶送温暖】慰问40户\n【组织建设】\n新建工会8家", [("走访20户", "帮扶送温暖")])
+    assert bracketed == "【帮扶送温暖】慰问40户\n走访20户\n【组织建设】\n新建工会8家"  # under it, not a new # heading

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from drafting.checker.extract import extract
-from drafting.flow.request import RequestError, decode_bytes, strip_bullet_marker
+from drafting.flow.request import RequestError, decode_bytes, split_heading, strip_bullet_marker
 from drafting.retrieval.sections import strip_enumerator
 from drafting.retrieval.userdocs import SUFFIXES as TEXT_SUFFIXES
 from drafting.retrieval.userdocs import UserFileError, read_text
@@ -146,8 +146,10 @@ def propose(name: str, data: bytes) -> list[Proposal]:
         found = _from_csv(name, data)
     else:
         found = _from_text(read_text(name, data))
-    seen: set[str] = set()
-    unique = [p for p in found if not (p.text in seen or seen.add(p.text))]  # type: ignore[func-returns-value]
+    first: dict[str, Proposal] = {}  # a repeated sentence keeps its first source
+    for proposal in found:
+        first.setdefault(proposal.text, proposal)
+    unique = list(first.values())
     if not unique:
         raise UserFileError(f"{name}：没有找到带数字或工作事项的句子，无法生成要点")
     return unique[:MAX_PROPOSALS]
@@ -159,16 +161,15 @@ def merge_into(facts_text: str, placed: list[tuple[str, str]]) -> str:
     bullets before the first heading (the planner places those)."""
     lines = facts_text.rstrip("\n").split("\n") if facts_text.strip() else []
     for bullet, heading in placed:
+        headings = [split_heading(line.strip())[0] for line in lines]  # the page's own rules: # and 【】
         if not heading:
-            first = next((i for i, line in enumerate(lines) if line.strip().startswith("#")), len(lines))
-            lines.insert(first, bullet)
+            lines.insert(next((i for i, h in enumerate(headings) if h is not None), len(lines)), bullet)
             continue
-        at = next((i for i, line in enumerate(lines) if line.strip().lstrip("#").strip() == heading
-                   and line.strip().startswith("#")), None)
+        at = next((i for i, h in enumerate(headings) if h == heading), None)
         if at is None:
             lines += [f"# {heading}", bullet]
             continue
-        end = next((j for j in range(at + 1, len(lines)) if lines[j].strip().startswith("#")), len(lines))
+        end = next((j for j in range(at + 1, len(lines)) if headings[j] is not None), len(lines))
         while end > at + 1 and not lines[end - 1].strip():
             end -= 1
         lines.insert(end, bullet)

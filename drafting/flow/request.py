@@ -87,6 +87,16 @@ def strip_bullet_marker(line: str) -> str:
     return _BULLET_MARK.sub("", line, count=1).strip()
 
 
+def split_heading(line: str) -> tuple[str | None, str]:
+    """(heading, rest) for a heading line (`# 组织建设`, `【组织建设】` with the line's rest),
+    else (None, "")."""
+    if m := _HEADING_HASH.match(line):
+        return m.group(1), ""
+    if m := _HEADING_BRACKET.match(line):
+        return m.group(1).strip(), m.group(2).strip()
+    return None, ""
+
+
 def parse_facts_text(text: str) -> list[SectionInput]:
     """Split FACTS.txt content into sections of bullets, in the user's order."""
     sections: list[SectionInput] = [SectionInput(title=None)]
@@ -94,12 +104,7 @@ def parse_facts_text(text: str) -> list[SectionInput]:
         line = raw.strip()
         if not line:
             continue
-        heading: str | None = None
-        rest = ""
-        if m := _HEADING_HASH.match(line):
-            heading = m.group(1)
-        elif m := _HEADING_BRACKET.match(line):
-            heading, rest = m.group(1).strip(), m.group(2).strip()
+        heading, rest = split_heading(line)
         if heading is not None:
             if heading:
                 sections.append(SectionInput(title=heading))
