@@ -397,8 +397,8 @@ def inputs_panel() -> None:
     saved = f" · 已自动保存 {state['_saved_at']}" if state.get("_saved_at") else " · 输入会自动保存"
     st.markdown(f'<div class="muted">{counts}{saved}</div>', unsafe_allow_html=True)
     st.checkbox("由系统计算同比增减和占比", key="derive", persist_state="session",
-                help="要点写有“去年同期×××”或“其中×××”时，由系统算出增减幅度或占比，附在该条要点后并注明“系统计算”。"
-                     "模型自己算出的百分比一律标为无依据。")
+                help="要点写有“去年同期×××”或“其中×××”时，由系统算出增减幅度或占比，附在该条要点后，"
+                     "并在初稿下方说明哪些数字由系统计算。模型自己算出的百分比一律标为无依据。")
     b1, b2 = st.columns([1, 1.3])
     b1.button("填入示例要点", on_click=on_sample, disabled=bool(state["facts_text"].strip()),
               help="要点框为空时可用：填入一份街道总工会上半年的示例要点。", width="stretch")

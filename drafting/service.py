@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import openai
@@ -56,8 +56,10 @@ from drafting.model.gate import ModelGate, QueueFull, QueueTimeout
 from drafting.model.llm import DeadlineReached, LLMClient, LLMError, get_client
 from drafting.model.llm import deadline as call_deadline
 from drafting.retrieval.examples import open_index, votes_for
-from drafting.retrieval.index import AddReport
 from drafting.store import Draft, Store
+
+if TYPE_CHECKING:  # the index module loads only when a draft or an upload needs it
+    from drafting.retrieval.index import AddReport
 
 log = logging.getLogger(__name__)
 

@@ -62,7 +62,7 @@ class DraftOptions(BaseModel):
     target_chars: Annotated[int, Field(ge=200, le=20_000)] | None = Field(None, description="目标字数")
     examples: Annotated[int, Field(ge=0, le=8)] = Field(2, description="每节检索的往年范文段数（只借鉴措辞）")
     derive: bool = Field(False, description="由系统计算同比增减和占比（要点中写有“去年同期”“其中”的数字），"
-                                            "附在该条要点后并注明“系统计算”；模型自己算出的百分比仍标为无依据")
+                                            "附在该条要点后，notes 中说明由系统计算；模型自己算出的百分比仍标为无依据")
 
 
 class DraftIn(BaseModel):

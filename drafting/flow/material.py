@@ -20,7 +20,7 @@ from drafting.checker.extract import extract
 from drafting.flow.request import RequestError, decode_bytes, split_heading, strip_bullet_marker
 from drafting.retrieval.sections import strip_enumerator
 from drafting.retrieval.userdocs import SUFFIXES as TEXT_SUFFIXES
-from drafting.retrieval.userdocs import UserFileError, read_text
+from drafting.retrieval.userdocs import UserFileError, check_size, read_text
 
 TABLE_SUFFIXES = (".xlsx", ".csv")
 SUFFIXES = (*TEXT_SUFFIXES, *TABLE_SUFFIXES)
@@ -140,6 +140,7 @@ def propose(name: str, data: bytes) -> list[Proposal]:
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
         raise UserFileError(f"{name}：不支持的文件类型（支持 Word、PDF、文本、Markdown、Excel .xlsx 和 .csv）")
+    check_size(name, data)
     if suffix == ".xlsx":
         found = _from_xlsx(name, data)
     elif suffix == ".csv":

@@ -12,6 +12,9 @@ from collections.abc import MutableMapping
 from datetime import date
 from typing import Any
 
+from drafting.flow.derive import base_fact
+from drafting.flow.request import parse_facts_text
+
 LENGTHS: dict[str, int | None] = {"自动": None, "约 1500 字": 1500, "约 2500 字": 2500, "约 4000 字": 4000}
 STRATEGIES = {"sectioned": "分节写作（推荐，内置模型用这个）", "whole": "整篇一次写成（适合能力强的远程模型）"}
 
@@ -71,9 +74,6 @@ def options(state: MutableMapping[str, Any]) -> dict[str, Any]:
 def made_from_other_input(state: MutableMapping[str, Any], request: dict[str, Any]) -> str | None:
     """Why the shown version no longer matches the input on the left (None: it does): it was
     written, and checked, against the bullets it was given, not the ones now in the box."""
-    from drafting.flow.derive import base_fact
-    from drafting.flow.request import parse_facts_text
-
     changed = [label for key, label in (("org", "单位名称"), ("period", "总结期间")) if
                str(state.get(key, "")).strip() != str(request.get(key) or "").strip()]
     if str(state.get("year", "")).strip() != str(request.get("year") or "").strip():

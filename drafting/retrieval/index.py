@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache, partial
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -355,7 +355,7 @@ class ExampleIndex:
 
     def owned(self, owner: str) -> list[dict[str, Any]]:
         """The added summaries `owner` may retrieve and remove (those of `index add` and the
-        one-person page are shared: owner ""), newest title order; one chromadb `where` query."""
+        one-person page are shared: owner ""), by title; one chromadb `where` query."""
         metas = self._get_all(["metadatas"], {"$and": [{"source": "user"}, {"owner": owner}]} if owner
                               else {"source": "user"})["metadatas"]
         found: dict[str, dict[str, Any]] = {}
@@ -551,13 +551,17 @@ class _Records:
             self._bm25 = BM25Index(self.documents)
         return self._bm25
 
+    @cached_property
+    def private(self) -> np.ndarray:
+        """Which records belong to one user (computed once per load, not per query)."""
+        return self.owners != ""
+
     def allowed(self, kind: str | None, exclude: Sequence[str], owner: str = "") -> np.ndarray | None:
         """Which records pass the filters (None: no filter): of the kind, not excluded, and
         shared or `owner`'s own (another user's uploads are never seen)."""
-        private = self.owners != ""
-        if not kind and not exclude and not private.any():
+        if not kind and not exclude and not self.private.any():
             return None
-        mask = ~private | (self.owners == owner)
+        mask = ~self.private | (self.owners == owner)
         if kind:
             mask &= self.kinds == kind
         if exclude:

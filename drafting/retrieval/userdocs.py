@@ -124,7 +124,7 @@ def _unwrap(page: str) -> str:
     out: list[str] = []
     joining = False
     for line in lines:
-        if joining and out:
+        if joining:
             out[-1] += line
         else:
             out.append(line)
@@ -192,12 +192,17 @@ def parse_file(path: str | Path) -> ParsedFile:
     return parse_upload(path.name, data, key=str(path.resolve()))
 
 
+def check_size(name: str, data: bytes) -> None:
+    """Refuse a file larger than `MAX_FILE_MB` (uploaded summaries and material alike)."""
+    if len(data) > MAX_FILE_MB * 1024 * 1024:
+        raise UserFileError(f"{name}：文件太大（{len(data) / 1024 / 1024:.0f} MB，上限 {MAX_FILE_MB} MB）")
+
+
 def parse_upload(name: str, data: bytes, owner: str = "", key: str = "") -> ParsedFile:
     """Read and split one file's bytes. Its summaries belong to `owner` ("" shared); their ids come
     from `key` (default: the owner and the name), so adding the same file again replaces it and
     two users' files of one name stay apart."""
-    if len(data) > MAX_FILE_MB * 1024 * 1024:
-        raise UserFileError(f"{name}：文件太大（{len(data) / 1024 / 1024:.0f} MB，上限 {MAX_FILE_MB} MB）")
+    check_size(name, data)
     text = read_text(name, data)
     parsed = ParsedFile(path=Path(name))
     if not text.strip():
