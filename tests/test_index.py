@@ -83,7 +83,9 @@ def index(built: dict, data_root: Path, monkeypatch: pytest.MonkeyPatch) -> Exam
 
 
 def _stored(index: ExampleIndex) -> dict:
-    return index._collection.get(include=["metadatas"])
+    """Every stored record's metadata, over all collections."""
+    metas = [m for c in index._collections.values() for m in c.get(include=["metadatas"])["metadatas"]]
+    return {"metadatas": metas}
 
 
 def test_build_indexes_every_section_of_the_index_split(index: ExampleIndex, built: dict, data_root: Path) -> None:
@@ -187,6 +189,8 @@ def test_summaries_returns_whole_texts(index: ExampleIndex) -> None:
 def test_langchain_store_reads_the_same_collection(index: ExampleIndex) -> None:
     docs = index.langchain_store().similarity_search("送温暖慰问困难职工", k=2)
     assert len(docs) == 2 and docs[0].metadata["summary_id"].startswith("seed-")
+    assert all(d.metadata["kind"] == "topic" for d in docs)
+    assert {d.metadata["kind"] for d in index.langchain_store("plan").similarity_search("下一步", k=3)} == {"plan"}
 
 
 def _write_docx(path: Path) -> None:
@@ -257,12 +261,27 @@ def test_build_and_query_through_a_real_chroma_server(chroma_server, tmp_path: P
     assert server_index.location == f"chroma 服务 127.0.0.1:{chroma_server.port}"
     info = server_index.build()
     assert info["summaries"] == 3 and info["embedded"] == info["sections"] > 0
-    assert not (tmp_path / "data" / "index").exists()  # nothing local: all on the server
-    reopened = ExampleIndex.open()  # a second client sees the same collection
+    assert not (tmp_path / "data" / "index").exists()  # no local chroma: the vectors are on the server
+    reopened = ExampleIndex.open()  # a second client sees the same collections
     assert reopened.status()["sections"] == info["sections"]
     found = reopened.query("工会经费税务代收", k=2)
     assert found and found[0].summary_id in FEW_SUMMARIES
     assert reopened.build()["embedded"] == 0
+    # A summary one client adds is found by the other at once, with nothing reloaded.
+    txt = tmp_path / "站点.txt"
+    txt.write_text(USER_TXT, encoding="utf-8")
+    added = reopened.add([txt])
+    top = server_index.query("户外劳动者服务站点，环卫工人快递小哥歇脚饮水", k=1)[0]
+    assert top.summary_id == added.summaries[0]["id"]
+    # Another machine's lexical file is brought in step with the server when opened.
+    elsewhere = tmp_path / "elsewhere"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DRAFTING_DATA_DIR", str(elsewhere))
+        config.reset_settings()
+        other = ExampleIndex.open()
+    config.reset_settings()
+    assert other.lexical.path.is_relative_to(elsewhere) and other.lexical.count() == other.status()["sections"]
+    assert other.query("户外劳动者服务站点，环卫工人快递小哥歇脚饮水", k=1, mode="bm25")[0].summary_id == top.summary_id
 
 
 def test_the_index_as_a_langchain_retriever(index: ExampleIndex) -> None:
@@ -334,3 +353,47 @@ def test_uploads_are_their_owners_alone_first_for_them_and_removable(index: Exam
     assert removed_id not in {e.summary_id for e in index.query(query, k=20, owner="user:1")}
     index.remove(other.summaries[0]["id"], "user:2")
     index.remove(report.summaries[1]["id"], "user:1")
+
+
+def test_an_index_of_one_collection_moves_to_the_collections_per_kind_without_embedding(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Indexes built by earlier versions kept every section in one collection; opening one moves
+    the records, vectors included, and a lost lexical file is rebuilt from the collections."""
+    import chromadb
+    import numpy as np
+    from chromadb.config import Settings as ChromaSettings
+
+    from drafting.retrieval import embeddings
+    from drafting.retrieval.index import OLD_COLLECTION, _document, _metadata
+
+    monkeypatch.setenv("DRAFTING_DATA_DIR", str(tmp_path))
+    config.reset_settings()
+    summary = next(s for s in load_summaries("index") if s.id == FEW_SUMMARIES[0])
+    sections = split_summary(summary)
+    client = chromadb.PersistentClient(path=str(tmp_path / "index"), settings=ChromaSettings(anonymized_telemetry=False))
+    old = client.get_or_create_collection(OLD_COLLECTION, embedding_function=None,
+                                          configuration={"hnsw": {"space": "cosine"}})
+    vectors = np.asarray([embeddings.embed_passages([_document(s)])[0] for s in sections])
+    old.add(ids=[s.id for s in sections], embeddings=vectors, documents=[_document(s) for s in sections],
+            metadatas=[_metadata(s) for s in sections])
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("nothing should be embedded again")
+
+    monkeypatch.setattr(embeddings, "embed_passages", refuse)
+    index = ExampleIndex.open()
+    assert OLD_COLLECTION not in {c.name for c in client.list_collections()}
+    assert index.status()["sections"] == len(sections) == index.lexical.count()
+    kinds = {s.kind for s in sections}
+    assert all(index._collections[kind].count() == sum(s.kind == kind for s in sections) for kind in kinds)
+    topic = next(s for s in sections if s.kind == "topic")
+    assert index.query(topic.text, k=1, kind="topic")[0].id == topic.id
+    assert index._upsert(sections, progress=False) == 0
+
+    index.lexical.path.unlink()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{index.lexical.path}{suffix}").unlink(missing_ok=True)
+    reopened = ExampleIndex.open()
+    assert reopened.lexical.count() == len(sections)
+    assert reopened.query(topic.text, k=1, kind="topic", mode="bm25")[0].id == topic.id
+    config.reset_settings()

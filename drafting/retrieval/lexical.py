@@ -1,0 +1,259 @@
+"""Character n-gram BM25 for Chinese (no word segmentation), kept on disk in SQLite.
+
+Character 1–2-grams beat jieba words for this genre (offline-stack.md). Nothing is held in
+memory: every process reads the same SQLite file, so a section added by one process (a page
+upload, `index add`) is found by the others as soon as its transaction commits, and adding
+one summary writes only its own rows.
+
+Two parts, because ranking a million sections by full BM25 at every query is too slow:
+
+- **Candidates**: an FTS5 table whose tokens are the sections' character bigrams, plus a
+  partition column (the section kind; private uploads apart). A query asks for the union of
+  its `CANDIDATE_TERMS` rarest bigrams within the wanted kind, ordered by FTS5's own bm25.
+  Rare terms carry nearly all of BM25's weight (their IDF is highest), and skipping the
+  frequent ones keeps a query's postings short.
+- **Scores**: the candidates (from both retrievers) are then scored by the exact Okapi BM25
+  over 1–2-grams, with document frequencies and the average length kept in tables updated on
+  every write, so the score does not depend on which retriever found a section.
+
+Terms found in more than `MAX_DF` of the sections (工, 会, 职工 …: IDF near 1, little ranking
+value) are skipped once the index holds `MIN_DOCS_TO_SKIP` sections.
+"""
+from __future__ import annotations
+
+import math
+import re
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+_NON_TEXT = re.compile(r"[\s\W_]+")
+MAX_DF = 0.3  # skip query terms found in more than this share of the sections …
+MIN_DOCS_TO_SKIP = 1000  # … once the index is large enough for them to cost time
+CANDIDATE_TERMS = 12  # the rarest query bigrams that fetch lexical candidates
+K1, B = 1.2, 0.75
+PRIVATE_PART = "private"  # one user's uploads: never lexical candidates (all of them join the pool)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (
+    rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, part TEXT NOT NULL,
+    summary_id TEXT NOT NULL, source TEXT NOT NULL, owner TEXT NOT NULL, length INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS docs_summary ON docs(summary_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS grams USING fts5(part, body, tokenize='unicode61 remove_diacritics 0');
+CREATE TABLE IF NOT EXISTS df (term TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS totals (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+"""
+
+
+def terms(text: str, max_n: int = 2) -> Counter[str]:
+    """Character n-grams (1..max_n) of each run of word characters, with counts."""
+    counts: Counter[str] = Counter()
+    for run in _NON_TEXT.split(text):
+        for n in range(1, max_n + 1):
+            counts.update(run[i : i + n] for i in range(len(run) - n + 1))
+    return counts
+
+
+@dataclass(frozen=True)
+class LexicalDoc:
+    """One section as the lexical index stores it."""
+
+    id: str
+    part: str  # the section kind, or PRIVATE_PART
+    summary_id: str
+    source: str
+    owner: str
+    text: str
+
+
+class LexicalIndex:
+    """The on-disk lexical index (one SQLite file, safe for several processes)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._local = threading.local()
+        self._db.executescript(_SCHEMA)
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection (API requests run in threads; a connection is not shared)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db = db
+        return db
+
+    def clear(self) -> None:
+        """Drop every section (a forced rebuild)."""
+        with self._transaction() as db:
+            for table in ("docs", "grams", "df", "totals"):
+                db.execute(f"DELETE FROM {table}")
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def add(self, docs: Iterable[LexicalDoc]) -> None:
+        """Add or replace sections (by id), in one transaction."""
+        docs = list(docs)
+        if not docs:
+            return
+        with self._transaction() as db:
+            self._delete(db, [d.id for d in docs])
+            df: Counter[str] = Counter()
+            total = 0
+            for doc in docs:
+                counts = terms(doc.text)
+                length = sum(counts.values())
+                total += length
+                df.update(counts.keys())
+                cursor = db.execute("INSERT INTO docs (id, part, summary_id, source, owner, length) VALUES (?, ?, ?, ?, ?, ?)",
+                                    (doc.id, doc.part, doc.summary_id, doc.source, doc.owner, length))
+                db.execute("INSERT INTO grams (rowid, part, body) VALUES (?, ?, ?)",
+                           (cursor.lastrowid, doc.part, _body(counts)))
+            db.executemany("INSERT INTO df (term, n) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET n = n + excluded.n",
+                           df.items())
+            self._bump(db, len(docs), total)
+
+    def delete(self, ids: Sequence[str]) -> None:
+        with self._transaction() as db:
+            self._delete(db, ids)
+
+    def _delete(self, db: sqlite3.Connection, ids: Sequence[str]) -> None:
+        rows: list[tuple[int, int]] = []
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            rows += db.execute(f"SELECT rowid, length FROM docs WHERE id IN ({','.join('?' * len(chunk))})",
+                               chunk).fetchall()
+        if not rows:
+            return
+        df: Counter[str] = Counter()
+        for rowid, _ in rows:
+            body = db.execute("SELECT body FROM grams WHERE rowid = ?", (rowid,)).fetchone()
+            df.update(_stored_terms(body[0] if body else ""))
+        db.executemany("DELETE FROM grams WHERE rowid = ?", [(r,) for r, _ in rows])
+        db.executemany("DELETE FROM docs WHERE rowid = ?", [(r,) for r, _ in rows])
+        db.executemany("UPDATE df SET n = n - ? WHERE term = ?", [(n, t) for t, n in df.items()])
+        self._bump(db, -len(rows), -sum(length for _, length in rows))
+
+    @staticmethod
+    def _bump(db: sqlite3.Connection, docs: int, length: int) -> None:
+        db.executemany("INSERT INTO totals (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = value + excluded.value",
+                       [("docs", docs), ("length", length)])
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def count(self) -> int:
+        return self._totals()[0]
+
+    def ids(self) -> set[str]:
+        return {row[0] for row in self._db.execute("SELECT id FROM docs")}
+
+    def parts_of(self, ids: Sequence[str]) -> dict[str, str]:
+        """id → part for those of `ids` that are stored."""
+        out: dict[str, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            out.update(self._db.execute(f"SELECT id, part FROM docs WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+        return out
+
+    def sections_of(self, summary_id: str) -> list[tuple[str, str]]:
+        """(id, part) of one summary's sections."""
+        return list(self._db.execute("SELECT id, part FROM docs WHERE summary_id = ?", (summary_id,)))
+
+    def summary_counts(self) -> dict[str, int]:
+        """How many distinct summaries each source (seed/user) has."""
+        return dict(self._db.execute("SELECT source, COUNT(DISTINCT summary_id) FROM docs GROUP BY source"))
+
+    def _totals(self) -> tuple[int, int]:
+        values = dict(self._db.execute("SELECT key, value FROM totals"))
+        return values.get("docs", 0), values.get("length", 0)
+
+    def _df(self, grams: Iterable[str]) -> dict[str, int]:
+        grams = list(grams)
+        out: dict[str, int] = {}
+        for start in range(0, len(grams), 500):
+            chunk = grams[start : start + 500]
+            out.update(self._db.execute(f"SELECT term, n FROM df WHERE n > 0 AND term IN ({','.join('?' * len(chunk))})",
+                                        chunk))
+        return out
+
+    def candidates(self, query: str, n: int, parts: Sequence[str] | None,
+                   exclude_summary_ids: Sequence[str] = ()) -> list[tuple[str, str]]:
+        """(id, part) of the lexical top-n among shared sections of `parts` (None: every kind),
+        fetched by the query's rarest bigrams."""
+        n_docs, _ = self._totals()
+        df = self._df(t for t in terms(query) if len(t) == 2)
+        usable = sorted((t for t, count in df.items() if not _too_common(count, n_docs)), key=lambda t: (df[t], t))
+        if not usable or n <= 0:
+            return []
+        grams = " OR ".join(f'"{t}"' for t in usable[:CANDIDATE_TERMS])
+        where = (f"part : ({' OR '.join(parts)})" if parts else f"NOT part : {PRIVATE_PART}")
+        match = f"body : ({grams}) AND {where}" if parts else f"body : ({grams}) {where}"
+        sql = ("SELECT docs.id, docs.part FROM grams JOIN docs ON docs.rowid = grams.rowid "
+               "WHERE grams MATCH ? ")
+        args: list[object] = [match]
+        if exclude_summary_ids:
+            sql += f"AND docs.summary_id NOT IN ({','.join('?' * len(exclude_summary_ids))}) "
+            args += list(exclude_summary_ids)
+        sql += "ORDER BY grams.rank LIMIT ?"
+        return [(row[0], row[1]) for row in self._db.execute(sql, [*args, n])]
+
+    def scores(self, query: str, texts: Sequence[str]) -> np.ndarray:
+        """Exact Okapi BM25 (1–2-grams) of each text for the query, with the index's statistics."""
+        n_docs, total_length = self._totals()
+        out = np.zeros(len(texts), dtype=np.float32)
+        if not n_docs or not texts:
+            return out
+        df = self._df(terms(query))
+        idf = {t: math.log1p((n_docs - count + 0.5) / (count + 0.5)) for t, count in df.items()
+               if not _too_common(count, n_docs)}
+        if not idf:
+            return out
+        avg_length = max(total_length / n_docs, 1e-9)
+        for i, text in enumerate(texts):
+            counts = terms(text)
+            norm = K1 * (1 - B + B * sum(counts.values()) / avg_length)
+            out[i] = sum(weight * counts[t] * (K1 + 1) / (counts[t] + norm) for t, weight in idf.items() if t in counts)
+        return out
+
+
+def _too_common(count: int, n_docs: int) -> bool:
+    return n_docs >= MIN_DOCS_TO_SKIP and count > MAX_DF * n_docs
+
+
+def _body(counts: Counter[str]) -> str:
+    """What FTS5 indexes of a section: its distinct bigrams, and the characters no bigram holds
+    (one-character runs), so that `_stored_terms` can give back its exact set of terms."""
+    grams = [t for t in counts if len(t) == 2]
+    covered = {c for g in grams for c in g}
+    return " ".join([*grams, *(t for t in counts if len(t) == 1 and t not in covered)])
+
+
+def _stored_terms(body: str) -> set[str]:
+    """The distinct 1–2-grams of a stored section, from its stored tokens (for deletion)."""
+    grams = body.split()
+    return {*grams, *(c for g in grams for c in g)}
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … COMMIT (ROLLBACK on error): one writer at a time across processes."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._db.execute("BEGIN IMMEDIATE")
+        return self._db
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        self._db.execute("ROLLBACK" if kind else "COMMIT")

@@ -1,0 +1,89 @@
+"""The on-disk lexical index: exact statistics under adds and deletes, partitions, other processes."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from drafting.retrieval.lexical import PRIVATE_PART, LexicalDoc, LexicalIndex, terms
+
+DOCS = [
+    LexicalDoc("a#1", "topic", "a", "seed", "", "开展职工技能竞赛，举办焊工比武"),
+    LexicalDoc("a#2", "plan", "a", "seed", "", "下一步继续开展技能竞赛和劳模评选"),
+    LexicalDoc("b#1", "topic", "b", "seed", "", "春节走访慰问困难职工，发放慰问金"),
+    LexicalDoc("b#2", "opening", "b", "seed", "", "上半年，在上级工会的领导下"),
+    LexicalDoc("c#1", "topic", "c", "user", "", "建设户外劳动者服务站点，方便环卫工人歇脚"),
+    LexicalDoc("d#1", PRIVATE_PART, "d", "user", "user:1", "职工技能竞赛焊工比武圆满结束 A"),
+]
+
+
+def _bm25(query: str, docs: list[str], text: str, k1: float = 1.2, b: float = 0.75) -> float:
+    """Okapi BM25 of `text` for `query` over the collection `docs`, computed from scratch."""
+    counted = [terms(d) for d in docs]
+    avg = sum(sum(c.values()) for c in counted) / len(docs)
+    mine = terms(text)
+    norm = k1 * (1 - b + b * sum(mine.values()) / avg)
+    total = 0.0
+    for term in terms(query):
+        df = sum(1 for c in counted if term in c)
+        if df and term in mine:
+            total += np.log1p((len(docs) - df + 0.5) / (df + 0.5)) * mine[term] * (k1 + 1) / (mine[term] + norm)
+    return total
+
+
+def test_scores_are_exact_bm25_after_adds_replacements_and_deletes(tmp_path: Path) -> None:
+    index = LexicalIndex(tmp_path / "lex.sqlite3")
+    index.add(DOCS)
+    index.add([LexicalDoc("a#1", "topic", "a", "seed", "", "开展职工技能竞赛，举办电工比武")])  # replaced
+    index.delete(["b#2", "missing"])
+    kept = ["开展职工技能竞赛，举办电工比武", *(d.text for d in DOCS if d.id not in ("a#1", "b#2"))]
+    assert index.count() == len(kept) == 5
+    query = "职工技能竞赛 电工比武"
+    got = index.scores(query, kept)
+    expected = [_bm25(query, kept, text) for text in kept]
+    assert np.allclose(got, expected, rtol=1e-5), (got, expected)
+    # A fresh index of the same sections has the very same statistics.
+    fresh = LexicalIndex(tmp_path / "fresh.sqlite3")
+    fresh.add([LexicalDoc("a#1", "topic", "a", "seed", "", kept[0]), *(d for d in DOCS if d.id not in ("a#1", "b#2"))])
+    assert dict(index._db.execute("SELECT term, n FROM df WHERE n > 0")) == dict(fresh._db.execute("SELECT term, n FROM df"))
+
+
+def test_candidates_keep_to_the_kind_leave_out_private_sections_and_excluded_summaries(tmp_path: Path) -> None:
+    index = LexicalIndex(tmp_path / "lex.sqlite3")
+    index.add(DOCS)
+    assert [i for i, _ in index.candidates("技能竞赛焊工比武", 10, ["topic"])] == ["a#1"]
+    assert {i for i, _ in index.candidates("技能竞赛焊工比武", 10, None)} == {"a#1", "a#2"}
+    assert index.candidates("技能竞赛焊工比武", 10, ["topic"], exclude_summary_ids=["a"]) == []
+    assert index.candidates("技能竞赛", 10, ["plan"]) == [("a#2", "plan")]
+    assert index.candidates("完全无关的句子", 10, None) == []
+    assert index.sections_of("a") == [("a#1", "topic"), ("a#2", "plan")]
+    assert index.summary_counts() == {"seed": 2, "user": 2}
+
+
+def test_another_process_sees_an_addition_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "lex.sqlite3"
+    reader = LexicalIndex(path)
+    reader.add(DOCS[:2])
+    assert reader.candidates("走访慰问", 5, ["topic"]) == []
+    script = ("import sys; from pathlib import Path; from drafting.retrieval.lexical import LexicalIndex, LexicalDoc;"
+              "LexicalIndex(Path(sys.argv[1])).add([LexicalDoc('b#1', 'topic', 'b', 'seed', '', '春节走访慰问困难职工')])")
+    subprocess.run([sys.executable, "-c", script, str(path)], check=True, cwd=Path(__file__).resolve().parent.parent)
+    assert reader.candidates("走访慰问", 5, ["topic"]) == [("b#1", "topic")]
+    assert reader.count() == 3
+
+
+def test_clear_empties_everything(tmp_path: Path) -> None:
+    index = LexicalIndex(tmp_path / "lex.sqlite3")
+    index.add(DOCS)
+    index.clear()
+    assert index.count() == 0 and index.ids() == set() and index.candidates("技能竞赛", 5, None) == []
+
+
+@pytest.mark.parametrize("text", ["", "！！！", "A"])
+def test_queries_without_usable_terms_find_nothing(tmp_path: Path, text: str) -> None:
+    index = LexicalIndex(tmp_path / "lex.sqlite3")
+    index.add(DOCS)
+    assert index.candidates(text, 5, None) == [] and not index.scores(text, ["职工"]).any()
