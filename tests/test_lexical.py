@@ -37,11 +37,11 @@ def _bm25(query: str, docs: list[str], text: str, k1: float = 1.2, b: float = 0.
 def test_scores_are_exact_bm25_after_adds_replacements_and_deletes(tmp_path: Path) -> None:
     index = LexicalIndex(tmp_path / "lex.sqlite3")
     index.add(DOCS)
-    index.add([LexicalDoc("a#1", "topic", "a", "seed", "", "开展职工技能竞赛，举办电工比武")])  # replaced
+    index.add([LexicalDoc("a#1", "topic", "a", "seed", "", "开展职工技能竞赛，举办电工比武，工工工会会员")])  # replaced
     index.delete(["b#2", "missing"])
-    kept = ["开展职工技能竞赛，举办电工比武", *(d.text for d in DOCS if d.id not in ("a#1", "b#2"))]
+    kept = ["开展职工技能竞赛，举办电工比武，工工工会会员", *(d.text for d in DOCS if d.id not in ("a#1", "b#2"))]
     assert index.count() == len(kept) == 5
-    query = "职工技能竞赛 电工比武"
+    query = "职工技能竞赛 电工比武 工工会会"
     got = index.scores(query, kept)
     expected = [_bm25(query, kept, text) for text in kept]
     assert np.allclose(got, expected, rtol=1e-5), (got, expected)

@@ -221,10 +221,23 @@ class LexicalIndex:
             return out
         avg_length = max(total_length / n_docs, 1e-9)
         for i, text in enumerate(texts):
-            counts = terms(text)
-            norm = K1 * (1 - B + B * sum(counts.values()) / avg_length)
-            out[i] = sum(weight * counts[t] * (K1 + 1) / (counts[t] + norm) for t, weight in idf.items() if t in counts)
+            # Counting only the query's terms in the text gives the same numbers as `terms(text)`
+            # (a term holds no separator, so it never spans two runs) at a tenth of the time.
+            runs = [run for run in _NON_TEXT.split(text) if run]
+            norm = K1 * (1 - B + B * sum(2 * len(run) - 1 for run in runs) / avg_length)
+            joined = " ".join(runs)
+            for term, weight in idf.items():
+                count = _occurrences(joined, term)
+                if count:
+                    out[i] += weight * count * (K1 + 1) / (count + norm)
         return out
+
+
+def _occurrences(text: str, term: str) -> int:
+    """How many times `term` occurs in `text`, overlaps included (工工 twice in 工工工)."""
+    if len(term) == 1 or term[0] != term[1]:
+        return text.count(term)
+    return sum(1 for i in range(len(text) - 1) if text.startswith(term, i))
 
 
 def _too_common(count: int, n_docs: int) -> bool:
