@@ -4,7 +4,8 @@
 
 Counts every section of the corpus's past summaries and every held-out case's bullets with
 Qwen's own tokenizer (the embedded GGUF loaded vocab-only: no weights, no download), tiktoken's
-cl100k_base (what `drafting.model.tokens` budgets with today) and o200k_base, and prints the
+cl100k_base (what `drafting.model.tokens` budgeted with before #19) and o200k_base (what it uses
+for remote models now; the embedded model counts with Qwen's own), and prints the
 totals and the ratios to Qwen's count, with the spread over texts. A measurement only: nothing
 in the drafting path changes.
 """

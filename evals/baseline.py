@@ -28,7 +28,7 @@ MAX_SECONDS = 150.0
 MARGIN = 128
 
 
-def _examples(request: DraftRequest, budget: int) -> tuple[str, list[dict[str, Any]]]:
+def _examples(request: DraftRequest, budget: int, embedded: bool) -> tuple[str, list[dict[str, Any]]]:
     from drafting.retrieval.examples import excluded_summaries
     from drafting.retrieval.index import ExampleIndex
 
@@ -38,7 +38,7 @@ def _examples(request: DraftRequest, budget: int) -> tuple[str, list[dict[str, A
     texts = []
     for summary in found:
         text = summary["text"]
-        while text and count_tokens(text) > share:
+        while text and count_tokens(text, embedded) > share:
             text = text[: int(len(text) * 0.9)]
         texts.append(f"【{summary['title']}】\n{text}")
     return "\n\n".join(texts), [{"id": s["summary_id"], "summary_id": s["summary_id"], "title": s["title"],
@@ -50,8 +50,8 @@ def naive_draft(request: DraftRequest, client: LLMClient) -> dict[str, Any]:
     facts = "\n".join(f"- {f}" for f in request.facts)
     bare = parts["system"].substitute() + parts["user"].safe_substitute(org=request.org, period=request.period,
                                                                          facts=facts, examples="")
-    budget = client.context_window - MAX_TOKENS - MARGIN - count_tokens(bare)
-    examples_text, examples = _examples(request, max(budget, 0))
+    budget = client.context_window - MAX_TOKENS - MARGIN - count_tokens(bare, client.embedded)
+    examples_text, examples = _examples(request, max(budget, 0), client.embedded)
     prompt = ChatPromptTemplate.from_messages([
         ("system", parts["system"].substitute()),
         ("human", parts["user"].safe_substitute(org=request.org, period=request.period, facts=facts,

@@ -68,3 +68,19 @@ def test_stop_ends_the_server(embedded):
     assert model_server.stop(settings=settings)
     assert not model_server.status(settings=settings)["running"]
     assert not model_server.stop(settings=settings)
+
+
+def test_budgets_count_with_the_reading_models_tokenizer(embedded):
+    """The embedded model's budgets count Qwen's own tokens (vocab-only load of its GGUF);
+    a remote model's count o200k_base's: not cl100k_base's, about twice Qwen's for Chinese."""
+    import tiktoken
+
+    from drafting.model import tokens
+
+    settings, _ = embedded
+    text = "上半年，街道总工会新建非公企业工会8家，新发展会员1200名，春节走访慰问困难职工120户。"
+    qwen = tokens.count_tokens(text, embedded=True, settings=settings)
+    tokens.ensure_tiktoken_cache(settings)
+    cl100k = len(tiktoken.get_encoding("cl100k_base").encode(text))
+    assert tokens.count_tokens(text, embedded=False) == len(tiktoken.get_encoding("o200k_base").encode(text))
+    assert 0.4 * len(text) < qwen < 0.8 * len(text) and qwen * 1.5 < cl100k
