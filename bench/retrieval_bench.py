@@ -251,11 +251,12 @@ def scale(results: dict, source: ExampleIndex, texts: list[str], sizes: list[int
         config.reset_settings()
         target = ExampleIndex.open()
         WORKER_QUERIES.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
-        filled = 0
+        filled = target.status()["sections"]  # a kept --scale-dir is filled on, not again
         for size in sizes:
             started = time.perf_counter()
-            synthesise(source, target, filled, size)
-            filled = size
+            if size > filled:
+                synthesise(source, target, filled, size)
+                filled = size
             row: dict = {"sections": target.status()["sections"], "fill_s": round(time.perf_counter() - started, 1)}
             run = subprocess.run([sys.executable, __file__, "--worker", "latency"], env=env, cwd=REPO,
                                  capture_output=True, text=True, check=True)
@@ -291,6 +292,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", type=Path, help="reuse this data directory (default: a new temporary one)")
     parser.add_argument("--scale", default="10000,100000", help="synthetic sections, comma-separated sizes filled in turn (empty: skip)")
+    parser.add_argument("--scale-dir", type=Path, help="keep the scaled index (chroma data, lexical file) here and reuse it")
     parser.add_argument("--worker", choices=("latency", "watch"), help=argparse.SUPPRESS)
     parser.add_argument("--queries", type=int, default=60, help="queries per latency measurement")
     parser.add_argument("--json", type=Path, help="also write the results here")
@@ -329,7 +331,7 @@ def main() -> int:
     show(results, "latency_corpus", {mode: latency(index, texts, mode) for mode in MODES})
     show(results, "latency_corpus_index_side", {mode: latency(index, texts, mode, vectors) for mode in MODES})
     if args.scale:
-        scale(results, index, texts, [int(n) for n in args.scale.split(",")], Path(tmp.name))
+        scale(results, index, texts, [int(n) for n in args.scale.split(",")], args.scale_dir or Path(tmp.name))
         results["rss_mb"]["after_scaled"] = round(rss_mb())
     show(results, "rss_mb", results["rss_mb"])
     show(results, "load_average", [round(x, 2) for x in os.getloadavg()])

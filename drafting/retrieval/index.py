@@ -451,33 +451,32 @@ class ExampleIndex:
             "last_build": {k.removeprefix("last_build_"): v for k, v in meta.items() if k.startswith("last_build_")},
         }
 
-    def _fetch(self, parts: dict[str, str]) -> dict[str, _Candidate]:
-        """Candidates for records given as id → part, read from their collections."""
+    def _fetch(self, parts: dict[str, str], vector: np.ndarray | None) -> dict[str, _Candidate]:
+        """Candidates for records given as id → part, read from their collections, with their
+        cosine to `vector` computed here (a chromadb query restricted to their ids took 5× as long
+        on a server at 6·10⁴ sections)."""
         out: dict[str, _Candidate] = {}
         for part, ids in _group(parts).items():
             got = self._collections[part].get(ids=ids, include=["documents", "metadatas", "embeddings"])
-            out.update(_candidates(got["ids"], got["documents"], got["metadatas"], got["embeddings"]))
+            out.update(_with_vectors(got, vector))
         return out
 
     def _dense(self, vector: np.ndarray, n: int, kinds: Sequence[str], exclude: Sequence[str]) -> dict[str, _Candidate]:
         """The dense top-n among shared sections of `kinds`: one HNSW query per kind collection,
         unfiltered (chromadb's metadata filter costs 50–200 ms at 10⁵ sections); excluded
         summaries are dropped from a result over-fetched by their possible sections."""
-        found: list[tuple[float, str, _Candidate]] = []
+        found: dict[str, _Candidate] = {}
         for kind in kinds:
             got = self._collections[kind].query(query_embeddings=[vector], n_results=n + EXCLUDE_MARGIN * len(exclude),
-                                                include=["documents", "metadatas", "embeddings", "distances"])
-            pool = _candidates(got["ids"][0], got["documents"][0], got["metadatas"][0], got["embeddings"][0])
-            found += [(distance, id_, pool[id_]) for id_, distance in zip(got["ids"][0], got["distances"][0])
-                      if pool[id_].meta["summary_id"] not in exclude]
-        return {id_: candidate for _, id_, candidate in sorted(found, key=lambda f: f[0])[:n]}
+                                                include=["documents", "metadatas", "distances"])
+            found.update({i: c for i, c in _scored(got).items() if c.meta["summary_id"] not in exclude})
+        return dict(sorted(found.items(), key=lambda item: -item[1].dense)[:n])
 
-    def _own(self, owner: str, kind: str | None, exclude: Sequence[str]) -> dict[str, _Candidate]:
+    def _own(self, owner: str, kind: str | None, exclude: Sequence[str], vector: np.ndarray | None) -> dict[str, _Candidate]:
         """Every section `owner` uploaded (of the kind): a clerk's uploads are few."""
         where: dict[str, Any] = {"$and": [{"owner": owner}, {"kind": kind}]} if kind else {"owner": owner}
         got = self._get_all(PRIVATE_PART, ["documents", "metadatas", "embeddings"], where)
-        return {id_: c for id_, c in _candidates(got["ids"], got["documents"], got["metadatas"], got["embeddings"]).items()
-                if c.meta["summary_id"] not in exclude}
+        return {i: c for i, c in _with_vectors(got, vector).items() if c.meta["summary_id"] not in exclude}
 
     def _pool(self, text: str, n: int, kind: str | None, exclude: Sequence[str], mode: str,
               owner: str) -> tuple[list[str], dict[str, _Candidate], np.ndarray, np.ndarray]:
@@ -490,12 +489,11 @@ class ExampleIndex:
         pool: dict[str, _Candidate] = self._dense(vector, n, kinds, exclude) if vector is not None else {}
         if mode in (MODE_BM25, MODE_HYBRID):
             lexical = self.lexical.candidates(text, n, [kind] if kind else None, exclude)
-            pool.update(self._fetch({id_: part for id_, part in lexical if id_ not in pool}))
+            pool.update(self._fetch({id_: part for id_, part in lexical if id_ not in pool}, vector))
         if owner:
-            pool.update(self._own(owner, kind, exclude))
+            pool.update(self._own(owner, kind, exclude, vector))
         ids = list(pool)
-        dense = (np.array([float(pool[i].vector @ vector) for i in ids]) if vector is not None
-                 else np.zeros(len(ids)))
+        dense = np.array([pool[i].dense for i in ids])
         bm25 = (self.lexical.scores(text, [pool[i].document for i in ids]).astype(np.float64)
                 if mode in (MODE_BM25, MODE_HYBRID) else np.zeros(len(ids)))
         return ids, pool, dense, bm25
@@ -550,7 +548,7 @@ class ExampleIndex:
             best.setdefault(example.summary_id, example.score)
         out = []
         for summary_id in sorted(best, key=lambda s: -best[s])[:k]:
-            metas = sorted((c.meta for c in self._fetch(dict(self.lexical.sections_of(summary_id))).values()),
+            metas = sorted((c.meta for c in self._fetch(dict(self.lexical.sections_of(summary_id)), None).values()),
                            key=lambda m: m["ordinal"])
             first = metas[0]
             out.append({
@@ -565,13 +563,19 @@ class ExampleIndex:
 class _Candidate:
     meta: dict[str, Any]
     document: str
-    vector: np.ndarray
+    dense: float = 0.0  # cosine to the query vector
 
 
-def _candidates(ids: Sequence[str], documents: Sequence[str], metas: Sequence[dict[str, Any]],
-                vectors: Sequence[Any]) -> dict[str, _Candidate]:
-    return {id_: _Candidate(meta, document, np.asarray(vector, dtype=np.float32))
-            for id_, document, meta, vector in zip(ids, documents, metas, vectors)}
+def _with_vectors(got: Any, vector: np.ndarray | None) -> dict[str, _Candidate]:
+    """Candidates from a chromadb `get` with embeddings, their cosine to `vector` (0 without one)."""
+    return {id_: _Candidate(meta, document, float(np.asarray(embedding) @ vector) if vector is not None else 0.0)
+            for id_, document, meta, embedding in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])}
+
+
+def _scored(got: Any) -> dict[str, _Candidate]:
+    """Candidates from a one-vector chromadb query result (cosine = 1 - cosine distance)."""
+    return {id_: _Candidate(meta, document, 1.0 - distance) for id_, document, meta, distance
+            in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])}
 
 
 def _part(kind: str, owner: str) -> str:
