@@ -57,8 +57,8 @@ from drafting.retrieval.index import (  # noqa: E402
     MODE_DENSE,
     MODE_HYBRID,
     ExampleIndex,
-    _lexical_doc,
 )
+from drafting.retrieval.lexical import LexicalDoc  # noqa: E402
 from drafting.retrieval.sections import GENERAL_TOPIC, KINDS, split_summary  # noqa: E402
 
 MODES = (MODE_BM25, MODE_DENSE, MODE_HYBRID)
@@ -162,7 +162,7 @@ def synthesise(source: ExampleIndex, target: ExampleIndex, start: int, stop: int
             row["embeddings"].append(vector / np.linalg.norm(vector))
             row["documents"].append("".join(parts))
             row["metadatas"].append(meta)
-            docs.append(_lexical_doc(row["ids"][-1], row["documents"][-1], meta))
+            docs.append(LexicalDoc(row["ids"][-1], kind, meta, row["documents"][-1], row["embeddings"][-1]))
         for kind, row in rows.items():
             if row["ids"]:
                 target._collections[kind].add(ids=row["ids"], embeddings=np.asarray(row["embeddings"]),

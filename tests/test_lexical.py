@@ -10,13 +10,19 @@ import pytest
 
 from drafting.retrieval.lexical import PRIVATE_PART, LexicalDoc, LexicalIndex, terms
 
+
+def _doc(id_: str, part: str, source: str, owner: str, text: str, vector: np.ndarray | None = None) -> LexicalDoc:
+    meta = {"summary_id": id_.split("#")[0], "source": source, "owner": owner, "kind": part}
+    return LexicalDoc(id_, part, meta, text, np.full(4, len(text), dtype=np.float32) if vector is None else vector)
+
+
 DOCS = [
-    LexicalDoc("a#1", "topic", "a", "seed", "", "开展职工技能竞赛，举办焊工比武"),
-    LexicalDoc("a#2", "plan", "a", "seed", "", "下一步继续开展技能竞赛和劳模评选"),
-    LexicalDoc("b#1", "topic", "b", "seed", "", "春节走访慰问困难职工，发放慰问金"),
-    LexicalDoc("b#2", "opening", "b", "seed", "", "上半年，在上级工会的领导下"),
-    LexicalDoc("c#1", "topic", "c", "user", "", "建设户外劳动者服务站点，方便环卫工人歇脚"),
-    LexicalDoc("d#1", PRIVATE_PART, "d", "user", "user:1", "职工技能竞赛焊工比武圆满结束 A"),
+    _doc("a#1", "topic", "seed", "", "开展职工技能竞赛，举办焊工比武"),
+    _doc("a#2", "plan", "seed", "", "下一步继续开展技能竞赛和劳模评选"),
+    _doc("b#1", "topic", "seed", "", "春节走访慰问困难职工，发放慰问金"),
+    _doc("b#2", "opening", "seed", "", "上半年，在上级工会的领导下"),
+    _doc("c#1", "topic", "user", "", "建设户外劳动者服务站点，方便环卫工人歇脚"),
+    _doc("d#1", PRIVATE_PART, "user", "user:1", "职工技能竞赛焊工比武圆满结束 A"),
 ]
 
 
@@ -37,7 +43,7 @@ def _bm25(query: str, docs: list[str], text: str, k1: float = 1.2, b: float = 0.
 def test_scores_are_exact_bm25_after_adds_replacements_and_deletes(tmp_path: Path) -> None:
     index = LexicalIndex(tmp_path / "lex.sqlite3")
     index.add(DOCS)
-    index.add([LexicalDoc("a#1", "topic", "a", "seed", "", "开展职工技能竞赛，举办电工比武，工工工会会员")])  # replaced
+    index.add([_doc("a#1", "topic", "seed", "", "开展职工技能竞赛，举办电工比武，工工工会会员")])  # replaced
     index.delete(["b#2", "missing"])
     kept = ["开展职工技能竞赛，举办电工比武，工工工会会员", *(d.text for d in DOCS if d.id not in ("a#1", "b#2"))]
     assert index.count() == len(kept) == 5
@@ -47,7 +53,7 @@ def test_scores_are_exact_bm25_after_adds_replacements_and_deletes(tmp_path: Pat
     assert np.allclose(got, expected, rtol=1e-5), (got, expected)
     # A fresh index of the same sections has the very same statistics.
     fresh = LexicalIndex(tmp_path / "fresh.sqlite3")
-    fresh.add([LexicalDoc("a#1", "topic", "a", "seed", "", kept[0]), *(d for d in DOCS if d.id not in ("a#1", "b#2"))])
+    fresh.add([_doc("a#1", "topic", "seed", "", kept[0]), *(d for d in DOCS if d.id not in ("a#1", "b#2"))])
     assert dict(index._db.execute("SELECT term, n FROM df WHERE n > 0")) == dict(fresh._db.execute("SELECT term, n FROM df"))
 
 
@@ -69,10 +75,36 @@ def test_another_process_sees_an_addition_at_once(tmp_path: Path) -> None:
     reader.add(DOCS[:2])
     assert reader.candidates("走访慰问", 5, ["topic"]) == []
     script = ("import sys; from pathlib import Path; from drafting.retrieval.lexical import LexicalIndex, LexicalDoc;"
-              "LexicalIndex(Path(sys.argv[1])).add([LexicalDoc('b#1', 'topic', 'b', 'seed', '', '春节走访慰问困难职工')])")
+              "LexicalIndex(Path(sys.argv[1])).add([LexicalDoc('b#1', 'topic', {'summary_id': 'b', 'source': 'seed'},"
+              " '春节走访慰问困难职工')])")
     subprocess.run([sys.executable, "-c", script, str(path)], check=True, cwd=Path(__file__).resolve().parent.parent)
     assert reader.candidates("走访慰问", 5, ["topic"]) == [("b#1", "topic")]
     assert reader.count() == 3
+
+
+def test_rows_carry_metadata_and_vectors_and_a_metadata_update_keeps_the_vector(tmp_path: Path) -> None:
+    index = LexicalIndex(tmp_path / "lex.sqlite3")
+    index.add(DOCS)
+    row = index.rows(["a#1"])[0]
+    assert row.meta["summary_id"] == "a" and row.document == DOCS[0].text and row.vector is not None
+    assert np.array_equal(row.vector, DOCS[0].vector)
+    index.add([LexicalDoc("a#1", "topic", {**DOCS[0].meta, "title": "新标题"}, DOCS[0].text, None)])
+    row = index.rows(["a#1"])[0]
+    assert row.meta["title"] == "新标题" and row.vector is not None and np.array_equal(row.vector, DOCS[0].vector)
+    assert [r.id for r in index.owned_by("user:1")] == ["d#1"] and index.owned_by("user:2") == []
+
+
+def test_a_file_of_an_older_layout_starts_empty(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "lex.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE docs (rowid INTEGER PRIMARY KEY, id TEXT)")
+        db.execute("INSERT INTO docs (id) VALUES ('old')")
+    index = LexicalIndex(path)
+    assert index.count() == 0 and index.ids() == set()
+    index.add(DOCS[:1])
+    assert LexicalIndex(path).count() == 1  # reopened: the new layout is kept
 
 
 def test_clear_empties_everything(tmp_path: Path) -> None:

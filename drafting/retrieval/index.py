@@ -45,7 +45,7 @@ import numpy as np
 
 from drafting.config import Settings, get_settings
 from drafting.retrieval.corpus import QUALITY_CLEAN, QUALITY_USER, load_summaries
-from drafting.retrieval.lexical import PRIVATE_PART, LexicalDoc, LexicalIndex
+from drafting.retrieval.lexical import PRIVATE_PART, LexicalDoc, LexicalIndex, Stored
 from drafting.retrieval.masking import NAME_TAG, NUM_TAG, masking_version
 from drafting.retrieval.sections import KINDS, Section, split_summary
 from drafting.retrieval.userdocs import (
@@ -258,8 +258,7 @@ class ExampleIndex:
                                                embeddings=[got["embeddings"][i] for i in rows],
                                                documents=[got["documents"][i] for i in rows],
                                                metadatas=[got["metadatas"][i] for i in rows])
-            self.lexical.add(_lexical_doc(id_, document, meta)
-                             for id_, document, meta in zip(got["ids"], got["documents"], got["metadatas"]))
+            self.lexical.add(_lexical_docs(got))
             old.delete(ids=got["ids"])
         self._client.delete_collection(OLD_COLLECTION)
 
@@ -276,8 +275,9 @@ class ExampleIndex:
             present.update(ids)
             missing = [i for i in ids if i not in stored]
             for start in range(0, len(missing), PAGE):
-                got = self._collections[part].get(ids=missing[start : start + PAGE], include=["documents", "metadatas"])
-                self.lexical.add(_lexical_doc(*row) for row in zip(got["ids"], got["documents"], got["metadatas"]))
+                got = self._collections[part].get(ids=missing[start : start + PAGE],
+                                                  include=["documents", "metadatas", "embeddings"])
+                self.lexical.add(_lexical_docs(got))
         self.lexical.delete([i for i in stored if i not in present])
 
     def langchain_store(self, kind: str = "topic") -> Any:
@@ -313,6 +313,7 @@ class ExampleIndex:
                      and (s.id in changed_ids or stored[s.id].get("metadata_hash") != _metadata_hash(s))]
         for part, group in _by_part(to_update).items():
             self._collections[part].update(ids=[s.id for s in group], metadatas=[_metadata(s) for s in group])
+        self.lexical.add(LexicalDoc(s.id, _section_part(s), _metadata(s), _document(s)) for s in to_update)
         if to_embed:
             vectors = embed_passages([_document(s) for s in to_embed], progress=progress)
             rows = {s.id: i for i, s in enumerate(to_embed)}
@@ -323,7 +324,8 @@ class ExampleIndex:
                                                    embeddings=vectors[[rows[s.id] for s in batch]],
                                                    documents=[_document(s) for s in batch],
                                                    metadatas=[_metadata(s) for s in batch])
-        self.lexical.add(_lexical_doc(s.id, _document(s), _metadata(s)) for s in [*to_update, *to_embed])
+            self.lexical.add(LexicalDoc(s.id, _section_part(s), _metadata(s), _document(s), vectors[rows[s.id]])
+                             for s in to_embed)
         return len(to_embed)
 
     def _get_all(self, part: str, include: list[str], where: dict[str, Any] | None = None) -> dict[str, list]:
@@ -451,15 +453,11 @@ class ExampleIndex:
             "last_build": {k.removeprefix("last_build_"): v for k, v in meta.items() if k.startswith("last_build_")},
         }
 
-    def _fetch(self, parts: dict[str, str], vector: np.ndarray | None) -> dict[str, _Candidate]:
-        """Candidates for records given as id → part, read from their collections, with their
-        cosine to `vector` computed here (a chromadb query restricted to their ids took 5× as long
-        on a server at 6·10⁴ sections)."""
-        out: dict[str, _Candidate] = {}
-        for part, ids in _group(parts).items():
-            got = self._collections[part].get(ids=ids, include=["documents", "metadatas", "embeddings"])
-            out.update(_with_vectors(got, vector))
-        return out
+    def _stored(self, ids: Sequence[str], vector: np.ndarray | None) -> dict[str, _Candidate]:
+        """Candidates read from the lexical store (metadata, document and vector are kept there),
+        with their cosine to `vector`: no round trip to the vector store (a chromadb `get` by ids
+        took 10–60 ms on a server at 10⁴–10⁵ sections)."""
+        return _from_rows(self.lexical.rows(ids), vector)
 
     def _dense(self, vector: np.ndarray, n: int, kinds: Sequence[str], exclude: Sequence[str]) -> dict[str, _Candidate]:
         """The dense top-n among shared sections of `kinds`: one HNSW query per kind collection,
@@ -474,9 +472,8 @@ class ExampleIndex:
 
     def _own(self, owner: str, kind: str | None, exclude: Sequence[str], vector: np.ndarray | None) -> dict[str, _Candidate]:
         """Every section `owner` uploaded (of the kind): a clerk's uploads are few."""
-        where: dict[str, Any] = {"$and": [{"owner": owner}, {"kind": kind}]} if kind else {"owner": owner}
-        got = self._get_all(PRIVATE_PART, ["documents", "metadatas", "embeddings"], where)
-        return {i: c for i, c in _with_vectors(got, vector).items() if c.meta["summary_id"] not in exclude}
+        return {i: c for i, c in _from_rows(self.lexical.owned_by(owner), vector).items()
+                if (not kind or c.meta["kind"] == kind) and c.meta["summary_id"] not in exclude}
 
     def _pool(self, text: str, n: int, kind: str | None, exclude: Sequence[str], mode: str,
               owner: str) -> tuple[list[str], dict[str, _Candidate], np.ndarray, np.ndarray]:
@@ -489,7 +486,7 @@ class ExampleIndex:
         pool: dict[str, _Candidate] = self._dense(vector, n, kinds, exclude) if vector is not None else {}
         if mode in (MODE_BM25, MODE_HYBRID):
             lexical = self.lexical.candidates(text, n, [kind] if kind else None, exclude)
-            pool.update(self._fetch({id_: part for id_, part in lexical if id_ not in pool}, vector))
+            pool.update(self._stored([id_ for id_, _ in lexical if id_ not in pool], vector))
         if owner:
             pool.update(self._own(owner, kind, exclude, vector))
         ids = list(pool)
@@ -548,7 +545,7 @@ class ExampleIndex:
             best.setdefault(example.summary_id, example.score)
         out = []
         for summary_id in sorted(best, key=lambda s: -best[s])[:k]:
-            metas = sorted((c.meta for c in self._fetch(dict(self.lexical.sections_of(summary_id)), None).values()),
+            metas = sorted((c.meta for c in self._stored([i for i, _ in self.lexical.sections_of(summary_id)], None).values()),
                            key=lambda m: m["ordinal"])
             first = metas[0]
             out.append({
@@ -566,10 +563,11 @@ class _Candidate:
     dense: float = 0.0  # cosine to the query vector
 
 
-def _with_vectors(got: Any, vector: np.ndarray | None) -> dict[str, _Candidate]:
-    """Candidates from a chromadb `get` with embeddings, their cosine to `vector` (0 without one)."""
-    return {id_: _Candidate(meta, document, float(np.asarray(embedding) @ vector) if vector is not None else 0.0)
-            for id_, document, meta, embedding in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])}
+def _from_rows(rows: Sequence[Stored], vector: np.ndarray | None) -> dict[str, _Candidate]:
+    """Candidates from stored rows, their cosine to `vector` (0 without one)."""
+    return {row.id: _Candidate(row.meta, row.document,
+                               float(row.vector @ vector) if vector is not None and row.vector is not None else 0.0)
+            for row in rows}
 
 
 def _scored(got: Any) -> dict[str, _Candidate]:
@@ -587,9 +585,10 @@ def _section_part(section: Section) -> str:
     return _part(section.kind, section.owner)
 
 
-def _lexical_doc(id_: str, document: str, meta: dict[str, Any]) -> LexicalDoc:
-    return LexicalDoc(id=id_, part=_part(meta["kind"], meta.get("owner", "")), summary_id=meta["summary_id"],
-                      source=meta["source"], owner=meta.get("owner", ""), text=document)
+def _lexical_docs(got: Any) -> list[LexicalDoc]:
+    """Lexical records for the records of a chromadb `get` with documents, metadatas and embeddings."""
+    return [LexicalDoc(id_, _part(meta["kind"], meta.get("owner", "")), meta, document, np.asarray(vector, dtype=np.float32))
+            for id_, document, meta, vector in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])]
 
 
 def _group(parts: dict[str, str]) -> dict[str, list[str]]:

@@ -21,6 +21,7 @@ value) are skipped once the index holds `MIN_DOCS_TO_SKIP` sections.
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 import sqlite3
@@ -29,6 +30,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -44,11 +46,14 @@ MIN_CANDIDATE_TERMS = 6
 K1, B = 1.2, 0.75
 PRIVATE_PART = "private"  # one user's uploads: never lexical candidates (all of them join the pool)
 
+SCHEMA_VERSION = 1
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
     rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, part TEXT NOT NULL,
-    summary_id TEXT NOT NULL, source TEXT NOT NULL, owner TEXT NOT NULL, length INTEGER NOT NULL);
+    summary_id TEXT NOT NULL, source TEXT NOT NULL, owner TEXT NOT NULL, length INTEGER NOT NULL,
+    meta TEXT NOT NULL, document TEXT NOT NULL, vector BLOB);
 CREATE INDEX IF NOT EXISTS docs_summary ON docs(summary_id);
+CREATE INDEX IF NOT EXISTS docs_owner ON docs(owner);
 CREATE VIRTUAL TABLE IF NOT EXISTS grams USING fts5(part, body, tokenize='unicode61 remove_diacritics 0');
 CREATE TABLE IF NOT EXISTS df (term TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS totals (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
@@ -66,14 +71,24 @@ def terms(text: str, max_n: int = 2) -> Counter[str]:
 
 @dataclass(frozen=True)
 class LexicalDoc:
-    """One section as the lexical index stores it."""
+    """One section as the lexical index stores it: beside its terms, its metadata and vector,
+    so that a lexical candidate is complete without asking the vector store for it."""
 
     id: str
     part: str  # the section kind, or PRIVATE_PART
-    summary_id: str
-    source: str
-    owner: str
-    text: str
+    meta: dict[str, Any]  # as stored in chromadb: summary_id, source, owner, text, masked …
+    text: str  # the document: what is embedded and BM25-scored
+    vector: np.ndarray | None = None  # None: keep the stored one (an update of metadata alone)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A stored section as a query needs it."""
+
+    id: str
+    meta: dict[str, Any]
+    document: str
+    vector: np.ndarray | None
 
 
 class LexicalIndex:
@@ -83,7 +98,11 @@ class LexicalIndex:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._local = threading.local()
-        self._db.executescript(_SCHEMA)
+        if self._db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            # A new file, or one of an older layout: start empty (ExampleIndex brings it in step
+            # with the collections when it opens).
+            self._db.executescript("".join(f"DROP TABLE IF EXISTS {table};" for table in ("docs", "grams", "df", "totals"))
+                                   + _SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -110,6 +129,7 @@ class LexicalIndex:
         if not docs:
             return
         with self._transaction() as db:
+            kept = {row.id: row.vector for row in self._rows(db, [d.id for d in docs if d.vector is None])}
             self._delete(db, [d.id for d in docs])
             df: Counter[str] = Counter()
             total = 0
@@ -118,8 +138,13 @@ class LexicalIndex:
                 length = sum(counts.values())
                 total += length
                 df.update(counts.keys())
-                cursor = db.execute("INSERT INTO docs (id, part, summary_id, source, owner, length) VALUES (?, ?, ?, ?, ?, ?)",
-                                    (doc.id, doc.part, doc.summary_id, doc.source, doc.owner, length))
+                vector = doc.vector if doc.vector is not None else kept.get(doc.id)
+                cursor = db.execute(
+                    "INSERT INTO docs (id, part, summary_id, source, owner, length, meta, document, vector)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (doc.id, doc.part, doc.meta["summary_id"], doc.meta["source"], doc.meta.get("owner", ""), length,
+                     json.dumps(doc.meta, ensure_ascii=False), doc.text,
+                     None if vector is None else np.asarray(vector, dtype=np.float32).tobytes()))
                 db.execute("INSERT INTO grams (rowid, part, body) VALUES (?, ?, ?)",
                            (cursor.lastrowid, doc.part, _body(counts)))
             db.executemany("INSERT INTO df (term, n) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET n = n + excluded.n",
@@ -174,6 +199,24 @@ class LexicalIndex:
     def sections_of(self, summary_id: str) -> list[tuple[str, str]]:
         """(id, part) of one summary's sections."""
         return list(self._db.execute("SELECT id, part FROM docs WHERE summary_id = ?", (summary_id,)))
+
+    def rows(self, ids: Sequence[str]) -> list[Stored]:
+        """The stored sections of `ids` (those that are stored)."""
+        return self._rows(self._db, ids)
+
+    def owned_by(self, owner: str) -> list[Stored]:
+        """Every section `owner` uploaded."""
+        return [_stored(row) for row in self._db.execute(
+            "SELECT id, meta, document, vector FROM docs WHERE owner = ? AND part = ?", (owner, PRIVATE_PART))]
+
+    @staticmethod
+    def _rows(db: sqlite3.Connection, ids: Sequence[str]) -> list[Stored]:
+        out: list[Stored] = []
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            out += [_stored(row) for row in db.execute(
+                f"SELECT id, meta, document, vector FROM docs WHERE id IN ({','.join('?' * len(chunk))})", chunk)]
+        return out
 
     def summary_counts(self) -> dict[str, int]:
         """How many distinct summaries each source (seed/user) has."""
@@ -255,6 +298,11 @@ def _within_budget(rarest_first: list[str], df: dict[str, int]) -> list[str]:
             break
         chosen.append(term)
     return chosen
+
+
+def _stored(row: tuple[str, str, str, bytes | None]) -> Stored:
+    id_, meta, document, vector = row
+    return Stored(id_, json.loads(meta), document, None if vector is None else np.frombuffer(vector, dtype=np.float32))
 
 
 def _too_common(count: int, n_docs: int) -> bool:
