@@ -11,13 +11,9 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from itertools import takewhile
-from typing import TYPE_CHECKING
 
 from drafting.checker.lexicon import CATEGORY_CLASS, Lexicon
-from drafting.checker.model import FACT, LEXICON, SOFT, Figure
-
-if TYPE_CHECKING:
-    from drafting.checker.extract import Candidate
+from drafting.checker.model import FACT, LEXICON, SOFT, Candidate, Figure
 
 _QUOTE_RE = re.compile(r"“[^“”\n]{1,24}”|「[^「」\n]{1,24}」|‘[^‘’\n]{1,24}’|\"[^\"\n]{1,24}\"")
 # The writer's own (local) bodies; a session number after one of these is a fact.

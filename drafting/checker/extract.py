@@ -9,13 +9,13 @@ settles each candidate's class against the allow-list.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal
 from functools import lru_cache
 
 from drafting.checker import classify
 from drafting.checker.lexicon import Lexicon, load_lexicon
-from drafting.checker.model import PLACEHOLDER, STRUCTURE, Figure, Key
+from drafting.checker.model import PLACEHOLDER, STRUCTURE, Candidate, Figure
 from drafting.checker.normalize import (
     APPROX_PAIRS,
     CHAR_MAP,
@@ -84,26 +84,6 @@ _HEADING_RE = re.compile(
 # Inline enumerators: 一是/二是 anywhere; 第一、/第二, at the start of a sentence or clause
 # (名列第一, is a rank).
 _ENUM_RE = re.compile(rf"(?<![{_CN10}统唯同第万])[{_CN10}]{{1,2}}是(?![否非])|(?:^|(?<=[:;。!?,\s]))第[{_CN10}]{{1,3}}[、,]", re.M)
-
-
-@dataclass(slots=True)
-class Candidate:
-    """A numeric expression before classification (mutable while it is being extended)."""
-
-    start: int
-    end: int
-    core_start: int
-    core_end: int
-    kind: str
-    value: Decimal | None = None
-    value2: Decimal | None = None
-    unit: str = ""
-    unit_text: str = ""
-    hedge: str = ""
-    scale: int = 1
-    key: Key | None = None
-    chinese: bool = False
-    prefix: str = ""
 
 
 def extract(text: str) -> list[Figure]:

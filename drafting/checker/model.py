@@ -60,3 +60,23 @@ class Figure:
         if self.note:
             out["note"] = self.note
         return out
+
+
+@dataclass(slots=True)
+class Candidate:
+    """A numeric expression before classification (mutable while it is being extended)."""
+
+    start: int
+    end: int
+    core_start: int
+    core_end: int
+    kind: str
+    value: Decimal | None = None
+    value2: Decimal | None = None
+    unit: str = ""
+    unit_text: str = ""
+    hedge: str = ""
+    scale: int = 1
+    key: Key | None = None
+    chinese: bool = False
+    prefix: str = ""
