@@ -78,6 +78,7 @@ BOOST_SAME_PERIOD = 0.02  # half-year vs annual
 BOOST_OWN = 0.5  # the drafter's own past summaries ahead of shared ones about as close (the sum of two scores in [0, 1])
 PENALTY_DEGRADED = 0.1  # quality masked/partial: figures deleted or replaced in the source
 UPSERT_BATCH = 256
+LEXICAL_OVERFETCH = 2  # FTS5 candidates per lexical pool place (its ranking is not the exact BM25's)
 EXCLUDE_MARGIN = 40  # more dense results asked per excluded summary (its sections of one kind)
 PAGE = 5000  # records per `get`: one big get of every record exceeds SQLite's variable limit
 
@@ -484,15 +485,23 @@ class ExampleIndex:
         kinds = [kind] if kind else list(KINDS)
         vector = embed_query(text[:DENSE_QUERY_CHARS]) if mode in (MODE_DENSE, MODE_HYBRID) else None
         pool: dict[str, _Candidate] = self._dense(vector, n, kinds, exclude) if vector is not None else {}
-        if mode in (MODE_BM25, MODE_HYBRID):
-            lexical = self.lexical.candidates(text, n, [kind] if kind else None, exclude)
-            pool.update(self._stored([id_ for id_, _ in lexical if id_ not in pool], vector))
+        lexical = mode in (MODE_BM25, MODE_HYBRID)
+        if lexical:
+            # FTS5 ranks by its own bigram BM25: the exact 1–2-gram BM25 top-n is taken from
+            # twice as many of its candidates.
+            found = self.lexical.candidates(text, LEXICAL_OVERFETCH * n, [kind] if kind else None, exclude)
+            rows = self._stored([id_ for id_, _ in found], vector)
+            for id_, score in _top(rows, self.lexical.scores(text, [c.document for c in rows.values()]), n):
+                pool.setdefault(id_, rows[id_]).bm25 = score
         if owner:
             pool.update(self._own(owner, kind, exclude, vector))
         ids = list(pool)
         dense = np.array([pool[i].dense for i in ids])
-        bm25 = (self.lexical.scores(text, [pool[i].document for i in ids]).astype(np.float64)
-                if mode in (MODE_BM25, MODE_HYBRID) else np.zeros(len(ids)))
+        if lexical:
+            unscored = [i for i in ids if pool[i].bm25 is None]
+            for i, score in zip(unscored, self.lexical.scores(text, [pool[i].document for i in unscored]).tolist()):
+                pool[i].bm25 = score
+        bm25 = np.array([pool[i].bm25 or 0.0 for i in ids])
         return ids, pool, dense, bm25
 
     def query(
@@ -561,6 +570,13 @@ class _Candidate:
     meta: dict[str, Any]
     document: str
     dense: float = 0.0  # cosine to the query vector
+    bm25: float | None = None  # exact BM25, once computed
+
+
+def _top(candidates: dict[str, _Candidate], scores: np.ndarray, n: int) -> list[tuple[str, float]]:
+    """The n best (id, score) with a positive score."""
+    ranked = sorted(zip(candidates, scores.tolist()), key=lambda item: -item[1])
+    return [(id_, score) for id_, score in ranked[:n] if score > 0]
 
 
 def _from_rows(rows: Sequence[Stored], vector: np.ndarray | None) -> dict[str, _Candidate]:
