@@ -171,14 +171,19 @@ def synthesise(source: ExampleIndex, target: ExampleIndex, start: int, stop: int
 
 
 def start_chroma(path: Path) -> tuple[subprocess.Popen, int]:
-    """A real `chroma run` server on a free loopback port."""
+    """A real `chroma run` server on loopback: on the port it had before for a kept `--scale-dir`
+    (the lexical file is named after the server, so another port would rebuild it), else a free one."""
     import shutil
     import socket
     import urllib.request
 
+    kept = path.parent / "chroma-port"
+    port = int(kept.read_text()) if kept.is_file() else 0
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", port))
         port = sock.getsockname()[1]
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_text(str(port))
     chroma = shutil.which("chroma", path=str(Path(sys.executable).parent))
     assert chroma, "chromadb's chroma command"
     server = subprocess.Popen([chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
