@@ -65,7 +65,8 @@ def test_candidates_keep_to_the_kind_leave_out_private_sections_and_excluded_sum
     assert index.candidates("技能竞赛焊工比武", 10, ["topic"], exclude_summary_ids=["a"]) == []
     assert index.candidates("技能竞赛", 10, ["plan"]) == [("a#2", "plan")]
     assert index.candidates("完全无关的句子", 10, None) == []
-    assert index.sections_of("a") == [("a#1", "topic"), ("a#2", "plan")]
+    assert index.sections_where("summary_id", "a") == [("a#1", "topic"), ("a#2", "plan")]
+    assert {i for i, _ in index.sections_where("source", "user")} == {"c#1", "d#1"}
     assert index.summary_counts() == {"seed": 2, "user": 2}
 
 

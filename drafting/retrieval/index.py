@@ -345,8 +345,10 @@ class ExampleIndex:
             self._collections[part].delete(ids=ids)
         self.lexical.delete(list(parts))
 
-    def _delete_where(self, where: dict[str, Any], keep: set[str]) -> int:
-        stale = {i: part for part in PARTS for i in self._get_all(part, [], where)["ids"] if i not in keep}
+    def _delete_where(self, column: str, value: str, keep: set[str]) -> int:
+        """Delete the sections whose `column` (source or summary_id) is `value`, except `keep`;
+        they are found in the lexical store's catalogue (a chromadb `where` scans a collection)."""
+        stale = {i: part for i, part in self.lexical.sections_where(column, value) if i not in keep}
         self._delete_ids(stale)
         return len(stale)
 
@@ -369,7 +371,7 @@ class ExampleIndex:
         sections = [section for summary in summaries for section in split_summary(summary)]
         embedded = self._upsert(sections, progress=progress)
         # Seed sections no longer produced (edited corpus, a summary moved to held-out) go.
-        removed = self._delete_where({"source": "seed"}, keep={s.id for s in sections})
+        removed = self._delete_where("source", "seed", keep={s.id for s in sections})
         info = {
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
             "summaries": len(summaries),
@@ -410,7 +412,7 @@ class ExampleIndex:
                 if not any(s.heading for s in sections):
                     report.notes.append(f"{summary.title}：未识别出“一、”“（一）”“1、”等分节标题，已按段落切分")
                 report.embedded += self._upsert(sections, progress=progress)
-                self._delete_where({"summary_id": summary.id}, keep={s.id for s in sections})
+                self._delete_where("summary_id", summary.id, keep={s.id for s in sections})
                 report.sections_added += len(sections)
                 report.summaries.append({"id": summary.id, "title": summary.title, "org_level": summary.org_level,
                                          "period": summary.period, "sections": len(sections)})
@@ -435,9 +437,7 @@ class ExampleIndex:
         """Remove one of `owner`'s added summaries; returns how many sections went (0: not theirs)."""
         if summary_id not in {s["id"] for s in self.owned(owner)}:
             return 0
-        sections = dict(self.lexical.sections_of(summary_id))
-        self._delete_ids(sections)
-        return len(sections)
+        return self._delete_where("summary_id", summary_id, keep=set())
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -554,7 +554,7 @@ class ExampleIndex:
             best.setdefault(example.summary_id, example.score)
         out = []
         for summary_id in sorted(best, key=lambda s: -best[s])[:k]:
-            metas = sorted((c.meta for c in self._stored([i for i, _ in self.lexical.sections_of(summary_id)], None).values()),
+            metas = sorted((c.meta for c in self._stored([i for i, _ in self.lexical.sections_where("summary_id", summary_id)], None).values()),
                            key=lambda m: m["ordinal"])
             first = metas[0]
             out.append({

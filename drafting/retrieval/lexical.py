@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS docs (
     meta TEXT NOT NULL, document TEXT NOT NULL, vector BLOB);
 CREATE INDEX IF NOT EXISTS docs_summary ON docs(summary_id);
 CREATE INDEX IF NOT EXISTS docs_owner ON docs(owner);
+CREATE INDEX IF NOT EXISTS docs_source ON docs(source);
 CREATE VIRTUAL TABLE IF NOT EXISTS grams USING fts5(part, body, tokenize='unicode61 remove_diacritics 0');
 CREATE TABLE IF NOT EXISTS df (term TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS totals (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
@@ -102,7 +103,8 @@ class LexicalIndex:
             # A new file, or one of an older layout: start empty (ExampleIndex brings it in step
             # with the collections when it opens).
             self._db.executescript("".join(f"DROP TABLE IF EXISTS {table};" for table in ("docs", "grams", "df", "totals"))
-                                   + _SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
+                                   + f"PRAGMA user_version = {SCHEMA_VERSION};")
+        self._db.executescript(_SCHEMA)  # every statement IF NOT EXISTS: adds what a kept file lacks
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -196,9 +198,11 @@ class LexicalIndex:
             out.update(self._db.execute(f"SELECT id, part FROM docs WHERE id IN ({','.join('?' * len(chunk))})", chunk))
         return out
 
-    def sections_of(self, summary_id: str) -> list[tuple[str, str]]:
-        """(id, part) of one summary's sections."""
-        return list(self._db.execute("SELECT id, part FROM docs WHERE summary_id = ?", (summary_id,)))
+    def sections_where(self, column: str, value: str) -> list[tuple[str, str]]:
+        """(id, part) of the sections whose `column` (summary_id or source) is `value`."""
+        if column not in ("summary_id", "source"):
+            raise ValueError(column)
+        return list(self._db.execute(f"SELECT id, part FROM docs WHERE {column} = ?", (value,)))
 
     def rows(self, ids: Sequence[str]) -> list[Stored]:
         """The stored sections of `ids` (those that are stored)."""
