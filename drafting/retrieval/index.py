@@ -462,13 +462,16 @@ class ExampleIndex:
 
     def _dense(self, vector: np.ndarray, n: int, kinds: Sequence[str], exclude: Sequence[str]) -> dict[str, _Candidate]:
         """The dense top-n among shared sections of `kinds`: one HNSW query per kind collection,
-        unfiltered (chromadb's metadata filter costs 50–200 ms at 10⁵ sections); excluded
+        unfiltered (chromadb's metadata filter costs 50–200 ms at 10⁵ sections), asking for ids
+        and distances only; the sections themselves are read from the lexical store. Excluded
         summaries are dropped from a result over-fetched by their possible sections."""
-        found: dict[str, _Candidate] = {}
+        cosines: dict[str, float] = {}
         for kind in kinds:
             got = self._collections[kind].query(query_embeddings=[vector], n_results=n + EXCLUDE_MARGIN * len(exclude),
-                                                include=["documents", "metadatas", "distances"])
-            found.update({i: c for i, c in _scored(got).items() if c.meta["summary_id"] not in exclude})
+                                                include=["distances"])
+            cosines.update({i: 1.0 - d for i, d in zip(got["ids"][0], got["distances"][0])})
+        found = {row.id: _Candidate(row.meta, row.document, cosines[row.id]) for row in self.lexical.rows(list(cosines))
+                 if row.meta["summary_id"] not in exclude}
         return dict(sorted(found.items(), key=lambda item: -item[1].dense)[:n])
 
     def _own(self, owner: str, kind: str | None, exclude: Sequence[str], vector: np.ndarray | None) -> dict[str, _Candidate]:
@@ -584,12 +587,6 @@ def _from_rows(rows: Sequence[Stored], vector: np.ndarray | None) -> dict[str, _
     return {row.id: _Candidate(row.meta, row.document,
                                float(row.vector @ vector) if vector is not None and row.vector is not None else 0.0)
             for row in rows}
-
-
-def _scored(got: Any) -> dict[str, _Candidate]:
-    """Candidates from a one-vector chromadb query result (cosine = 1 - cosine distance)."""
-    return {id_: _Candidate(meta, document, 1.0 - distance) for id_, document, meta, distance
-            in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])}
 
 
 def _part(kind: str, owner: str) -> str:
