@@ -38,9 +38,15 @@ def _remote_encoding() -> Any:
 
 @lru_cache(maxsize=2)
 def _qwen_vocabulary(model_path: Path) -> Any:
+    import atexit
+
     import llama_cpp
 
-    return llama_cpp.Llama(str(model_path), vocab_only=True, verbose=False)
+    vocabulary = llama_cpp.Llama(str(model_path), vocab_only=True, verbose=False)
+    # Freed before the interpreter tears its modules down: left to Llama.__del__ at exit, it
+    # fails ("Exception ignored in Llama.__del__") because llama_cpp's globals are gone.
+    atexit.register(vocabulary.close)
+    return vocabulary
 
 
 def count_tokens(text: str, embedded: bool, settings: Settings | None = None) -> int:
