@@ -197,6 +197,15 @@ def start_chroma(path: Path) -> tuple[subprocess.Popen, int]:
     raise RuntimeError("chroma run did not start")
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak resident memory (VmHWM). Not getrusage's ru_maxrss: Linux keeps
+    that across fork and exec, so a worker would report its parent's peak when that is higher."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def process_rss_mb(pid: int) -> float:
     """Current resident memory of a process (VmRSS)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -228,7 +237,7 @@ def worker(role: str) -> int:
            "index_side": latency(index, asked, MODE_HYBRID, vectors, **kwargs),
            "index_side_by_kind": {kind: latency(index, asked, MODE_HYBRID, vectors, kind=kind)["p95_ms"]
                                   for kind in KINDS},
-           "query_embedding": embed_times, "worker_max_rss_mb": round(rss_mb())}
+           "query_embedding": embed_times, "worker_peak_rss_mb": round(peak_rss_mb())}
     print(json.dumps(out), flush=True)
     return 0
 
