@@ -158,11 +158,7 @@ class LexicalIndex:
             self._delete(db, ids)
 
     def _delete(self, db: sqlite3.Connection, ids: Sequence[str]) -> None:
-        rows: list[tuple[int, int]] = []
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            rows += db.execute(f"SELECT rowid, length FROM docs WHERE id IN ({','.join('?' * len(chunk))})",
-                               chunk).fetchall()
+        rows = _by_ids(db, "rowid, length", ids)
         if not rows:
             return
         df: Counter[str] = Counter()
@@ -192,11 +188,7 @@ class LexicalIndex:
 
     def parts_of(self, ids: Sequence[str]) -> dict[str, str]:
         """id → part for those of `ids` that are stored."""
-        out: dict[str, str] = {}
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            out.update(self._db.execute(f"SELECT id, part FROM docs WHERE id IN ({','.join('?' * len(chunk))})", chunk))
-        return out
+        return dict(_by_ids(self._db, "id, part", ids))
 
     def sections_where(self, column: str, value: str) -> list[tuple[str, str]]:
         """(id, part) of the sections whose `column` (summary_id or source) is `value`."""
@@ -215,12 +207,7 @@ class LexicalIndex:
 
     @staticmethod
     def _rows(db: sqlite3.Connection, ids: Sequence[str]) -> list[Stored]:
-        out: list[Stored] = []
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            out += [_stored(row) for row in db.execute(
-                f"SELECT id, meta, document, vector FROM docs WHERE id IN ({','.join('?' * len(chunk))})", chunk)]
-        return out
+        return [_stored(row) for row in _by_ids(db, "id, meta, document, vector", ids)]
 
     def summary_counts(self) -> dict[str, int]:
         """How many distinct summaries each source (seed/user) has."""
@@ -302,6 +289,15 @@ def _within_budget(rarest_first: list[str], df: dict[str, int]) -> list[str]:
             break
         chosen.append(term)
     return chosen
+
+
+def _by_ids(db: sqlite3.Connection, columns: str, ids: Sequence[str]) -> list[Any]:
+    """`columns` of the docs rows of `ids`, asked 500 ids at a time (SQLite's variable limit)."""
+    out: list[Any] = []
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        out += db.execute(f"SELECT {columns} FROM docs WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+    return out
 
 
 def _stored(row: tuple[str, str, str, bytes | None]) -> Stored:
