@@ -299,10 +299,10 @@ class ExampleIndex:
 
         ids = [s.id for s in sections]
         where = self.lexical.parts_of(ids)
-        moved = [i for i, s in zip(ids, sections) if i in where and where[i] != _section_part(s)]
-        self._delete_ids({i: where[i] for i in moved})
+        moved = {i: where.pop(i) for i, s in zip(ids, sections) if i in where and where[i] != _section_part(s)}
+        self._delete_ids(moved)
         stored: dict[str, dict[str, Any]] = {}
-        for part, part_ids in _group({i: p for i, p in where.items() if i not in set(moved)}).items():
+        for part, part_ids in _group(where).items():
             for start in range(0, len(part_ids), UPSERT_BATCH):
                 got = self._collections[part].get(ids=part_ids[start : start + UPSERT_BATCH], include=["metadatas"])
                 stored.update({i: m or {} for i, m in zip(got["ids"], got["metadatas"])})
@@ -382,6 +382,7 @@ class ExampleIndex:
         }
         self._record_build(info)
         return info
+
     def add(self, paths: Sequence[str | Path], progress: bool = False) -> AddReport:
         """Add past summaries from files (.txt/.md/.docx/.pdf), shared with every user;
         retrievable as soon as it returns."""
@@ -488,21 +489,21 @@ class ExampleIndex:
         kinds = [kind] if kind else list(KINDS)
         vector = embed_query(text[:DENSE_QUERY_CHARS]) if mode in (MODE_DENSE, MODE_HYBRID) else None
         pool: dict[str, _Candidate] = self._dense(vector, n, kinds, exclude) if vector is not None else {}
-        lexical = mode in (MODE_BM25, MODE_HYBRID)
-        if lexical:
+        bm25_of = self.lexical.scorer(text) if mode in (MODE_BM25, MODE_HYBRID) else None
+        if bm25_of is not None:
             # FTS5 ranks by its own bigram BM25: the exact 1–2-gram BM25 top-n is taken from
             # twice as many of its candidates.
             found = self.lexical.candidates(text, LEXICAL_OVERFETCH * n, [kind] if kind else None, exclude)
             rows = self._stored([id_ for id_, _ in found], vector)
-            for id_, score in _top(rows, self.lexical.scores(text, [c.document for c in rows.values()]), n):
+            for id_, score in _top(rows, bm25_of([c.document for c in rows.values()]), n):
                 pool.setdefault(id_, rows[id_]).bm25 = score
         if owner:
             pool.update(self._own(owner, kind, exclude, vector))
         ids = list(pool)
         dense = np.array([pool[i].dense for i in ids])
-        if lexical:
+        if bm25_of is not None:
             unscored = [i for i in ids if pool[i].bm25 is None]
-            for i, score in zip(unscored, self.lexical.scores(text, [pool[i].document for i in unscored]).tolist()):
+            for i, score in zip(unscored, bm25_of([pool[i].document for i in unscored]).tolist()):
                 pool[i].bm25 = score
         bm25 = np.array([pool[i].bm25 or 0.0 for i in ids])
         return ids, pool, dense, bm25
@@ -557,8 +558,8 @@ class ExampleIndex:
             best.setdefault(example.summary_id, example.score)
         out = []
         for summary_id in sorted(best, key=lambda s: -best[s])[:k]:
-            metas = sorted((c.meta for c in self._stored([i for i, _ in self.lexical.sections_where("summary_id", summary_id)], None).values()),
-                           key=lambda m: m["ordinal"])
+            sections = self._stored([i for i, _ in self.lexical.sections_where("summary_id", summary_id)], None)
+            metas = sorted((c.meta for c in sections.values()), key=lambda m: m["ordinal"])
             first = metas[0]
             out.append({
                 "summary_id": summary_id, "title": first["title"], "org_level": first["org_level"],

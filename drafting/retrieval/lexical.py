@@ -27,8 +27,9 @@ import re
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -249,27 +250,33 @@ class LexicalIndex:
 
     def scores(self, query: str, texts: Sequence[str]) -> np.ndarray:
         """Exact Okapi BM25 (1–2-grams) of each text for the query, with the index's statistics."""
+        return self.scorer(query)(texts)
+
+    def scorer(self, query: str) -> Callable[[Sequence[str]], np.ndarray]:
+        """`scores` for one query as a function of the texts: the statistics are read once for
+        a query whose candidates are scored in more than one batch."""
         n_docs, total_length = self._totals()
-        out = np.zeros(len(texts), dtype=np.float32)
-        if not n_docs or not texts:
-            return out
-        df = self._df(terms(query))
+        df = self._df(terms(query)) if n_docs else {}
         idf = {t: math.log1p((n_docs - count + 0.5) / (count + 0.5)) for t, count in df.items()
                if not _too_common(count, n_docs)}
-        if not idf:
-            return out
-        avg_length = max(total_length / n_docs, 1e-9)
-        for i, text in enumerate(texts):
-            # Counting only the query's terms in the text gives the same numbers as `terms(text)`
-            # (a term holds no separator, so it never spans two runs) at a tenth of the time.
-            runs = [run for run in _NON_TEXT.split(text) if run]
-            norm = K1 * (1 - B + B * sum(2 * len(run) - 1 for run in runs) / avg_length)
-            joined = " ".join(runs)
-            for term, weight in idf.items():
-                count = _occurrences(joined, term)
-                if count:
-                    out[i] += weight * count * (K1 + 1) / (count + norm)
+        return partial(_bm25, idf, max(total_length / n_docs, 1e-9) if n_docs else 1.0)
+
+
+def _bm25(idf: dict[str, float], avg_length: float, texts: Sequence[str]) -> np.ndarray:
+    out = np.zeros(len(texts), dtype=np.float32)
+    if not idf:
         return out
+    for i, text in enumerate(texts):
+        # Counting only the query's terms in the text gives the same numbers as `terms(text)`
+        # (a term holds no separator, so it never spans two runs) at a tenth of the time.
+        runs = [run for run in _NON_TEXT.split(text) if run]
+        norm = K1 * (1 - B + B * sum(2 * len(run) - 1 for run in runs) / avg_length)
+        joined = " ".join(runs)
+        for term, weight in idf.items():
+            count = _occurrences(joined, term)
+            if count:
+                out[i] += weight * count * (K1 + 1) / (count + norm)
+    return out
 
 
 def _occurrences(text: str, term: str) -> int:
