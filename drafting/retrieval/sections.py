@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from drafting.headings import CN_ORDINALS
 from drafting.retrieval.corpus import Summary
 from drafting.retrieval.masking import mask
 
@@ -46,11 +47,10 @@ TOPICS: dict[str, tuple[str, ...]] = {
              "乡村振兴", "经济建设", "节水节电", "创城"),
 }
 
-_CN_ORD = "一二三四五六七八九十"
 # (style, pattern): the enumerator at the start of a line. Its group 1 is the ordinal.
 _ENUMERATORS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("cn", re.compile(rf"^([{_CN_ORD}]{{1,3}})\s*[、.．]")),
-    ("paren_cn", re.compile(rf"^[(（]([{_CN_ORD}]{{1,3}})[)）]\s*[、.．]?")),
+    ("cn", re.compile(rf"^([{CN_ORDINALS}]{{1,3}})\s*[、.．]")),
+    ("paren_cn", re.compile(rf"^[(（]([{CN_ORDINALS}]{{1,3}})[)）]\s*[、.．]?")),
     ("num", re.compile(r"^(\d{1,2})\s*[、.．](?!\d)")),
     ("paren_num", re.compile(r"^[(（](\d{1,2})[)）]\s*[、.．]?")),
 )
@@ -151,7 +151,7 @@ def _enumerator(line: str) -> tuple[str, int] | None:
 
 
 def _cn_value(numeral: str) -> int:
-    digits = {c: i + 1 for i, c in enumerate(_CN_ORD)}
+    digits = {c: i + 1 for i, c in enumerate(CN_ORDINALS)}
     if numeral == "十":
         return 10
     if numeral.startswith("十"):
