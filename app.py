@@ -15,10 +15,11 @@ from drafting import service
 from drafting.config import EXAMPLES_DIR, get_settings
 from drafting.export import FONT_NOTE, PdfUnavailable
 from drafting.export.pdf import available as pdf_available
-from drafting.flow.assemble import ordinal, section_heading
+from drafting.flow.assemble import section_heading
 from drafting.flow.request import MAX_BULLETS, MAX_TOTAL_CHARS, PERIODS, RequestError, parse_facts_text
 from drafting.flow.revise import can_regenerate
 from drafting.flow.screen import ignored_note
+from drafting.headings import ordinal
 from drafting.model import server as model_server
 from drafting.page import jobs
 from drafting.page import outline as oe

@@ -22,11 +22,11 @@ from drafting.checker.clauses import CharWeights, bigrams, clause_spans, coverag
 from drafting.checker.lexicon import Lexicon
 from drafting.checker.model import Figure
 from drafting.checker.vocabulary import Vocabulary
+from drafting.headings import ANY_LEVEL, LEVEL1_START
 
 GROUNDED = 0.5  # share of a work clause's character bigrams (boilerplate left out) the input must hold
 MIN_CONTENT_BIGRAMS = 4  # a clause with less content than this claims nothing assessable
 NAME_COVERED = 0.75
-_HEADING_LINE = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[、.．])")
 _QUOTED = re.compile(r"[“《「『\"]([^“”《》「」『』\"\n]{1,30})[”》」』\"]")
 _ANNOTATION = re.compile(r"[（(\[【](?:原文|注[:：]|此处|略去|编者|待补充|待核实|来源|出处|示例)[^）)\]】\n]{0,30}[)）\]】]")
 _BODY = re.compile(r"(?:有限公司|股份公司|公司|集团|医院|卫生院|学校|大学|学院|中学|小学|幼儿园|银行|项目部|委员会|协会|研究院|研究所|监督所|派出所|街道办)")
@@ -49,7 +49,6 @@ _SHORTCOMING = re.compile(r"仍需|仍要|有待|亟待|亟需|还需|尚需|需
 _WORD_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 SENTENCE_END = re.compile(r"[。！？；;!?]")
 _FRAMING_HINT = re.compile(r"[十二][一二三四五六七八九十]?大|中全会|社会主义思想|发展观|三个代表|小平理论")
-_OPENING_END = re.compile(r"(?m)^\s*[一二三四五六七八九十]{1,3}、")
 
 
 WORK, NAME, BODY, META, FRAMING = "work", "name", "body", "meta", "framing"
@@ -120,7 +119,7 @@ def framing_claims(draft: str, found: list[Framing], inputs: str, fields: Sequen
     """Claims of the framings `found` in `draft`."""
     year = _year_of(fields)
     given = {f.key for f in framings(inputs)}
-    heading = _OPENING_END.search(draft)
+    heading = LEVEL1_START.search(draft)
     opening = (0, heading.start()) if heading else (0, 0)  # what precedes the first 一、 heading
     claims: dict[tuple[int, int], Claim] = {}
     for f in found:
@@ -149,7 +148,7 @@ def heading_spans(draft: str) -> list[tuple[int, int]]:
         end = pos + len(line)
         if n == 0 and len(line) <= 50 and not re.search(r"[，。；！？,;]", line):
             spans.append((pos, end))
-        elif _HEADING_LINE.match(line):
+        elif ANY_LEVEL.match(line):
             first = SENTENCE_END.search(line)
             heading_end = first.end() if first else len(line)
             if heading_end <= 40:

@@ -28,12 +28,12 @@ from drafting.checker.normalize import (
     expand_year,
     to_decimal,
 )
+from drafting.headings import CN_ORDINALS
 
 _AR = r"\d+(?:,\d{3})+(?:\.\d+)?(?!\d)|\d+(?:\.\d+)?"
 _CN_DIGIT_CHARS = "〇零一二两三四五六七八九"
 _KILO = "千(?![瓦米克])"  # 千 of 千瓦时/千米/千克 belongs to the unit
 _CN = rf"(?:[{_CN_DIGIT_CHARS}十百万亿]|{_KILO})+(?:点[{_CN_DIGIT_CHARS}]+)?"
-_CN10 = "一二三四五六七八九十"
 
 _CORE_RE = re.compile(rf"(?P<pct>百分之)?(?:(?P<ar>{_AR})|(?P<cn>{_CN}))")
 _UNIT_ALT = "|".join(re.escape(u) for u in sorted([*UNIT_CLASSES, "个多月"], key=len, reverse=True))
@@ -41,10 +41,10 @@ _TAIL_RE = re.compile(rf"(?P<h1>多|余|几)?(?P<scale>万亿|亿|万|{_KILO}|�
 _POST_HEDGE_RE = re.compile(r"左右|以上|以下|上下|多|余(?!额)")
 _FRACTION_RE = re.compile(rf"分之(?:(?P<ar>{_AR})|(?P<cn>{_CN}))")
 _RATIO_RE = re.compile(r":(\d+(?:\.\d+)?)(?![\d:])")
-_DAY_RE = re.compile(rf"(?:(\d{{1,2}})|([{_CN10}]{{1,3}}))[日号]")
+_DAY_RE = re.compile(rf"(?:(\d{{1,2}})|([{CN_ORDINALS}]{{1,3}}))[日号]")
 _MONTH_PART_RE = re.compile(r"上旬|中旬|下旬|初|底|末")
 _YEAR_PART_RE = re.compile(r"初|底|末|中")
-_SESSION_RE = re.compile(rf"第?(?:(\d{{1,3}})|([{_CN10}]{{1,3}}))([次中])")
+_SESSION_RE = re.compile(rf"第?(?:(\d{{1,3}})|([{CN_ORDINALS}]{{1,3}}))([次中])")
 _RANGE_SEP_RE = re.compile(r" ?(?:-|—|–|~|至|到) ?")
 _FIRST_RE = re.compile(r"首(届|批|次|期|家|个|位)")
 
@@ -73,17 +73,17 @@ _PLACEHOLDER_RE = re.compile(
 # Heading and list numbers: only at the start of a line or after a sentence/clause mark.
 _HEADING_RE = re.compile(
     rf"""(?:^|(?<=[:;。!?]))[ \t]*(?P<s>
-        \([{_CN10}]{{1,3}}\)[、.]?
-      | [{_CN10}]{{1,3}}[、.]
+        \([{CN_ORDINALS}]{{1,3}}\)[、.]?
+      | [{CN_ORDINALS}]{{1,3}}[、.]
       | \(\d{{1,2}}\)[、.]?
       | \d{{1,2}}(?:、|\)|\.(?!\d)|\ 、)
-      | 其[{_CN10}]
+      | 其[{CN_ORDINALS}]
     )""",
     re.M | re.X,
 )
 # Inline enumerators: 一是/二是 anywhere; 第一、/第二, at the start of a sentence or clause
 # (名列第一, is a rank).
-_ENUM_RE = re.compile(rf"(?<![{_CN10}统唯同第万])[{_CN10}]{{1,2}}是(?![否非])|(?:^|(?<=[:;。!?,\s]))第[{_CN10}]{{1,3}}[、,]", re.M)
+_ENUM_RE = re.compile(rf"(?<![{CN_ORDINALS}统唯同第万])[{CN_ORDINALS}]{{1,2}}是(?![否非])|(?:^|(?<=[:;。!?,\s]))第[{CN_ORDINALS}]{{1,3}}[、,]", re.M)
 
 
 def extract(text: str) -> list[Figure]:

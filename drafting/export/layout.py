@@ -6,10 +6,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-_H1 = re.compile(r"^\s*[一二三四五六七八九十]{1,3}、")
-_H2 = re.compile(r"^\s*[（(][一二三四五六七八九十]{1,3}[)）]")
+from drafting.headings import LEVEL1_START, LEVEL2, NUMERAL
+
 # A run-in level-2 heading ends at the first full stop, if that comes early in the paragraph.
-_H2_RUN_IN = re.compile(r"^(\s*[（(][一二三四五六七八九十]{1,3}[)）][^。！？\n]{0,40}[。！？]?)")
+_H2_RUN_IN = re.compile(rf"^(\s*[（(]{NUMERAL}[)）][^。！？\n]{{0,40}}[。！？]?)")
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,9 @@ def blocks(text: str) -> list[Block]:
             pass
         elif not out:
             out.append(Block("title", line, start))
-        elif _H1.match(line):
+        elif LEVEL1_START.match(line):
             out.append(Block("h1", line, start))
-        elif _H2.match(line):
+        elif LEVEL2.match(line):
             lead = _H2_RUN_IN.match(line)
             out.append(Block("h2", line, start, lead.group(1) if lead else line))
         else:

@@ -6,17 +6,8 @@ import re
 from dataclasses import dataclass
 
 from drafting.flow.request import DraftRequest
+from drafting.headings import LEVEL1, ordinal
 from drafting.prompts import fill, load_parts
-
-CN_ORDINALS = "一二三四五六七八九十"
-
-
-def ordinal(i: int) -> str:
-    """1 → 一, 11 → 十一, 20 → 二十 (enough for any outline)."""
-    if i <= 10:
-        return CN_ORDINALS[i - 1]
-    tens, ones = divmod(i, 10)
-    return ("" if tens == 1 else CN_ORDINALS[tens - 1]) + "十" + (CN_ORDINALS[ones - 1] if ones else "")
 
 
 def period_phrases(request: DraftRequest) -> tuple[str, str]:
@@ -87,9 +78,6 @@ def assemble(title: str, opening_text: str, sections: list[tuple[str, str]], clo
     return "\n".join(p.strip() for p in parts if p.strip())
 
 
-_LEVEL1 = re.compile(r"^\s*([一二三四五六七八九十]{1,3})、\s*(.*?)\s*$")
-
-
 @dataclass(frozen=True)
 class Layout:
     """Where the parts of an assembled (possibly hand-edited) draft sit, as line ranges.
@@ -125,7 +113,7 @@ class Layout:
 
     def heading_text(self, index: int) -> str:
         """Section `index`'s heading without its enumerator."""
-        match = _LEVEL1.match(self.lines[self.headings[index]])
+        match = LEVEL1.match(self.lines[self.headings[index]])
         return match.group(2) if match else ""
 
     def body_text(self, index: int) -> str:
@@ -161,7 +149,7 @@ def parse_layout(text: str, n_sections: int) -> Layout | None:
         return None
     headings: list[int] = []
     for i in range(title + 1, len(lines)):
-        match = _LEVEL1.match(lines[i])
+        match = LEVEL1.match(lines[i])
         if match and len(headings) < n_sections and match.group(1) == ordinal(len(headings) + 1):
             headings.append(i)
     if len(headings) != n_sections:

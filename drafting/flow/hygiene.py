@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from drafting.checker.claims import _ANNOTATION
 from drafting.checker.clauses import bigrams
 from drafting.flow.check import vocabulary
+from drafting.headings import CN_ORDINALS
 
 DUPLICATE_SHARE = 0.7  # bigram overlap with an earlier sentence (over the shorter) that makes a repeat
 FILLER_SHARE = 0.25  # share of a sentence's content bigrams from the bullets (not the heading) below which it says nothing
@@ -104,14 +105,13 @@ def says_nothing(sentence: str, fact_grams: set[str], context_grams: set[str]) -
 
 
 _ENUMERATED = re.compile(r"([一二三四五六七八九十])是")
-_CN_ORDER = "一二三四五六七八九十"
 _OPENING_CONNECTIVE = re.compile(r"^(?:其中|此外|另外|同时|与此同时)[，,]")
 
 
 def _mend(paragraph: str) -> str:
     """Enumerators that no longer count 一、二、三… in order are dropped; an opening connective too."""
     found = [m.group(1) for m in _ENUMERATED.finditer(paragraph)]
-    if found and found != list(_CN_ORDER[:len(found)]):
+    if found and found != list(CN_ORDINALS[:len(found)]):
         paragraph = _ENUMERATED.sub("", paragraph)
     return _OPENING_CONNECTIVE.sub("", paragraph)
 
