@@ -9,6 +9,8 @@ from drafting.flow.write import (
     fact_budget,
     fact_chunks,
     honest_chars,
+    repair_prompt,
+    section_prompt,
     section_target_chars,
     write_section,
 )
@@ -55,3 +57,14 @@ def test_long_targets_get_more_calls_not_longer_ones() -> None:
     facts = [f"第{i}项工作完成" for i in range(6)]
     assert fact_chunks(facts) == [facts[:3], facts[3:]]
     assert len(fact_chunks(facts, target_chars=1200)) == 6
+
+
+def test_a_repair_shares_the_section_prompts_system_part() -> None:
+    """The server keeps the evaluated prefix of the previous prompt: a repair must not evict
+    the system prompt every section call starts with."""
+    section = section_prompt(RICH, CTX, target_chars=120)
+    repair = repair_prompt(RICH, "上半年走访慰问困难职工200户。", ["“200户”：要点中没有这个数字"], 120)
+    assert repair.system == section.system
+    assert bullets_of(repair) == RICH.facts
+    assert "上半年走访慰问困难职工200户。" in repair.user and "要点中没有这个数字" in repair.user
+    assert repair.user != section.user and repair.paragraph and not repair.prefill

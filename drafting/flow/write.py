@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from drafting.flow.hygiene import clean_paragraph
 from drafting.flow.plan import OutlineSection
 from drafting.model.llm import Generation, LLMClient, Prompt
-from drafting.prompts import load_parts, render
+from drafting.prompts import fill, load_parts, render
 
 MIN_LENGTH_SHARE = 0.7  # with an explicit length target, each call writes at least this share of its part
 MAX_FACTS_PER_CALL = 3  # the 1.5B model writes well from two or three bullets at a time
@@ -131,9 +131,10 @@ def write_section(client: LLMClient, section: OutlineSection, ctx: WriteContext,
 
 
 def repair_prompt(section: OutlineSection, draft: str, problems: list[str], target_chars: int) -> Prompt:
-    system, user = render(
-        "repair", facts="\n".join(f"- {fact}" for fact in section.facts), draft=draft,
-        problems="\n".join(f"- {p}" for p in problems), target_chars=target_chars,
-    )
-    return Prompt(system=system, user=user, max_tokens=max_tokens_for(target_chars), temperature=0.2,
-                  paragraph=True)
+    """The re-ask of a section with its problems named. Its system prompt is the section
+    prompt's own, so the server keeps that prefix evaluated across a draft's calls: a repair
+    with a system prompt of its own had the next section prefill ~300 tokens again."""
+    user = fill("section", "repair", facts="\n".join(f"- {fact}" for fact in section.facts), draft=draft,
+                problems="\n".join(f"- {p}" for p in problems), target_chars=target_chars)
+    return Prompt(system=fill("section", "system"), user=user, max_tokens=max_tokens_for(target_chars),
+                  temperature=0.2, paragraph=True)
