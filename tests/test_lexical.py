@@ -106,6 +106,12 @@ def test_a_file_of_an_older_layout_starts_empty(tmp_path: Path) -> None:
     assert index.count() == 0 and index.ids() == set()
     index.add(DOCS[:1])
     assert LexicalIndex(path).count() == 1  # reopened: the new layout is kept
+    with sqlite3.connect(path) as db:  # a layout this version does not know (a newer one): emptied too
+        db.execute("PRAGMA user_version = 99")
+    index = LexicalIndex(path)
+    assert index.count() == 0 and index.candidates(DOCS[0].text, 5, ["topic"]) == []
+    index.add(DOCS[:1])  # the part's old FTS5 table went with the rest: no rowid left behind to clash
+    assert [i for i, _ in index.candidates(DOCS[0].text, 5, ["topic"])] == ["a#1"]
 
 
 def test_a_file_of_layout_1_is_migrated_to_a_table_per_part(tmp_path: Path) -> None:

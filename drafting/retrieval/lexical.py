@@ -109,7 +109,10 @@ class LexicalIndex:
         elif version != SCHEMA_VERSION:
             # A new file, or one of an unknown layout: start empty (ExampleIndex brings it in step
             # with the collections when it opens).
-            self._db.executescript("".join(f"DROP TABLE IF EXISTS {table};" for table in ("docs", "grams", "df", "totals"))
+            kept = [row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'parts'")]
+            stale = [_table(part) for part in (self._parts(self._db) if kept else [])]
+            self._db.executescript("".join(f"DROP TABLE IF EXISTS {table};"
+                                           for table in ("docs", "grams", "df", "totals", "parts", *stale))
                                    + f"PRAGMA user_version = {SCHEMA_VERSION};")
         self._db.executescript(_SCHEMA)  # every statement IF NOT EXISTS: adds what a kept file lacks
 
