@@ -23,6 +23,7 @@ from drafting.flow.events import Event
 from drafting.flow.request import RequestError, request_from_json
 from drafting.model.llm import LLMClient, LLMError, get_client
 from drafting.retrieval.corpus import load_summaries
+from drafting.retrieval.index import ExampleIndex, ensure_index
 from evals.metrics import aggregate, case_metrics
 from evals.report import write_report
 
@@ -186,10 +187,15 @@ def main(argv: list[str] | None = None) -> int:
     except LLMError as exc:
         sys.stderr.write(f"错误：{exc}\n")
         return 2
+    # The drafts retrieve their examples and the planner's neighbour votes from the index: an
+    # empty or stale one would evaluate another system (an empty one fails nothing, it only
+    # drafts without examples and plans by keywords alone).
+    ensure_index(progress=True)
     started = time.monotonic()
     summary = run_cases(cases, args.out, pipeline_drafter(args.strategy), get_client, f"pipeline-{args.strategy}",
                         args.force, args.rescore)
     summary["strategy"] = args.strategy
+    summary["index_sections"] = ExampleIndex.open().status()["sections"]
     baseline_dir = None
     if args.baseline:
         baseline_dir = args.out / "baseline"

@@ -28,6 +28,8 @@ def test_runner_writes_outputs_and_resumes(tmp_path, data_dir, monkeypatch):
     with FakeLLM(reply=_reply) as fake:
         monkeypatch.setattr(run, "get_client", lambda: LLMClient(fake.base_url, "fake-model", None, embedded=True,
                                                                  max_retries=0))
+        indexed: list[bool] = []  # building the corpus index is test_index's (a minute of embedding)
+        monkeypatch.setattr(run, "ensure_index", lambda progress: indexed.append(progress))
         assert run.main(["--cases", str(cases), "--out", str(out), "--baseline", "naive"]) == 0
         calls = len(fake.requests)
         assert run.main(["--cases", str(cases), "--out", str(out), "--baseline", "naive"]) == 0
@@ -37,6 +39,7 @@ def test_runner_writes_outputs_and_resumes(tmp_path, data_dir, monkeypatch):
                 "structure_ok", "rougeL_char_f1", "seconds_median", "seconds_p90"):
         assert key in summary
     assert summary["cases"] == 1 and summary["figure_precision"] == 1.0 and summary["figure_recall"] == 1.0
+    assert indexed == [True, True] and summary["index_sections"] == 0  # brought up to date, and its size said
     row = json.loads((out / "cases.jsonl").read_text(encoding="utf-8").splitlines()[0])
     assert {"id", "text", "raw_text", "check", "seconds"} <= row.keys()
     assert 0 < row["first_delta_seconds"] <= row["first_section_seconds"] <= row["seconds"]
