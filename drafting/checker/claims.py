@@ -28,7 +28,8 @@ GROUNDED = 0.5  # share of a work clause's character bigrams (boilerplate left o
 MIN_CONTENT_BIGRAMS = 4  # a clause with less content than this claims nothing assessable
 NAME_COVERED = 0.75
 _QUOTED = re.compile(r"[“《「『\"]([^“”《》「」『』\"\n]{1,30})[”》」』\"]")
-_ANNOTATION = re.compile(r"[（(\[【](?:原文|注[:：]|此处|略去|编者|待补充|待核实|来源|出处|示例)[^）)\]】\n]{0,30}[)）\]】]")
+# A source annotation or editor's note left in the text (（原文…） （注：…） 【待补充】): meta text, never a claim; hygiene drops the sentence.
+ANNOTATION = re.compile(r"[（(\[【](?:原文|注[:：]|此处|略去|编者|待补充|待核实|来源|出处|示例)[^）)\]】\n]{0,30}[)）\]】]")
 _BODY = re.compile(r"(?:有限公司|股份公司|公司|集团|医院|卫生院|学校|大学|学院|中学|小学|幼儿园|银行|项目部|委员会|协会|研究院|研究所|监督所|派出所|街道办)")
 _NAME_BEFORE = re.compile(r"[^\W\d_的地得了着和与及或并为在到对向把将被从由于以围绕全本各该所我贵其]{2,}$")
 _GENERIC_BEFORE_BODY = re.compile(r"(?:各|全|本|我|该|有关|相关|所在|辖区|下属|基层|各类|其他|兄弟|一家|多家|企业|单位)$")
@@ -201,7 +202,7 @@ class ClaimChecker:
         # Figures and framing are judged on their own: no bigram touching one counts as content.
         in_figure = _mask(len(draft), [(f.start, f.end) for f in figures] + [(f.start, f.end) for f in found])
         work = sorted(s for s, e in _spans(v.work, draft) if not all(in_free[s:e]) and not any(in_figure[s:e]))
-        meta = sorted(s for s, _ in _spans(v.meta, draft) + _spans(_ANNOTATION, draft))
+        meta = sorted(s for s, _ in _spans(v.meta, draft) + _spans(ANNOTATION, draft))
         skip_lines = heading_spans(draft)
         claims: list[Claim] = []
         self.work_clauses = 0  # clauses stating work that were held to the input

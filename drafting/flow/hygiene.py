@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from drafting.checker.claims import _ANNOTATION
+from drafting.checker.claims import ANNOTATION
 from drafting.checker.clauses import bigrams
 from drafting.flow.check import vocabulary
 from drafting.headings import CN_ORDINALS
@@ -44,7 +44,7 @@ def bullet_labels(facts: Sequence[str]) -> list[str]:
 def _is_meta(sentence: str) -> bool:
     words = vocabulary()
     return bool((words.meta and words.meta.search(sentence)) or _ROLE.search(sentence)
-                or _ANNOTATION.search(sentence))
+                or ANNOTATION.search(sentence))
 
 
 def _dedupe_list(match: re.Match[str]) -> str:
