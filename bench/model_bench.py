@@ -7,9 +7,10 @@
 
 The first compares the ways of holding the model to one paragraph: the logit bias (the
 default), the minimum-length grammar (explicit length targets) and no constraint at all. The
-second starts one server per prompt-lookup length N (0: off) and asks them in turn, with the
-pipeline's constraint, beside llama.cpp in this process without a server (raw), so that the
-server/raw ratio is measured in the same run rather than remembered. The third asks one server
+second starts one server per prompt-lookup length N (0: off) and asks them in turn, plainly and
+with the pipeline's constraint, beside llama.cpp in this process without a server (raw), so that
+the ratios to raw and to a plain server (no lookup, no constraint) are measured in the same run
+rather than remembered. The third asks one server
 for the first token of section prompts one after another: a prompt sharing the previous one's
 system prompt (as a draft's sections do) against one whose system prompt differs from its first
 character, so the time the shared prefix saves is measured, not assumed.
@@ -109,10 +110,15 @@ def lookup_bench(runs: int, lengths: list[int]) -> int:
         raw = Llama(model_path=str(settings.embedded_model_path), n_ctx=4096, n_threads=settings.model_threads,
                     verbose=False)
         ctx = WriteContext(org="东湖街道总工会", period="上半年", lead="上半年")
-        rates: dict[str, list[float]] = {name: [] for name in [*clients, "raw llama.cpp, in process"]}
+        # Each server is asked plainly and as the pipeline asks (the paragraph constraint): the
+        # no-lookup server asked plainly is a plain llama_cpp.server, the yardstick.
+        asks = {f"{name}, {'paragraph constraint' if paragraph else 'no constraint'}": (client, paragraph)
+                for name, client in clients.items() for paragraph in (False, True)}
+        rates: dict[str, list[float]] = {name: [] for name in [*asks, "raw llama.cpp, in process"]}
         for run in range(runs):
             prompt = section_prompt(SECTION, ctx, 300, run)
-            for name, client in clients.items():
+            for name, (client, paragraph) in asks.items():
+                prompt.paragraph = paragraph
                 gen = client.stream(prompt)
                 rates[name].append(gen.tokens_per_second)
                 print(f"run {run + 1}, {name}: {gen.seconds:.1f} s, {len(gen.text)} chars, {gen.completion_tokens} tokens, "
@@ -126,8 +132,11 @@ def lookup_bench(runs: int, lengths: list[int]) -> int:
             print(f"run {run + 1}, raw llama.cpp: {seconds:.1f} s, {len(out['choices'][0]['text'])} chars, "
                   f"{tokens} tokens, {tokens / seconds:.1f} tokens/s")
         raw_median = statistics.median(rates["raw llama.cpp, in process"])
+        plain = next((statistics.median(rate) for name, rate in rates.items() if name == "server, no lookup, no constraint"), None)
         for name, rate in rates.items():
-            print(f"median tokens/s, {name}: {statistics.median(rate):.1f} (×{statistics.median(rate) / raw_median:.2f} of raw)")
+            against_plain = f", ×{statistics.median(rate) / plain:.2f} of the plain server" if plain else ""
+            print(f"median tokens/s, {name}: {statistics.median(rate):.1f} (×{statistics.median(rate) / raw_median:.2f} of raw"
+                  f"{against_plain})")
     finally:
         for settings in servers.values():
             model_server.stop(settings=settings)
