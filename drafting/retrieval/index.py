@@ -505,7 +505,7 @@ class ExampleIndex:
             lexical = [(rows[id_], score) for id_, score in _top(list(rows), bm25_of([r.document for r in rows.values()]), n)]
         vector, pool = dense_side.result() if dense_side is not None else (None, {})
         for row, score in lexical:
-            pool.setdefault(row.id, _from_rows([row], vector)[row.id]).bm25 = score
+            pool.setdefault(row.id, _candidate(row, vector)).bm25 = score
         if owner:
             pool.update(self._own(owner, kind, exclude, vector))
         ids = list(pool)
@@ -607,11 +607,14 @@ def _top(ids: Sequence[str], scores: np.ndarray, n: int) -> list[tuple[str, floa
     return [(id_, score) for id_, score in ranked[:n] if score > 0]
 
 
+def _candidate(row: Stored, vector: np.ndarray | None) -> _Candidate:
+    """A candidate from a stored row, its cosine to `vector` (0 without one)."""
+    return _Candidate(row.meta, row.document,
+                      float(row.vector @ vector) if vector is not None and row.vector is not None else 0.0)
+
+
 def _from_rows(rows: Sequence[Stored], vector: np.ndarray | None) -> dict[str, _Candidate]:
-    """Candidates from stored rows, their cosine to `vector` (0 without one)."""
-    return {row.id: _Candidate(row.meta, row.document,
-                               float(row.vector @ vector) if vector is not None and row.vector is not None else 0.0)
-            for row in rows}
+    return {row.id: _candidate(row, vector) for row in rows}
 
 
 def _part(kind: str, owner: str) -> str:

@@ -159,6 +159,7 @@ class LexicalIndex:
         with self._transaction() as db:
             kept = {row.id: row.vector for row in self._rows(db, [d.id for d in docs if d.vector is None])}
             self._delete(db, [d.id for d in docs])
+            tables = {part: self._grams_table(db, part) for part in {d.part for d in docs}}
             df: Counter[str] = Counter()
             total = 0
             for doc in docs:
@@ -173,7 +174,7 @@ class LexicalIndex:
                     (doc.id, doc.part, doc.meta["summary_id"], doc.meta["source"], doc.meta.get("owner", ""), length,
                      json.dumps(doc.meta, ensure_ascii=False), doc.text,
                      None if vector is None else np.asarray(vector, dtype=np.float32).tobytes()))
-                db.execute(f"INSERT INTO {self._grams_table(db, doc.part)} (rowid, body) VALUES (?, ?)",
+                db.execute(f"INSERT INTO {tables[doc.part]} (rowid, body) VALUES (?, ?)",
                            (cursor.lastrowid, _body(counts)))
             db.executemany("INSERT INTO df (term, n) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET n = n + excluded.n",
                            df.items())
