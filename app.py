@@ -483,6 +483,11 @@ def _progress_text(view: jobs.JobView) -> tuple[float, str]:
     return min(done / total, 1.0), f"第 {current.index + 1}/{total} 节「{current.title}」{doing}（{elapsed}）"
 
 
+def _checked_note(section: jobs.SectionProgress) -> str:
+    """A long section is checked part by part: say how much of the text shown is checked."""
+    return f"前 {section.checked} 字已核对" if section.checked and not section.done else ""
+
+
 @st.fragment(run_every=1.0)
 def progress_panel() -> None:
     job = jobs.get_job(state["job_id"], my_id())
@@ -506,7 +511,7 @@ def progress_panel() -> None:
         for s in shown:
             lines += [section_heading(s.index, s.title), s.text + ("" if s.done else " ▍")]
         st.html(draft_html("\n".join(lines), {}))
-    if notes := [f"{ordinal(s.index + 1)}、{s.title}：{s.note}" for s in shown if s.note]:
+    if notes := [f"{ordinal(s.index + 1)}、{s.title}：{note}" for s in shown if (note := s.note or _checked_note(s))]:
         st.caption("数字核对：" + "；".join(notes))
 
 

@@ -33,6 +33,9 @@ EMBEDDED_CONTEXT_WINDOW = 4096
 # Sections restate their bullets, so the model's next tokens are often in its prompt already:
 # prompt-lookup decoding guesses that many from there and checks them in one batch (bench/model_bench.py).
 MODEL_LOOKUP_TOKENS = 4
+# A draft's first call writes this many bullets of the first section, checked at once, so the
+# first checked text shows within seconds however long that section is (0: no separate part).
+FIRST_PART_BULLETS = 1
 
 
 def _environment() -> dict[str, str]:
@@ -114,6 +117,8 @@ class Settings:
     trusted_user_header: str | None = None  # DRAFTING_TRUSTED_USER_HEADER: a single-sign-on proxy names the user
     docx_template: Path | None = None  # DRAFTING_DOCX_TEMPLATE: an office's own .docx layout (letterhead, 红头)
     model_lookup_tokens: int = MODEL_LOOKUP_TOKENS  # DRAFTING_MODEL_LOOKUP: prompt-lookup decoding's guess length (0: off)
+    model_warmup: bool = True  # DRAFTING_MODEL_WARMUP: a started server evaluates the shared section prompt at once
+    first_part_bullets: int = FIRST_PART_BULLETS  # DRAFTING_FIRST_PART_BULLETS (0: the first section as the others)
 
     @property
     def api_key(self) -> str | None:
@@ -182,6 +187,8 @@ def load_settings() -> Settings:
         trusted_user_header=_lookup(env, "DRAFTING_TRUSTED_USER_HEADER"),
         docx_template=Path(template).expanduser() if (template := _lookup(env, "DRAFTING_DOCX_TEMPLATE")) else None,
         model_lookup_tokens=max(0, _int(env, "DRAFTING_MODEL_LOOKUP", MODEL_LOOKUP_TOKENS)),
+        model_warmup=_int(env, "DRAFTING_MODEL_WARMUP", 1) != 0,
+        first_part_bullets=max(0, _int(env, "DRAFTING_FIRST_PART_BULLETS", FIRST_PART_BULLETS)),
     )
 
 

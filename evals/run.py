@@ -62,6 +62,8 @@ def pipeline_drafter(strategy: str) -> Drafter:
         result = draft(request, on_event=on_event, client=client).to_dict()
         result["first_delta_seconds"] = first.get("delta")
         result["first_section_seconds"] = first.get("section_done")
+        # The first text shown as checked and final: a long first section's first part, else the section.
+        result["first_checked_seconds"] = first.get("part_done", first.get("section_done"))
         return result
 
     return run
@@ -138,7 +140,10 @@ def run_cases(cases: list[dict[str, Any]], out: Path, drafter: Drafter, connect:
             "check": result["check"], "seconds": result["seconds"],
             "first_delta_seconds": result.get("first_delta_seconds"),
             "first_section_seconds": result.get("first_section_seconds"),
+            "first_checked_seconds": result.get("first_checked_seconds"),
             "examples": [e.get("summary_id") for e in result.get("examples", [])],
+            "sections": [{"heading": s.get("heading"), "facts": len(s.get("facts", [])), "seconds": s.get("seconds"),
+                          "repairs": [r["how"] for r in s.get("repairs", [])]} for s in result.get("sections", [])],
             "metrics": metrics,
         }
         tqdm.write(f"{case['id']}: {result['seconds']:.0f} 秒，精确率 {metrics['figure_precision']}，"
@@ -155,6 +160,7 @@ def run_cases(cases: list[dict[str, Any]], out: Path, drafter: Drafter, connect:
         "failed_cases": sum(1 for c in cases if rows.get(c["id"], {}).get("error")),
         "first_delta_seconds_max": slowest("first_delta_seconds"),
         "first_section_seconds_max": slowest("first_section_seconds"),
+        "first_checked_seconds_max": slowest("first_checked_seconds"),
         "model": connect().label,
         "label": label,
     })

@@ -55,3 +55,25 @@ def test_faults_become_chinese_errors(mode, message):
 def test_endpoint_down():
     with pytest.raises(LLMError, match="连接不上"):
         _client(f"http://127.0.0.1:{free_port()}/v1", embedded=False).stream(Prompt(system="s", user="u"))
+
+
+def test_warm_up_evaluates_the_section_prompts_head_once():
+    """A fresh embedded server is asked for one token after the head every section call shares."""
+    from drafting.flow.plan import OutlineSection
+    from drafting.flow.write import WriteContext, section_prompt
+    from drafting.model.llm import _chatml, warm_up
+
+    with FakeLLM(reply="好") as fake:
+        warm_up(fake.base_url, timeout=5)
+    (body,) = fake.requests
+    assert body["max_tokens"] == 1 and not body.get("stream")
+    section = section_prompt(OutlineSection("组织建设", ["新建工会8家"]), WriteContext("某工会", "上半年", "上半年"), 80)
+    assert _chatml(section).startswith(body["prompt"]) and body["prompt"].endswith("<|im_start|>user\n")
+
+
+def test_a_failed_warm_up_is_logged_not_raised(caplog):
+    from drafting.model.llm import warm_up
+
+    with FakeLLM(mode="error500") as fake:
+        warm_up(fake.base_url, timeout=5)
+    assert "warming the model server" in caplog.text

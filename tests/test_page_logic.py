@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from drafting.flow.assemble import assemble, parse_layout
-from drafting.flow.events import Delta, SectionChecked, SectionDone, SectionRepaired, SectionStarted
+from drafting.flow.events import Delta, PartDone, SectionChecked, SectionDone, SectionRepaired, SectionStarted
 from drafting.flow.pipeline import Cancelled
 from drafting.flow.plan import Outline, OutlineSection
 from drafting.flow.request import RequestError
@@ -92,6 +92,23 @@ def test_job_progress_from_pipeline_events() -> None:
     assert [(s.title, s.text, s.done) for s in view.sections] == [
         ("组织建设", "新建工会8家。", True), ("帮扶", "慰问困难职工120户。", True)]
     assert view.first_text_s is not None and view.first_section_s is not None and view.current is None
+    assert view.first_checked_s == view.first_section_s  # no section came in parts
     job.cancel()
     with pytest.raises(Cancelled):
         job.on_event(Delta(1, "x"))
+
+
+def test_a_finished_part_is_shown_as_checked_before_its_section_ends() -> None:
+    job = jobs.Job("draft", work=lambda on_event: None, store=None, draft_id=0, user_id=None,  # type: ignore[arg-type]
+                   titles=["帮扶"])
+    job.on_event(SectionStarted(0, 1, "帮扶"))
+    job.on_event(Delta(0, "上半年，走访慰问困难职工120户。"))
+    job.on_event(PartDone(0, 0, 2, "上半年，走访慰问困难职工120户。"))
+    job.on_event(Delta(0, "\n发放慰问金"))
+    view = job.view()
+    assert view.first_checked_s is not None and view.first_section_s is None
+    assert view.current.checked == len("上半年，走访慰问困难职工120户。")
+    assert view.current.text == "上半年，走访慰问困难职工120户。\n发放慰问金"
+    # A retry of the second part keeps the first on the page.
+    job.on_event(SectionStarted(0, 1, "帮扶", 1, "上半年，走访慰问困难职工120户。"))
+    assert job.view().current.text == "上半年，走访慰问困难职工120户。" and job.view().current.checked > 0

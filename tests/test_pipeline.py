@@ -7,8 +7,9 @@ import time
 
 import pytest
 
+from drafting import config
 from drafting.flow.assemble import parse_layout
-from drafting.flow.events import Delta, SectionDone, SectionRepaired, SectionStarted
+from drafting.flow.events import Delta, PartDone, SectionChecked, SectionDone, SectionRepaired, SectionStarted
 from drafting.flow.pipeline import Cancelled, draft, regenerate_section, split_by_headings
 from drafting.flow.request import RequestError, SectionInput, build_request
 from drafting.model.llm import LLMClient
@@ -278,3 +279,53 @@ def test_the_drafting_service_as_a_langchain_runnable(data_dir, monkeypatch):
     use_model(monkeypatch, None)  # no model: the service's flagged fallback, through the same Runnable
     fallen = drafting_runnable().invoke(payload)
     assert fallen["fallback"] and "模型暂时无法使用" in fallen["notes"][0]
+
+
+def test_a_long_first_section_shows_a_checked_first_part_before_the_next_call(data_dir, monkeypatch):
+    """The first section's first bullet is its own call, checked and repaired before the next
+    call starts; a part's invented figure is repaired in that part alone."""
+    monkeypatch.setenv("DRAFTING_FIRST_PART_BULLETS", "1")
+    config.reset_settings()
+    request = build_request("东湖街道总工会", "上半年", 2024, [
+        SectionInput("帮扶送温暖", ["春节走访慰问困难职工120户", "发放慰问金36万元", "金秋助学资助困难职工子女15名"]),
+        SectionInput("组织建设", ["新建非公企业工会8家", "新发展会员1200名"]),
+    ], {"examples": 0})
+
+    def invents_in_later_parts(body: dict) -> str:
+        facts = _facts_of(body)
+        return ("共开展活动99场，" if "120户" not in facts[0] else "") + echo(body)
+
+    events: list = []
+    with FakeLLM(reply=invents_in_later_parts) as fake:
+        calls_at_part: dict[tuple[int, int], int] = {}
+
+        def record(event) -> None:
+            events.append(event)
+            if isinstance(event, PartDone):
+                calls_at_part[(event.index, event.part)] = len(fake.requests)
+
+        result = draft(request, on_event=record, client=_client(fake))
+    parts = [e for e in events if isinstance(e, PartDone)]
+    assert [(e.index, e.part, e.parts) for e in parts] == [(0, 0, 2), (0, 1, 2), (1, 0, 1)]
+    assert calls_at_part[(0, 0)] == 1  # the first part was final after one call
+    assert parts[0].text.startswith("上半年") and "120户" in parts[0].text and "36万元" not in parts[0].text
+    assert result.text.count("\n") >= 1 and parts[1].text.startswith(parts[0].text + "\n")
+    checked = [(e.index, e.part) for e in events if isinstance(e, SectionChecked)]
+    assert checked == [(0, 0), (0, 1), (1, 0)]
+    repaired = [(e.index, e.part, e.how) for e in events if isinstance(e, SectionRepaired)]
+    assert repaired == [(0, 1, "model"), (0, 1, "fallback"), (1, 0, "model"), (1, 0, "fallback")]
+    assert all(e.text.startswith(parts[0].text) for e in events if isinstance(e, SectionRepaired) and e.index == 0)
+    assert result.check["ok"] and "99场" not in result.text
+    assert all(f in result.text for f in ("120户", "36万元", "15名", "8家", "1200名"))
+
+
+def test_the_first_part_can_be_switched_off(data_dir, monkeypatch):
+    monkeypatch.setenv("DRAFTING_FIRST_PART_BULLETS", "0")
+    config.reset_settings()
+    request = build_request("东湖街道总工会", "上半年", 2024, [
+        SectionInput("帮扶送温暖", ["春节走访慰问困难职工120户", "发放慰问金36万元", "金秋助学资助困难职工子女15名"]),
+    ], {"examples": 0})
+    events: list = []
+    with FakeLLM(reply=echo) as fake:
+        draft(request, on_event=events.append, client=_client(fake))
+    assert len(fake.requests) == 1 and [e.parts for e in events if isinstance(e, PartDone)] == [1]

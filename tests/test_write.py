@@ -59,6 +59,14 @@ def test_long_targets_get_more_calls_not_longer_ones() -> None:
     assert len(fact_chunks(facts, target_chars=1200)) == 6
 
 
+def test_a_short_first_part_then_the_usual_split() -> None:
+    facts = [f"第{i}项工作完成" for i in range(6)]
+    assert fact_chunks(facts, first=1) == [facts[:1], facts[1:4], facts[4:]]
+    assert fact_chunks(facts[:1], first=1) == [facts[:1]]
+    assert fact_chunks(facts[:2], first=1) == [facts[:1], facts[1:2]]
+    assert fact_chunks(facts, first=0) == fact_chunks(facts)
+
+
 def test_a_repair_shares_the_section_prompts_system_part() -> None:
     """The server keeps the evaluated prefix of the previous prompt: a repair must not evict
     the system prompt every section call starts with."""

@@ -90,7 +90,7 @@ CHECK_TIMEOUT = "核对未能在 {seconds:g} 秒内完成（草稿或要点过�
 INLINE_CHECK_CHARS = 6_000  # draft + bullets; larger checks run in a thread with a time budget
 SSE_KEEPALIVE_S = 15.0
 SSE_EVENTS = ("accepted", "queued", "plan", "section_started", "delta", "section_checked", "section_repaired",
-              "section_done", "retry", "done", "result", "error")
+              "part_done", "section_done", "retry", "done", "result", "error")
 SSE_EVENT_SCHEMA = {  # one event of the stream; `data` is a JSON object
     "type": "object", "required": ["event", "data"],
     "properties": {"event": {"type": "string", "enum": list(SSE_EVENTS)},
@@ -211,7 +211,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @app.post("/v1/drafts/stream", responses={**ERROR_RESPONSES, 200: {
         "description": "server-sent events：accepted {id}、queued {ahead}、plan、section_started、delta、"
-                       "section_checked、section_repaired、section_done、retry、done，最后 result（同 POST /v1/drafts 的返回）"
+                       "section_checked、section_repaired、part_done（一节中已核对定稿的部分）、section_done、retry、done，最后 result（同 POST /v1/drafts 的返回）"
                        "或 error {status, detail}",
         "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}}}},
         tags=["drafts"], summary="生成初稿（流式，逐节推送）", response_class=StreamingResponse)

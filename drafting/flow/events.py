@@ -2,9 +2,10 @@
 the HTTP stream and the command line. `to_dict()` is the wire shape (the `type` key and the
 fields), unchanged for the HTTP stream's clients.
 
-Order for one section: SectionStarted (again, with `retry`, when the model stopped early),
-Delta…, SectionChecked, SectionRepaired… (when the check found problems), SectionDone; a
-draft opens with PlanMade and ends with Finished.
+Order for one section: SectionStarted (again, with `retry`, when the model stopped early), then
+for each part (the bullets one call writes; a long section has several) Delta…, SectionChecked,
+SectionRepaired… (when the check found problems), PartDone; then SectionDone. A draft opens
+with PlanMade and ends with Finished.
 """
 from __future__ import annotations
 
@@ -37,11 +38,14 @@ class Delta:
 
 @dataclass(frozen=True)
 class SectionChecked:
+    """Part `part` of section `index` was checked against its bullets."""
+
     type: ClassVar[str] = "section_checked"
     index: int
     ok: bool
     problems: list[dict[str, str]] = field(default_factory=list)  # {"text", "reason"}
     missing: list[str] = field(default_factory=list)
+    part: int = 0
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,20 @@ class SectionRepaired:
     index: int
     how: str  # "model" (a re-ask) or "fallback" (the deterministic restatement)
     accepted: bool
+    text: str  # the section so far: its finished parts and this part as repaired
+    part: int = 0
+
+
+@dataclass(frozen=True)
+class PartDone:
+    """Part `part` of `parts` of section `index` is written, checked and repaired: `text` is the
+    section so far, and no later part changes it (SectionDone may still add a closing phrase or
+    drop a statement a later part repeats)."""
+
+    type: ClassVar[str] = "part_done"
+    index: int
+    part: int
+    parts: int
     text: str
 
 
@@ -84,7 +102,7 @@ class Retrying:
     delay: float
 
 
-Event = PlanMade | SectionStarted | Delta | SectionChecked | SectionRepaired | SectionDone | Finished | Queued | Retrying
+Event = PlanMade | SectionStarted | Delta | SectionChecked | SectionRepaired | PartDone | SectionDone | Finished | Queued | Retrying
 
 
 def to_dict(event: Event) -> dict[str, Any]:

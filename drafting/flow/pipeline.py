@@ -3,7 +3,7 @@
 parse (request) → plan → retrieve (examples) → write → check → repair → assemble.
 
 Events passed to `on_event` are the typed events of `drafting.flow.events` (PlanMade,
-SectionStarted, Delta, SectionChecked, SectionRepaired, SectionDone, Finished).
+SectionStarted, Delta, SectionChecked, SectionRepaired, PartDone, SectionDone, Finished).
 A `threading.Event` passed as `cancel` stops the run between calls (`Cancelled` is raised).
 """
 from __future__ import annotations
@@ -17,9 +17,10 @@ from typing import Any
 
 from drafting.checker.claims import Claim
 from drafting.checker.report import Finding
+from drafting.config import get_settings
 from drafting.flow import assemble as asm
 from drafting.flow.check import check
-from drafting.flow.events import Delta, Event, Finished, PlanMade, SectionDone, SectionStarted
+from drafting.flow.events import Delta, Event, Finished, PartDone, PlanMade, SectionDone, SectionStarted
 from drafting.flow.hygiene import clean_paragraph
 from drafting.flow.phrases import PhraseBank, PhraseOffer
 from drafting.flow.plan import Outline, OutlineSection, plan
@@ -169,14 +170,21 @@ def _examples_for(section: OutlineSection, request: DraftRequest, k: int) -> tup
 
 def _write_one(client: LLMClient, request: DraftRequest, section: OutlineSection, index: int, total: int,
                target: int, k: int, on_event: Callable[[Event], None] | None, bank: PhraseBank,
-               temperature: float = 0.3, position: int | None = None) -> tuple[SectionResult, list[dict[str, Any]]]:
+               temperature: float = 0.3, position: int | None = None,
+               first_part: int = 0) -> tuple[SectionResult, list[dict[str, Any]]]:
+    """Write one section part by part (the bullets one call writes); each part is checked and
+    repaired against its own bullets as soon as it is written, so it is final before the next
+    call starts. `first_part` bullets make a short first part (a draft's first section)."""
     started = time.monotonic()
     _emit(on_event, SectionStarted(index, total, section.heading))
     styles, shown = _examples_for(section, request, k)
     position = index if position is None else position
     explicit_length = bool(request.options.get("target_chars"))
-    chunks = fact_chunks(section.facts, target_chars=target if explicit_length else 0)
+    chunks = fact_chunks(section.facts, target_chars=target if explicit_length else 0, first=first_part)
+    fields = request.field_texts()
     paragraphs: list[str] = []
+    raws: list[str] = []
+    repairs: list[dict[str, Any]] = []
     tokens = 0
     for n, chunk in enumerate(chunks):
         part = OutlineSection(heading=section.heading, facts=chunk, kind=section.kind, topic=section.topic)
@@ -184,8 +192,7 @@ def _write_one(client: LLMClient, request: DraftRequest, section: OutlineSection
         if n:
             _emit(on_event, Delta(index, "\n"))
         for attempt in range(1 + EARLY_STOP_RETRIES):
-            if attempt:  # the model stopped after a few words: start the section again, differently
-                paragraphs = paragraphs[:n]
+            if attempt:  # the model stopped after a few words: start the part again, differently
                 _emit(on_event, SectionStarted(index, total, section.heading, attempt, "\n".join(paragraphs)))
             generation = write_section(
                 client, part, write_context(request), part_target, position=position + n + attempt,
@@ -196,26 +203,35 @@ def _write_one(client: LLMClient, request: DraftRequest, section: OutlineSection
             tokens += generation.completion_tokens
             if len(generation.text) - len(generation.prefill) >= MIN_GENERATED_CHARS:
                 break
-        paragraphs.append(generation.text)
-    return _finish_section(client, request, section, index, target, "\n".join(paragraphs), started,
-                           tokens, shown, on_event, bank.offer(styles))
+        raws.append(generation.text)
+        checked = check_and_repair(client, part, generation.text, fields, part_target, on_event=on_event,
+                                   index=index, part=n, before="\n".join(paragraphs))
+        paragraphs.append(checked.text)
+        repairs.extend(checked.attempts)
+        _emit(on_event, PartDone(index, n, len(chunks), "\n".join(paragraphs)))
+    # Parts were checked alone: the whole section once more, for a statement two parts repeat.
+    # Nothing the model wrote is unchecked by now, so no model call: the fallback at most.
+    return _finish_section(None, request, section, index, target, "\n".join(paragraphs), "\n".join(raws),
+                           started, tokens, shown, on_event, bank.offer(styles), repairs)
 
 
 def _finish_section(client: LLMClient | None, request: DraftRequest, section: OutlineSection, index: int,
-                    target: int, raw: str, started: float, tokens: int, shown: list[dict[str, Any]],
-                    on_event: Callable[[Event], None] | None,
-                    phrases: PhraseOffer | None = None) -> tuple[SectionResult, list[dict[str, Any]]]:
+                    target: int, text: str, raw: str, started: float, tokens: int, shown: list[dict[str, Any]],
+                    on_event: Callable[[Event], None] | None, phrases: PhraseOffer | None = None,
+                    repairs: list[dict[str, Any]] | None = None) -> tuple[SectionResult, list[dict[str, Any]]]:
+    """Check and repair the whole section (`client` None: its parts were checked already, so the
+    deterministic fallback at most, and no check events again), attach a genre phrase, report."""
     fields = request.field_texts()
     checked = check_and_repair(
-        client, section, clean_paragraph(raw, section.facts), fields, target,  # repeats across its paragraphs
-        on_event=on_event, index=index,
+        client, section, clean_paragraph(text, section.facts), fields, target,  # repeats across its paragraphs
+        on_event=on_event if client is not None else None, index=index,
     )
     text, attached = checked.text, list[str]()
     if phrases is not None:
         text, attached = phrases.attach(checked.text, lambda t: len(problems_of(check_section(t, section, fields))))
     seconds = time.monotonic() - started
     result = SectionResult(section.heading, list(section.facts), text, raw, seconds, tokens,
-                           checked.attempts, [e["id"] for e in shown], section.kind, attached)
+                           [*(repairs or []), *checked.attempts], [e["id"] for e in shown], section.kind, attached)
     _emit(on_event, SectionDone(index, text, seconds))
     return result, shown
 
@@ -291,9 +307,11 @@ def draft(request: DraftRequest, on_event: Callable[[Event], None] | None = None
     else:
         total = len(outline.sections)
         bank = PhraseBank()
+        first_part = get_settings().first_part_bullets
         for index, section in enumerate(outline.sections):
             _check_cancel(cancel)
-            result, shown = _write_one(client, request, section, index, total, targets[index], k, on_event, bank)
+            result, shown = _write_one(client, request, section, index, total, targets[index], k, on_event, bank,
+                                       first_part=first_part if index == 0 else 0)
             results.append(result)
             examples.extend(shown)
     draft_result = _assemble(request, outline.title, _frame(request), results, client, examples, started, strategy)
@@ -324,7 +342,7 @@ def _draft_whole(client: LLMClient, request: DraftRequest, outline: Outline, tar
     for index, section in enumerate(outline.sections):
         _check_cancel(cancel)
         result, _ = _finish_section(client, request, section, index, targets[index], bodies[index],
-                                    started, share, [], on_event)
+                                    bodies[index], started, share, [], on_event)
         results.append(result)
     return results, []
 

@@ -123,15 +123,20 @@ def fallback(text: str, report: CheckReport, section: OutlineSection, fields: li
 
 def check_and_repair(client: LLMClient | None, section: OutlineSection, text: str, fields: list[str],
                      target_chars: int, on_event: Callable[[Event], None] | None = None, index: int = 0,
-                     max_model_repairs: int = MAX_MODEL_REPAIRS) -> SectionCheck:
-    """Check `text` (section `index` of the outline); re-ask the model about its problems, then
-    fall back deterministically."""
+                     max_model_repairs: int = MAX_MODEL_REPAIRS, part: int = 0, before: str = "") -> SectionCheck:
+    """Check `text` (part `part` of section `index`, written from `section`'s bullets, after the
+    section's finished parts `before`); re-ask the model about its problems, then fall back
+    deterministically."""
     report = check_section(text, section, fields)
     result = SectionCheck(text=text, report=report)
+
+    def so_far(text: str) -> str:
+        return f"{before}\n{text}" if before else text
+
     if on_event:
         on_event(SectionChecked(index, not problems_of(report),
                                 [{"text": t, "reason": r} for _, _, t, r in problems_of(report)],
-                                [m.text for m in report.missing]))
+                                [m.text for m in report.missing], part))
     for _ in range(max_model_repairs):
         if client is None:
             break
@@ -147,12 +152,12 @@ def check_and_repair(client: LLMClient | None, section: OutlineSection, text: st
             result.text, result.report = candidate, candidate_report
             result.attempts[-1]["accepted"] = True
         if on_event:
-            on_event(SectionRepaired(index, "model", result.attempts[-1]["accepted"], result.text))
+            on_event(SectionRepaired(index, "model", result.attempts[-1]["accepted"], so_far(result.text), part))
     if not is_clean(result.report):
         repaired = fallback(result.text, result.report, section, fields)
         result.attempts.append({"how": "fallback", "problems": [p[3] for p in problems_of(result.report)],
                                 "missing": [m.text for m in result.report.missing], "accepted": True})
         result.text, result.report = repaired, check_section(repaired, section, fields)
         if on_event:
-            on_event(SectionRepaired(index, "fallback", True, result.text))
+            on_event(SectionRepaired(index, "fallback", True, so_far(result.text), part))
     return result

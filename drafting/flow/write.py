@@ -78,13 +78,19 @@ def prefill_for(section: OutlineSection, ctx: WriteContext, position: int) -> st
     return choice.replace("$org", ctx.org).replace("$period", ctx.lead)
 
 
-def fact_chunks(facts: list[str], size: int = MAX_FACTS_PER_CALL, target_chars: int = 0) -> list[list[str]]:
+def fact_chunks(facts: list[str], size: int = MAX_FACTS_PER_CALL, target_chars: int = 0,
+                first: int = 0) -> list[list[str]]:
     """Bullets split into near-equal calls of at most `size` (4 → 2+2, not 3+1).
 
     With a length target, into as many calls as the target needs at about `CHARS_PER_CALL`
     each (up to one bullet per call): forced past its natural end, the small model pads with
     echoes of its prompt, so a long section is written as more short paragraphs instead.
+    With `first`, the first call writes only that many bullets (a draft's first part, so that
+    its first checked text comes early) and the rest are split as usual.
     """
+    if 0 < first < len(facts):
+        rest = facts[first:]
+        return [facts[:first], *fact_chunks(rest, size, target_chars * len(rest) // len(facts))]
     n = -(-len(facts) // size)
     if target_chars:
         n = min(max(n, round(target_chars / CHARS_PER_CALL)), len(facts))

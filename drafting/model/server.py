@@ -22,6 +22,7 @@ from pathlib import Path
 
 from drafting.config import EMBEDDED_CONTEXT_WINDOW, EMBEDDED_MODEL_ALIAS, Settings, get_settings
 from drafting.model.assets import ensure_model
+from drafting.model.llm import warm_up
 
 READY_TIMEOUT_S = 180.0
 
@@ -129,6 +130,8 @@ def ensure_running(port: int | None = None, settings: Settings | None = None) ->
                 tail = log_file.read_text(errors="replace")[-800:]
                 raise ModelServerError(f"内置模型服务启动失败（退出码 {proc.returncode}）。日志末尾：\n{tail}")
             if _answers(port, timeout=1.0) is not None:
+                if settings.model_warmup:  # under the lock: a second starter waits for a warm server
+                    warm_up(base_url, settings.llm_timeout)
                 return ServerHandle(base_url, port, proc.pid, reused=False)
             time.sleep(0.25)
         proc.terminate()

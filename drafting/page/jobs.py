@@ -20,7 +20,16 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from drafting import service
-from drafting.flow.events import Delta, Event, Queued, SectionChecked, SectionDone, SectionRepaired, SectionStarted
+from drafting.flow.events import (
+    Delta,
+    Event,
+    PartDone,
+    Queued,
+    SectionChecked,
+    SectionDone,
+    SectionRepaired,
+    SectionStarted,
+)
 from drafting.flow.pipeline import Cancelled
 from drafting.flow.plan import Outline
 from drafting.flow.request import RequestError
@@ -44,6 +53,7 @@ class SectionProgress:
     done: bool = False
     seconds: float | None = None
     note: str = ""  # what the checker and repair did, in Chinese
+    checked: int = 0  # leading characters of `text` already checked and final (the finished parts)
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,7 @@ class JobView:
     draft_id: int | None = None
     first_text_s: float | None = None
     first_section_s: float | None = None
+    first_checked_s: float | None = None  # the first checked text shown: a finished part or section
     waiting_behind: int = 0  # drafts ahead in the shared model queue (0: not waiting)
 
     @property
@@ -91,6 +102,7 @@ class Job:
     ended: float | None = None
     first_text_s: float | None = None
     first_section_s: float | None = None
+    first_checked_s: float | None = None
     waiting_behind: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _thread: threading.Thread | None = None
@@ -114,7 +126,8 @@ class Job:
             return JobView(id=self.id, kind=self.kind, status=self.status, elapsed=now - self.started,
                            total=self.total, sections=tuple(self.sections), idle=now - self.last_activity,
                            message=self.message, draft_id=self.draft_id if self.status == DONE else None, first_text_s=self.first_text_s,
-                           first_section_s=self.first_section_s, waiting_behind=self.waiting_behind)
+                           first_section_s=self.first_section_s, first_checked_s=self.first_checked_s,
+                           waiting_behind=self.waiting_behind)
 
     def on_event(self, event: Event) -> None:
         """Record a pipeline event; a pending cancel stops the run here, even mid-section."""
@@ -127,7 +140,7 @@ class Job:
             if isinstance(event, SectionStarted):
                 self.total = event.total or self.total
                 self.sections = [s for s in self.sections if s.index != event.index]
-                self.sections.append(SectionProgress(event.index, event.title))
+                self.sections.append(SectionProgress(event.index, event.title, event.text, checked=len(event.text)))
             elif isinstance(event, Delta) and event.text:
                 self._update(event.index, lambda s: replace(s, text=s.text + event.text))
                 if self.first_text_s is None:
@@ -138,11 +151,17 @@ class Job:
             elif isinstance(event, SectionRepaired):
                 note = "已改用要点原话表述" if event.how == "fallback" else "已按要点修正"
                 self._update(event.index, lambda s: replace(s, text=event.text, note=note))
+            elif isinstance(event, PartDone) and event.part < event.parts - 1:
+                self._update(event.index, lambda s: replace(s, text=event.text, checked=len(event.text)))
+                if self.first_checked_s is None:
+                    self.first_checked_s = now - self.started
             elif isinstance(event, SectionDone):
                 self._update(event.index, lambda s: replace(s, text=event.text, done=True, seconds=event.seconds,
                                                             note=s.note.replace("正在修正…", "已修正")))
                 if self.first_section_s is None:
                     self.first_section_s = now - self.started
+                if self.first_checked_s is None:
+                    self.first_checked_s = self.first_section_s
 
     def _update(self, index: int, change: Callable[[SectionProgress], SectionProgress]) -> None:
         """Change section `index`; one that never announced its start (a whole-draft run) is added."""
