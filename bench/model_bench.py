@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/model_bench.py [--runs 3]                    # the paragraph constraints
     .venv/bin/python bench/model_bench.py lookup [--runs 3] [--n 0,4,8]  # prompt-lookup decoding
+    .venv/bin/python bench/model_bench.py lookup --heldout 12 --n 0,4    # …on real held-out section prompts
     .venv/bin/python bench/model_bench.py prefix [--runs 5]               # prompt prefix reuse
 
 The first compares the ways of holding the model to one paragraph: the logit bias (the
@@ -10,7 +11,11 @@ default), the minimum-length grammar (explicit length targets) and no constraint
 second starts one server per prompt-lookup length N (0: off) and asks them in turn, plainly and
 with the pipeline's constraint, beside llama.cpp in this process without a server (raw), so that
 the ratios to raw and to a plain server (no lookup, no constraint) are measured in the same run
-rather than remembered. The third asks one server
+rather than remembered. With `--heldout K` the prompts are not one fixed section asked again but
+K of the prompts the pipeline writes for the held-out cases (planned as a draft plans them, one
+part per call, spread evenly over the cases), each asked once of every server in turn: every
+server then evaluates each new prompt as the pipeline's server does, and the lengths are the
+pipeline's own. The third asks one server
 for the first token of section prompts one after another: a prompt sharing the previous one's
 system prompt (as a draft's sections do) against one whose system prompt differs from its first
 character, so the time the shared prefix saves is measured, not assumed.
@@ -32,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from drafting import config
 from drafting.flow.plan import OutlineSection
-from drafting.flow.write import MIN_LENGTH_SHARE, WriteContext, section_prompt
+from drafting.flow.write import MIN_LENGTH_SHARE, MIN_SECTION_CHARS, WriteContext, section_prompt
 from drafting.model import server as model_server
 from drafting.model.llm import Prompt, get_client
 
@@ -48,9 +53,12 @@ def main() -> int:
     parser.add_argument("mode", nargs="?", choices=("constraints", "lookup", "prefix"), default="constraints")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--n", default="0,4,8", help="lookup: prompt-lookup lengths to compare (0: off)")
+    parser.add_argument("--heldout", type=int, default=0,
+                        help="lookup: ask K real section prompts of the held-out cases instead of one fixed section")
     args = parser.parse_args()
     if args.mode == "lookup":
-        return lookup_bench(args.runs, [int(n) for n in args.n.split(",")])
+        prompts = heldout_prompts(args.heldout) if args.heldout else None
+        return lookup_bench(args.runs, [int(n) for n in args.n.split(",")], prompts)
     if args.mode == "prefix":
         return prefix_bench(args.runs)
     with socket.socket() as s:
@@ -89,8 +97,34 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def lookup_bench(runs: int, lengths: list[int]) -> int:
-    """Servers with prompt-lookup decoding of each length, and raw llama.cpp, asked in turn."""
+def heldout_prompts(k: int, cases: Path = Path("evals/cases/heldout.jsonl")) -> list[Prompt]:
+    """K of the section prompts the pipeline writes for the held-out cases, spread evenly: each
+    case planned with its neighbour votes, each section split into the parts one call writes."""
+    import json
+
+    from drafting.flow.pipeline import section_targets, write_context
+    from drafting.flow.plan import plan
+    from drafting.flow.request import request_from_json
+    from drafting.flow.write import fact_chunks
+    from drafting.retrieval.examples import votes_for
+
+    prompts = []
+    for line in cases.read_text(encoding="utf-8").splitlines():
+        request = request_from_json(json.loads(line))
+        outline = plan(request, votes_for(request))
+        for index, (section, target) in enumerate(zip(outline.sections, section_targets(outline, request))):
+            first = config.get_settings().first_part_bullets if index == 0 else 0
+            for n, chunk in enumerate(fact_chunks(section.facts, first=first)):
+                part = OutlineSection(heading=section.heading, facts=chunk, kind=section.kind)
+                part_target = max(MIN_SECTION_CHARS // 2, target * len(chunk) // len(section.facts))
+                prompts.append(section_prompt(part, write_context(request), part_target, index + n))
+    step = len(prompts) / k
+    return [prompts[int(i * step)] for i in range(min(k, len(prompts)))]
+
+
+def lookup_bench(runs: int, lengths: list[int], prompts: list[Prompt] | None = None) -> int:
+    """Servers with prompt-lookup decoding of each length, and raw llama.cpp, asked in turn
+    (`prompts`: each asked once, instead of the fixed section `runs` times)."""
     from llama_cpp import Llama
 
     from drafting.model.llm import _chatml
@@ -115,8 +149,7 @@ def lookup_bench(runs: int, lengths: list[int]) -> int:
         asks = {f"{name}, {'paragraph constraint' if paragraph else 'no constraint'}": (client, paragraph)
                 for name, client in clients.items() for paragraph in (False, True)}
         rates: dict[str, list[float]] = {name: [] for name in [*asks, "raw llama.cpp, in process"]}
-        for run in range(runs):
-            prompt = section_prompt(SECTION, ctx, 300, run)
+        for run, prompt in enumerate(prompts or [section_prompt(SECTION, ctx, 300, run) for run in range(runs)]):
             for name, (client, paragraph) in asks.items():
                 prompt.paragraph = paragraph
                 gen = client.stream(prompt)

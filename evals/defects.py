@@ -9,6 +9,8 @@ cases.jsonl and summary.json for the pipeline and the baseline alike):
 - duplicated_statements — a sentence that says again what an earlier one said;
 - cut_off_sentences — a sentence that stops before its predicate (…在业主新增100米开挖任务下。);
 - filler_sentences — a sentence with no bullet content, only boilerplate;
+- lost_bullets — a bullet the body does not state (its figures may be checked, but a bullet
+  without figures can vanish unnoticed: an empty section, a repair that dropped it);
 and their sum, `defects`.
 """
 from __future__ import annotations
@@ -20,11 +22,11 @@ from typing import Any
 
 from drafting.checker.clauses import bigrams, sentence_spans
 from drafting.config import PROMPTS_DIR
-from drafting.flow.hygiene import CUT_OFF, content_grams, repeats, says_nothing, signature
+from drafting.flow.hygiene import CUT_OFF, content_grams, repeats, says_nothing, signature, stated, states
 from drafting.flow.plan import TOPICS, classify_fact
 
 DEFECT_KEYS = ("ungrounded_claims", "leaked_text", "misplaced_bullets", "duplicated_statements",
-               "cut_off_sentences", "filler_sentences")
+               "cut_off_sentences", "filler_sentences", "lost_bullets")
 LEAK_CHARS = 8
 _LEVEL1 = re.compile(r"^\s*([一二三四五六七八九十]{1,3})、(.*)$")
 
@@ -73,6 +75,11 @@ def _leaks(text: str, facts: Sequence[str]) -> list[str]:
     return [m.group() for m in re.finditer(r"[^\x00]+", "".join(ch if h else "\x00" for ch, h in zip(text, hit)))]
 
 
+def body_text(text: str) -> str:
+    """The sentences of the body, joined (title, opening, headings and closing left out)."""
+    return "".join(text[s:e] for s, e in body_sentences(text))
+
+
 def sections_of(text: str) -> list[tuple[str, str]]:
     """(heading, body) of each 一、 section."""
     out: list[tuple[str, list[str]]] = []
@@ -106,7 +113,7 @@ def placements(text: str, facts: Sequence[str]) -> list[str | None]:
             out.append(None)
             continue
         topic, overlap = max(((t, len(grams & g)) for t, g in sections), key=lambda x: x[1])
-        out.append(topic if overlap >= max(2, len(grams) // 3) else None)
+        out.append(topic if stated(grams, overlap) else None)
     return out
 
 
@@ -160,6 +167,7 @@ def defects(text: str, facts: Sequence[str], report: Mapping[str, Any], labels: 
         "duplicated_statements": duplicated,
         "cut_off_sentences": cut_off,
         "filler_sentences": filler,
+        "lost_bullets": [f for f in facts if not states(body_text(text), f)],
     }
     counts = {key: len(found[key]) for key in DEFECT_KEYS}
     agreeing, compared = placement_agreement(text, facts, labels) if labels else (0, 0)

@@ -33,3 +33,13 @@ def test_each_kind_of_defect_is_counted() -> None:
     assert found["misplaced_bullets"] == 2  # 技术比武 under 组织建设, finished work under 下一步
     assert found["defects"] == sum(found[k] for k in ("leaked_text", "ungrounded_claims", "duplicated_statements",
                                                      "cut_off_sentences", "filler_sentences", "misplaced_bullets"))
+
+
+def test_a_bullet_the_draft_does_not_state_is_lost() -> None:
+    """seed-001-03 once came back with its first section empty: no figure went missing, the
+    bullet had none, so only this count sees it."""
+    text = ("某某公司工会2024年上半年工作总结\n上半年，某某公司工会扎实推进各项工作。\n一、加强组织建设，夯实工会工作基础\n"
+            "二、开展劳动竞赛，提升职工队伍素质\n组织技术比武，评出岗位能手8名。"
+            "苍岭项目部在业主新增100米开挖任务下，提前完成掘进。\n回顾上半年的工作，我们推动工会工作再上新台阶。")
+    found = _defects(text, ["organise", "skills", "skills"])
+    assert found["defect_examples"]["lost_bullets"] == [FACTS[0]] and found["defects"] == 1

@@ -47,3 +47,25 @@ def test_a_problem_in_the_first_clause_takes_the_sentence_with_it() -> None:
     text = "另建工会99家，新建工会8家。发放慰问金36万元，涉及99户。"
     report = check(text, ["新建工会8家", "发放慰问金36万元"])
     assert drop_problem_clauses(text, report) == "发放慰问金36万元。"
+
+
+THIN = OutlineSection("丰富文体活动，增强工会组织凝聚力", ["办公室地点分散，日常锻炼分解到各部门组织，部门之间可集中进行"])
+
+
+def test_a_repair_that_drops_a_bullet_is_refused_and_the_bullet_restated() -> None:
+    """A bullet without figures has none to miss: an empty 'repair' had fewer problems and no
+    missing figure, and was taken, and the section vanished (held-out seed-001-03)."""
+    invented = "办公室地点分散，日常锻炼分解到各部门组织，部门之间可集中进行，并成立了职工健身俱乐部。"
+    model = ScriptedModel(lambda p: "")
+    result = check_and_repair(model, THIN, invented, FIELDS, 60)
+    assert [a["how"] for a in result.attempts] == ["model", "fallback"] and not result.attempts[0]["accepted"]
+    assert "日常锻炼分解到各部门组织" in result.text and "俱乐部" not in result.text
+
+
+def test_a_bullet_the_model_left_out_is_restated_even_without_figures() -> None:
+    text = "春节走访慰问困难职工120户，发放慰问金36万元。"
+    section = OutlineSection(SECTION.heading, [*SECTION.facts[:1], "组织开展职工心理健康讲座"])
+    model = ScriptedModel(lambda p: "不该被调用")
+    result = check_and_repair(model, section, text, FIELDS, 120)
+    assert not model.prompts and result.attempts[-1]["unstated"] == ["组织开展职工心理健康讲座"]
+    assert result.text == text + "此外，组织开展职工心理健康讲座。"

@@ -71,6 +71,20 @@ def _strip_labels(sentence: str, labels: list[str]) -> str:
 _PUNCT = re.compile(r"[，。；！？、,;：:“”‘’\"'（）()《》\s]")
 
 
+STATED_SHARE = 3  # a text states a bullet when it carries at least a third of its bigrams (and 2)
+
+
+def stated(grams: set[str], overlap: int) -> bool:
+    """Whether a text sharing `overlap` of a bullet's character `grams` states that bullet."""
+    return bool(grams) and overlap >= max(2, len(grams) // STATED_SHARE)
+
+
+def states(text: str, fact: str) -> bool:
+    """Whether `text` still says what the bullet `fact` says (its wording, not only its figures)."""
+    grams = bigrams(re.sub(r"\s", "", fact))
+    return stated(grams, len(grams & bigrams(text)))
+
+
 def content_grams(text: str) -> set[str]:
     """Character bigrams of `text` with punctuation and spaces taken out (“三八”节 ~ 三八节)."""
     return bigrams(_PUNCT.sub("", text))

@@ -5,8 +5,9 @@ Problems are the unsupported or misattributed figures, the FACT warnings (a hedg
 added, 人 for 人次) and the claims no bullet grounds (invented work, prompt text): the model is
 re-asked with those spans named, a bounded number of times; then a deterministic fallback
 removes every clause that still carries a problem and restates each bullet whose figures
-are missing as a plain sentence. The fallback text is built from the bullets themselves, so
-the final section never carries an unsupported figure.
+are missing, or that the text does not state at all, as a plain sentence. The fallback text is
+built from the bullets themselves, so the final section never carries an unsupported figure and
+never leaves a bullet out.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from typing import Any
 from drafting.checker import FACT, CheckReport
 from drafting.flow.check import check
 from drafting.flow.events import Event, SectionChecked, SectionRepaired
-from drafting.flow.hygiene import clean_paragraph
+from drafting.flow.hygiene import clean_paragraph, states
 from drafting.flow.plan import OutlineSection
 from drafting.flow.write import finish_paragraph, repair_prompt
 from drafting.model.llm import LLMClient
@@ -108,14 +109,17 @@ def drop_problem_clauses(text: str, report: CheckReport) -> str:
 
 def fallback(text: str, report: CheckReport, section: OutlineSection, fields: list[str]) -> str:
     """Remove the clauses with problems (`report` is `text`'s check), then restate each bullet
-    whose figures are missing."""
+    whose figures are missing or that is no longer stated."""
     kept = clean_paragraph(drop_problem_clauses(text, report), section.facts, [section.heading, *fields])  # no stub left
     if len(kept) < MIN_KEPT_CHARS:  # a stub such as “今年以来，我会按照。” says nothing
         kept = ""
     missing: dict[str, list[str]] = {}
     for m in check_section(kept, section, fields).missing:
         missing.setdefault(m.fact, []).append(m.text)
-    additions = [bullet_sentence(missing_clauses(f, missing[f])) for f in section.facts if f in missing]
+    # A bullet whose figures are missing gets those clauses back; one the kept text no longer
+    # states at all (a bullet without figures has none to miss) is restated whole.
+    additions = [bullet_sentence(missing_clauses(f, missing[f]) if states(kept, f) else f)
+                 for f in section.facts if f in missing or not states(kept, f)]
     if additions and kept:
         additions[0] = ("同时，" if "此外" in kept else "此外，") + additions[0]
     return kept + "".join(additions)
@@ -148,15 +152,19 @@ def check_and_repair(client: LLMClient | None, section: OutlineSection, text: st
         candidate = clean_paragraph(finish_paragraph(generation.text), section.facts, [section.heading, *fields])
         candidate_report = check_section(candidate, section, fields)
         result.attempts.append({"how": "model", "problems": notes, "accepted": False})
-        if len(problems_of(candidate_report)) < len(problems) and len(candidate_report.missing) <= len(result.report.missing):
+        kept_bullets = all(states(candidate, f) for f in section.facts if states(result.text, f))
+        if len(problems_of(candidate_report)) < len(problems) and kept_bullets \
+                and len(candidate_report.missing) <= len(result.report.missing):
             result.text, result.report = candidate, candidate_report
             result.attempts[-1]["accepted"] = True
         if on_event:
             on_event(SectionRepaired(index, "model", result.attempts[-1]["accepted"], so_far(result.text), part))
-    if not is_clean(result.report):
+    unstated = [f for f in section.facts if not states(result.text, f)]  # work left out, figures or not
+    if not is_clean(result.report) or unstated:
         repaired = fallback(result.text, result.report, section, fields)
         result.attempts.append({"how": "fallback", "problems": [p[3] for p in problems_of(result.report)],
-                                "missing": [m.text for m in result.report.missing], "accepted": True})
+                                "missing": [m.text for m in result.report.missing], "unstated": unstated,
+                                "accepted": True})
         result.text, result.report = repaired, check_section(repaired, section, fields)
         if on_event:
             on_event(SectionRepaired(index, "fallback", True, so_far(result.text), part))
