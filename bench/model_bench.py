@@ -151,11 +151,16 @@ def lookup_bench(runs: int, lengths: list[int], prompts: list[Prompt] | None = N
         rates: dict[str, list[float]] = {name: [] for name in [*asks, "raw llama.cpp, in process"]}
         for run, prompt in enumerate(prompts or [section_prompt(SECTION, ctx, 300, run) for run in range(runs)]):
             for name, (client, paragraph) in asks.items():
+                # As in a draft, the server last saw another prompt with this system part: the
+                # system part is kept, the user part is evaluated afresh (asking the same prompt
+                # twice in a row would time the second ask without its prompt).
+                client.stream(Prompt(system=prompt.system, user="。", max_tokens=1))
                 prompt.paragraph = paragraph
                 gen = client.stream(prompt)
                 rates[name].append(gen.tokens_per_second)
                 print(f"run {run + 1}, {name}: {gen.seconds:.1f} s, {len(gen.text)} chars, {gen.completion_tokens} tokens, "
                       f"{gen.tokens_per_second:.1f} tokens/s, first token {gen.first_token_seconds:.2f} s")
+            raw.create_completion(_chatml(Prompt(system=prompt.system, user="。")), max_tokens=1)
             started = time.monotonic()
             out = raw.create_completion(_chatml(prompt), max_tokens=prompt.max_tokens, temperature=prompt.temperature,
                                         stop=["<|im_end|>", *prompt.stop])

