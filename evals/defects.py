@@ -24,11 +24,11 @@ from drafting.checker.clauses import bigrams, sentence_spans
 from drafting.config import PROMPTS_DIR
 from drafting.flow.hygiene import CUT_OFF, content_grams, repeats, says_nothing, signature, stated, states
 from drafting.flow.plan import TOPICS, classify_fact
+from drafting.headings import LEVEL1
 
 DEFECT_KEYS = ("ungrounded_claims", "leaked_text", "misplaced_bullets", "duplicated_statements",
                "cut_off_sentences", "filler_sentences", "lost_bullets")
 LEAK_CHARS = 8
-_LEVEL1 = re.compile(r"^\s*([一二三四五六七八九十]{1,3})、(.*)$")
 
 
 @lru_cache(maxsize=1)
@@ -51,14 +51,14 @@ def body_sentences(text: str) -> list[tuple[int, int]]:
     """Sentences of the body: the title, the opening (everything before the first 一、 heading),
     the headings and the closing line (the last one, after the last section) left out."""
     lines = text.split("\n")
-    first = next((n for n, line in enumerate(lines) if _LEVEL1.match(line)), None)
+    first = next((n for n, line in enumerate(lines) if LEVEL1.match(line)), None)
     if first is None:
         return list(sentence_spans(text, len(lines[0]) + 1 if len(lines) > 1 else 0))
     last = max(n for n, line in enumerate(lines) if line.strip())
     spans, pos = [], 0
     for n, line in enumerate(lines):
         end = pos + len(line)
-        if first < n < last and line.strip() and not _LEVEL1.match(line):
+        if first < n < last and line.strip() and not LEVEL1.match(line):
             spans += list(sentence_spans(text, pos, end))
         pos = end + 1
     return spans
@@ -84,7 +84,7 @@ def sections_of(text: str) -> list[tuple[str, str]]:
     """(heading, body) of each 一、 section."""
     out: list[tuple[str, list[str]]] = []
     for line in text.split("\n"):
-        if m := _LEVEL1.match(line):
+        if m := LEVEL1.match(line):
             out.append((m.group(2), []))
         elif out and line.strip():
             out[-1][1].append(line)

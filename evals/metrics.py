@@ -34,6 +34,7 @@ from decimal import Decimal
 from typing import Any
 
 from drafting.flow.request import request_from_json
+from drafting.headings import LEVEL1, LEVEL2
 from evals.defects import DEFECT_KEYS, defects
 from evals.placement import reference_labels
 
@@ -185,8 +186,7 @@ def length_ratio(candidate: str, reference: str) -> float | None:
 # Structure
 
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_LEVEL1 = re.compile(r"^([一二三四五六七八九十]{1,3})、")
-_LEVEL2 = re.compile(r"^(?:[(（][一二三四五六七八九十]{1,3}[)）]|\d{1,2}、)")
+_LEVEL2 = re.compile(rf"{LEVEL2.pattern}|^\d{{1,2}}、")  # （一）… or 1、…
 _SENTENCE_END = ("。", "！", "!", "”", "」")
 _TITLE_MAX_CHARS = 40
 _LATIN_SENTENCE = re.compile(r"[A-Za-z]+(?:[ \t,.;:'\"!?()-]+[A-Za-z]+){2,}")
@@ -225,9 +225,9 @@ def structure_ok(text: str) -> tuple[bool, list[str]]:
         return False, ["正文为空"]
     reasons: list[str] = []
     title = lines[0]
-    if len(title) > _TITLE_MAX_CHARS or title.endswith(("。", "，", "；", "：", ",", ";", ":")) or _LEVEL1.match(title):
+    if len(title) > _TITLE_MAX_CHARS or title.endswith(("。", "，", "；", "：", ",", ";", ":")) or LEVEL1.match(title):
         reasons.append(f"缺少标题行：第一行是“{_snippet(title)}”")
-    headings = [(i, m.group(1)) for i, line in enumerate(lines) if (m := _LEVEL1.match(line))]
+    headings = [(i, m.group(1)) for i, line in enumerate(lines) if (m := LEVEL1.match(line))]
     numbers = [chinese_numeral(numeral) for _, numeral in headings]
     if len(headings) < 2:
         reasons.append("缺少编号的一级标题（一、二、…）")
