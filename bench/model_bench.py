@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from drafting import config
 from drafting.flow.plan import OutlineSection
-from drafting.flow.write import MIN_LENGTH_SHARE, MIN_SECTION_CHARS, WriteContext, section_prompt
+from drafting.flow.write import MIN_LENGTH_SHARE, WriteContext, section_prompt
 from drafting.model import server as model_server
 from drafting.model.llm import Prompt, get_client
 
@@ -102,22 +102,21 @@ def heldout_prompts(k: int, cases: Path = Path("evals/cases/heldout.jsonl")) -> 
     case planned with its neighbour votes, each section split into the parts one call writes."""
     import json
 
-    from drafting.flow.pipeline import section_targets, write_context
+    from drafting.flow.pipeline import section_parts, section_targets, write_context
     from drafting.flow.plan import plan
     from drafting.flow.request import request_from_json
-    from drafting.flow.write import fact_chunks
     from drafting.retrieval.examples import votes_for
 
     prompts = []
+    first_part = config.get_settings().first_part_bullets
     for line in cases.read_text(encoding="utf-8").splitlines():
         request = request_from_json(json.loads(line))
         outline = plan(request, votes_for(request))
+        explicit_length = bool(request.options.get("target_chars"))
         for index, (section, target) in enumerate(zip(outline.sections, section_targets(outline, request))):
-            first = config.get_settings().first_part_bullets if index == 0 else 0
-            for n, chunk in enumerate(fact_chunks(section.facts, first=first)):
-                part = OutlineSection(heading=section.heading, facts=chunk, kind=section.kind)
-                part_target = max(MIN_SECTION_CHARS // 2, target * len(chunk) // len(section.facts))
-                prompts.append(section_prompt(part, write_context(request), part_target, index + n))
+            parts = section_parts(section, target, explicit_length, first_part if index == 0 else 0)
+            prompts.extend(section_prompt(part, write_context(request), part_target, index + n)
+                           for n, (part, part_target) in enumerate(parts))
     step = len(prompts) / k
     return [prompts[int(i * step)] for i in range(min(k, len(prompts)))]
 

@@ -168,6 +168,15 @@ def _examples_for(section: OutlineSection, request: DraftRequest, k: int) -> tup
     return styles, shown
 
 
+def section_parts(section: OutlineSection, target: int, explicit_length: bool,
+                  first_part: int = 0) -> list[tuple[OutlineSection, int]]:
+    """The parts one call each writes, with their character targets (the section's target
+    shared by bullets); `first_part` bullets make a short first part."""
+    chunks = fact_chunks(section.facts, target_chars=target if explicit_length else 0, first=first_part)
+    return [(OutlineSection(heading=section.heading, facts=chunk, kind=section.kind, topic=section.topic),
+             max(MIN_SECTION_CHARS // 2, target * len(chunk) // len(section.facts))) for chunk in chunks]
+
+
 def _write_one(client: LLMClient, request: DraftRequest, section: OutlineSection, index: int, total: int,
                target: int, k: int, on_event: Callable[[Event], None] | None, bank: PhraseBank,
                temperature: float = 0.3, position: int | None = None,
@@ -180,15 +189,13 @@ def _write_one(client: LLMClient, request: DraftRequest, section: OutlineSection
     styles, shown = _examples_for(section, request, k)
     position = index if position is None else position
     explicit_length = bool(request.options.get("target_chars"))
-    chunks = fact_chunks(section.facts, target_chars=target if explicit_length else 0, first=first_part)
+    parts = section_parts(section, target, explicit_length, first_part)
     fields = request.field_texts()
     paragraphs: list[str] = []
     raws: list[str] = []
     repairs: list[dict[str, Any]] = []
     tokens = 0
-    for n, chunk in enumerate(chunks):
-        part = OutlineSection(heading=section.heading, facts=chunk, kind=section.kind, topic=section.topic)
-        part_target = max(MIN_SECTION_CHARS // 2, target * len(chunk) // len(section.facts))
+    for n, (part, part_target) in enumerate(parts):
         if n:
             _emit(on_event, Delta(index, "\n"))
         for attempt in range(1 + EARLY_STOP_RETRIES):
@@ -208,7 +215,7 @@ def _write_one(client: LLMClient, request: DraftRequest, section: OutlineSection
                                    index=index, part=n, before="\n".join(paragraphs))
         paragraphs.append(checked.text)
         repairs.extend(checked.attempts)
-        _emit(on_event, PartDone(index, n, len(chunks), "\n".join(paragraphs)))
+        _emit(on_event, PartDone(index, n, len(parts), "\n".join(paragraphs)))
     # Parts were checked alone: the whole section once more, for a statement two parts repeat.
     # Nothing the model wrote is unchecked by now, so no model call: the fallback at most.
     return _finish_section(None, request, section, index, target, "\n".join(paragraphs), "\n".join(raws),

@@ -118,8 +118,9 @@ def fallback(text: str, report: CheckReport, section: OutlineSection, fields: li
         missing.setdefault(m.fact, []).append(m.text)
     # A bullet whose figures are missing gets those clauses back; one the kept text no longer
     # states at all (a bullet without figures has none to miss) is restated whole.
-    additions = [bullet_sentence(missing_clauses(f, missing[f]) if states(kept, f) else f)
-                 for f in section.facts if f in missing or not states(kept, f)]
+    unstated = {f for f in section.facts if not states(kept, f)}
+    additions = [bullet_sentence(f if f in unstated else missing_clauses(f, missing[f]))
+                 for f in section.facts if f in missing or f in unstated]
     if additions and kept:
         additions[0] = ("同时，" if "此外" in kept else "此外，") + additions[0]
     return kept + "".join(additions)
