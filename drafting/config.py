@@ -121,6 +121,7 @@ class Settings:
     model_lookup_tokens: int = MODEL_LOOKUP_TOKENS  # DRAFTING_MODEL_LOOKUP: prompt-lookup decoding's guess length (0: off)
     model_warmup: bool = True  # DRAFTING_MODEL_WARMUP: a started server evaluates the shared section prompt at once
     first_part_bullets: int = FIRST_PART_BULLETS  # DRAFTING_FIRST_PART_BULLETS (0: the first section as the others)
+    repair_drop_first: bool = True  # DRAFTING_REPAIR_DROP: drop problem clauses before re-asking the model
 
     @property
     def api_key(self) -> str | None:
@@ -191,6 +192,7 @@ def load_settings() -> Settings:
         model_lookup_tokens=max(0, _int(env, "DRAFTING_MODEL_LOOKUP", MODEL_LOOKUP_TOKENS)),
         model_warmup=_int(env, "DRAFTING_MODEL_WARMUP", 1) != 0,
         first_part_bullets=max(0, _int(env, "DRAFTING_FIRST_PART_BULLETS", FIRST_PART_BULLETS)),
+        repair_drop_first=_int(env, "DRAFTING_REPAIR_DROP", 1) != 0,
     )
 
 

@@ -143,7 +143,8 @@ def run_cases(cases: list[dict[str, Any]], out: Path, drafter: Drafter, connect:
             "first_checked_seconds": result.get("first_checked_seconds"),
             "examples": [e.get("summary_id") for e in result.get("examples", [])],
             "sections": [{"heading": s.get("heading"), "facts": len(s.get("facts", [])), "seconds": s.get("seconds"),
-                          "repairs": [r["how"] for r in s.get("repairs", [])]} for s in result.get("sections", [])],
+                          "repairs": [r["how"] for r in s.get("repairs", [])],
+                          "accepted": [bool(r.get("accepted")) for r in s.get("repairs", [])]} for s in result.get("sections", [])],
             "metrics": metrics,
         }
         tqdm.write(f"{case['id']}: {result['seconds']:.0f} 秒，精确率 {metrics['figure_precision']}，"

@@ -61,7 +61,13 @@ def test_sectioned_draft_structure_events_and_check(request_):
     assert len(fake.requests) == 2  # one call per section, no repair needed
 
 
-def test_invented_figure_is_repaired_then_falls_back(request_):
+@pytest.mark.parametrize("drop_first", ["1", "0"])
+def test_invented_figure_is_repaired(request_, monkeypatch, drop_first):
+    """An invented clause is dropped with no model call when the rest still states the bullets
+    (section 1); where it opens the sentence that states a bullet (section 2), dropping it would
+    lose the bullet, so the model is re-asked (and repeats itself), then the fallback removes it.
+    Switched off, every section goes to the model first."""
+    monkeypatch.setenv("DRAFTING_REPAIR_DROP", drop_first)
     events: list[dict] = []
     with FakeLLM(reply=inventor) as fake:
         result = draft(request_, on_event=events.append, client=_client(fake))
@@ -69,8 +75,11 @@ def test_invented_figure_is_repaired_then_falls_back(request_):
     assert "99场" not in result.text and "99场" in result.raw_text
     assert all(f in result.text for f in ("8家", "1200名", "120户", "36万元", "15名"))
     hows = [e.how for e in events if isinstance(e, SectionRepaired)]
-    assert hows == ["model", "fallback", "model", "fallback"]
-    assert len(fake.requests) == 4  # a write and one repair per section
+    if drop_first == "1":
+        assert hows == ["drop", "model", "fallback"] and len(fake.requests) == 3
+    else:
+        assert hows == ["model", "fallback", "model", "fallback"]
+        assert len(fake.requests) == 4  # a write and one repair per section
 
 
 def test_missing_bullet_is_restated(request_):

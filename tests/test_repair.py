@@ -33,6 +33,20 @@ def test_the_re_ask_names_each_problem_and_a_better_answer_is_taken() -> None:
     assert isinstance(events[-1], SectionRepaired) and events[-1].how == "model"
 
 
+def test_an_invented_clause_is_dropped_without_a_model_call() -> None:
+    bad = "春节走访慰问困难职工120户，发放慰问金36万元，同时开展职工法律知识培训。金秋助学资助困难职工子女15名。"
+    model = ScriptedModel(lambda p: "不该被调用")
+    events: list = []
+    result = check_and_repair(model, SECTION, bad, FIELDS, 120, on_event=events.append)
+    assert not model.prompts and result.text == GOOD
+    assert [a["how"] for a in result.attempts] == ["drop"]
+    assert isinstance(events[-1], SectionRepaired) and events[-1].how == "drop"
+    # Switched off, the same text goes to the model first.
+    asked = ScriptedModel(lambda p: GOOD)
+    assert [a["how"] for a in check_and_repair(asked, SECTION, bad, FIELDS, 120, drop_first=False).attempts] \
+        == ["model"] and asked.prompts
+
+
 def test_the_fallback_drops_the_problems_and_restates_what_is_missing() -> None:
     stubborn = "春节走访慰问困难职工150户，开展职工法律知识培训，发放慰问金36万元。"
     model = ScriptedModel(lambda p: stubborn)  # repeats itself when asked to repair
@@ -57,7 +71,7 @@ def test_a_repair_that_drops_a_bullet_is_refused_and_the_bullet_restated() -> No
     missing figure, and was taken, and the section vanished (held-out seed-001-03)."""
     invented = "办公室地点分散，日常锻炼分解到各部门组织，部门之间可集中进行，并成立了职工健身俱乐部。"
     model = ScriptedModel(lambda p: "")
-    result = check_and_repair(model, THIN, invented, FIELDS, 60)
+    result = check_and_repair(model, THIN, invented, FIELDS, 60, drop_first=False)  # straight to the model
     assert [a["how"] for a in result.attempts] == ["model", "fallback"] and not result.attempts[0]["accepted"]
     assert "日常锻炼分解到各部门组织" in result.text and "俱乐部" not in result.text
 

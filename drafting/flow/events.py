@@ -52,7 +52,7 @@ class SectionChecked:
 class SectionRepaired:
     type: ClassVar[str] = "section_repaired"
     index: int
-    how: str  # "model" (a re-ask) or "fallback" (the deterministic restatement)
+    how: str  # "drop" (problem clauses removed), "model" (a re-ask) or "fallback" (the deterministic restatement)
     accepted: bool
     text: str  # the section so far: its finished parts and this part as repaired
     part: int = 0

@@ -212,7 +212,8 @@ def _write_one(client: LLMClient, request: DraftRequest, section: OutlineSection
                 break
         raws.append(generation.text)
         checked = check_and_repair(client, part, generation.text, fields, part_target, on_event=on_event,
-                                   index=index, part=n, before="\n".join(paragraphs))
+                                   index=index, part=n, before="\n".join(paragraphs),
+                                   drop_first=get_settings().repair_drop_first)
         paragraphs.append(checked.text)
         repairs.extend(checked.attempts)
         _emit(on_event, PartDone(index, n, len(parts), "\n".join(paragraphs)))

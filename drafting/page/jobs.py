@@ -149,7 +149,7 @@ class Job:
                 n = len(event.problems) + len(event.missing)
                 self._update(event.index, lambda s: replace(s, note=f"核对发现 {n} 处问题，正在修正…"))
             elif isinstance(event, SectionRepaired):
-                note = "已改用要点原话表述" if event.how == "fallback" else "已按要点修正"
+                note = {"fallback": "已改用要点原话表述", "drop": "已删去要点中没有的内容"}.get(event.how, "已按要点修正")
                 self._update(event.index, lambda s: replace(s, text=event.text, note=note))
             elif isinstance(event, PartDone) and event.part < event.parts - 1:
                 self._update(event.index, lambda s: replace(s, text=event.text, checked=len(event.text)))
