@@ -15,7 +15,7 @@ def test_prompt_role_and_meta_text_are_struck() -> None:
 
 def test_a_pasted_label_a_repeat_and_a_cut_off_sentence_are_struck() -> None:
     text = ("此外，建会入会：新建非公企业工会12家。上半年新建非公企业工会12家。"
-            "此外，苍岭项目部在业主新增100米开挖任务下。")
+            "此外，苍岭项目部在业主新增100米开挖任务下。此外，按照市、区总工会的组建任务。")
     assert clean_paragraph(text, FACTS) == "新建非公企业工会12家。"
 
 

@@ -28,8 +28,12 @@ FILLER_SHARE = 0.25  # share of a sentence's content bigrams from the bullets (n
 MIN_BOILERPLATE_CHARS = 4
 _SENTENCE = re.compile(r"[^。！？；;!?]+[。！？；;!?]*")
 _ROLE = re.compile(r"作为[^，。]{0,12}(?:秘书|助手|写作者|撰稿人)|(?:文字秘书|写作助手)[^，。]{0,6}岗位")
-# A sentence ending on a preposition frame, a conjunction or a particle has lost its predicate.
-CUT_OFF = re.compile(r"(?:在[^，。；！？]{0,30}(?:下|中)|[和与及或并而且对向把将为从于的地得等])[。！？；]$")
+# A sentence ending on a preposition frame, a conjunction or a particle has lost its predicate;
+# so has one that is only a 按照/根据… phrase ending on its object (按照市、区总工会的组建任务。,
+# what a dropped clause left behind). The second form matches none of the corpus's sentences.
+CUT_OFF = re.compile(r"(?:在[^，。；！？]{0,30}(?:下|中)|[和与及或并而且对向把将为从于的地得等])[。！？；]$"
+                     r"|^(?:[^，。；！？,]{0,6}[，,])?(?:按照|根据|依照|依据|围绕|遵照|对照)"
+                     r"[^，。；！？,了着过]{0,30}的[^，。；！？,的了着过]{1,8}[。！？；]$")
 _LABEL = re.compile(r"^([\u4e00-\u9fff]{2,8})[：:]")
 _ITEM = r"(?:(?![和与及])[\u4e00-\u9fff]){2,8}"
 _LIST = re.compile(rf"{_ITEM}(?:(?:、|和|与|及){_ITEM})+")
