@@ -63,6 +63,12 @@ def test_a_problem_in_the_first_clause_takes_the_sentence_with_it() -> None:
     assert drop_problem_clauses(text, report) == "发放慰问金36万元。"
 
 
+def test_a_joining_word_after_a_dropped_clause_goes_with_it() -> None:
+    text = "按照上级工会要求，开展职工法律知识培训99场，并新建工会8家。"
+    report = check(text, ["按照上级工会要求，新建工会8家"])
+    assert drop_problem_clauses(text, report) == "按照上级工会要求，新建工会8家。"
+
+
 THIN = OutlineSection("丰富文体活动，增强工会组织凝聚力", ["办公室地点分散，日常锻炼分解到各部门组织，部门之间可集中进行"])
 
 

@@ -33,6 +33,7 @@ MIN_KEPT_CHARS = 16
 _SENTENCE = re.compile(r"[^。！？；]+[。！？；”]*")
 _CLAUSE = re.compile(r"[^，,；;]+")
 _TRAILING_PUNCT = re.compile(r"[，,；;。.！!？?、\s]+$")
+_JOINER = re.compile(r"^(?:并且|而且|并)(?=[\u4e00-\u9fff]{2})")
 
 
 @dataclass
@@ -81,8 +82,9 @@ def missing_clauses(fact: str, figures: list[str]) -> str:
 def drop_problem_clauses(text: str, report: CheckReport) -> str:
     """Remove the clauses that carry a problem; a sentence whose first clause carries one goes
     whole (what is left would have lost its subject), and so does a clause opening with 其中
-    right after a removed one. A sentence keeps its other clauses, so a bullet stated in the same
-    sentence as an invented figure is not lost with it."""
+    right after a removed one; one opening with 并/并且/而且 there loses that word (按照…的要求，
+    并成功创建了… read as a broken sentence). A sentence keeps its other clauses, so a bullet
+    stated in the same sentence as an invented figure is not lost with it."""
     spans = [(start, end) for start, end, _, _ in problems_of(report)]
 
     def hit(start: int, end: int) -> bool:
@@ -105,8 +107,8 @@ def drop_problem_clauses(text: str, report: CheckReport) -> str:
             if hit(clause.start() + offset, clause.end() + offset) or (dropped and clause.group().startswith("其中")):
                 dropped = True
                 continue
+            parts.append(_JOINER.sub("", clause.group()) if dropped else clause.group())
             dropped = False
-            parts.append(clause.group())
         kept.append("，".join(parts) + ending)
     return "".join(kept)
 
