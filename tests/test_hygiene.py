@@ -53,3 +53,9 @@ def test_broken_enumerators_and_an_opening_connective_are_mended() -> None:
     assert clean_paragraph("一是新建工会12家。三是发放慰问金36万元。", FACTS) == "新建工会12家。发放慰问金36万元。"
     assert clean_paragraph("一是新建工会12家。二是发放慰问金36万元。", FACTS) == "一是新建工会12家。二是发放慰问金36万元。"
     assert clean_paragraph("其中，7家企业签订集体合同。\n此外，新建工会12家。", FACTS) == "7家企业签订集体合同。\n新建工会12家。"
+
+
+def test_the_bank_does_not_restate_the_close_a_paragraph_already_has() -> None:
+    offer = PhraseBank().offer(["不断突显工会凝聚力和影响力", "取得了良好成效"])
+    text, used = offer.attach("比赛获全公司第三名，增强了工会组织凝聚力。", lambda t: 0)
+    assert used == ["取得了良好成效"] and text == "比赛获全公司第三名，增强了工会组织凝聚力，取得了良好成效。"

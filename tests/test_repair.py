@@ -69,6 +69,23 @@ def test_a_joining_word_after_a_dropped_clause_goes_with_it() -> None:
     assert drop_problem_clauses(text, report) == "按照上级工会要求，新建工会8家。"
 
 
+def test_a_means_frame_whose_clause_is_dropped_loses_its_tongguo() -> None:
+    text = "一年来，街道工会通过开展献计献策活动，征集建议99条。"
+    report = check(text, ["开展献计献策活动"])
+    assert drop_problem_clauses(text, report) == "一年来，街道工会开展献计献策活动。"
+
+
+def test_a_drop_that_takes_a_bullets_work_with_it_goes_to_the_model() -> None:
+    """The bullet is still "stated" by its other pieces, but the sentence with the 禁毒日 work
+    opens on a wrong date: dropping it would lose that work, so the model is asked."""
+    section = OutlineSection("开展劳动竞赛，提升职工队伍素质",
+                             ["3月初发问卷摸培训意向，举办道德礼仪讲座；6.26在桂园路开展国际禁毒日宣传"])
+    text = "3月初发问卷摸培训意向，举办道德礼仪讲座。6月26日，在桂园路开展国际禁毒日宣传。"
+    model = ScriptedModel(lambda p: "3月初发问卷摸培训意向，举办道德礼仪讲座；6.26在桂园路开展国际禁毒日宣传。")
+    result = check_and_repair(model, section, text, FIELDS, 80)
+    assert model.prompts and [a["how"] for a in result.attempts] == ["model"] and "禁毒日" in result.text
+
+
 THIN = OutlineSection("丰富文体活动，增强工会组织凝聚力", ["办公室地点分散，日常锻炼分解到各部门组织，部门之间可集中进行"])
 
 

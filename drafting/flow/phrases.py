@@ -5,14 +5,21 @@ A small model that is shown 切实维护职工合法权益 as a phrase to borrow
 phrase implies into the draft; placed by code, the phrase only gives the paragraph the close
 that past summaries of the same topic, level and period give theirs. Each paragraph gets at most
 one phrase, as its closing clause; a phrase is used once per draft, and one that would make the
-paragraph fail its check is skipped.
+paragraph fail its check is skipped, and so is one that says again what the paragraph's last
+sentence says (…增强了工会组织凝聚力，不断突显工会凝聚力和影响力).
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from drafting.flow.hygiene import content_grams
+
 _SENTENCE_END = "。！？"
+_SENTENCE_BREAK = re.compile(r"[。！？；]")
+_EVERYWHERE = frozenset({"工会", "职工"})  # bigrams any union sentence has
+ECHO_GRAMS = 2  # a phrase sharing this many other bigrams with the last sentence restates it
 
 
 @dataclass
@@ -41,8 +48,9 @@ class PhraseOffer:
         for i, paragraph in enumerate(paragraphs):
             if not paragraph or paragraph[-1] not in _SENTENCE_END:
                 continue
+            last = content_grams(_SENTENCE_BREAK.split(paragraph[:-1])[-1]) - _EVERYWHERE
             for phrase in self.candidates:
-                if phrase in self.bank.used or phrase in text:
+                if phrase in self.bank.used or phrase in text or len(content_grams(phrase) & last) >= ECHO_GRAMS:
                     continue
                 trial = [*paragraphs[:i], f"{paragraph[:-1]}，{phrase}{paragraph[-1]}", *paragraphs[i + 1:]]
                 if problems("\n".join(trial)) <= baseline:
