@@ -86,6 +86,16 @@ def test_a_drop_that_takes_a_bullets_work_with_it_goes_to_the_model() -> None:
     assert model.prompts and [a["how"] for a in result.attempts] == ["model"] and "禁毒日" in result.text
 
 
+def test_the_fallback_restates_the_bullet_work_a_dropped_sentence_took() -> None:
+    section = OutlineSection("开展劳动竞赛，提升职工队伍素质",
+                             ["3月初发问卷摸培训意向，举办道德礼仪讲座；6.26在桂园路开展国际禁毒日宣传"])
+    text = "3月初发问卷摸培训意向，举办道德礼仪讲座。6月26日，在桂园路开展国际禁毒日宣传。"
+    model = ScriptedModel(lambda p: text)  # repeats itself when asked to repair
+    result = check_and_repair(model, section, text, FIELDS, 80)
+    assert [a["how"] for a in result.attempts] == ["model", "fallback"]
+    assert result.text == "3月初发问卷摸培训意向，举办道德礼仪讲座。此外，6.26在桂园路开展国际禁毒日宣传。"
+
+
 THIN = OutlineSection("丰富文体活动，增强工会组织凝聚力", ["办公室地点分散，日常锻炼分解到各部门组织，部门之间可集中进行"])
 
 

@@ -134,9 +134,16 @@ def drop_repair(text: str, report: CheckReport, section: OutlineSection, fields:
     return kept if all(states(kept, f) for f in section.facts if states(text, f)) else None
 
 
+def lost_clauses(fact: str, text: str, kept: str) -> list[str]:
+    """The clauses of a bullet that `text` stated and `kept` (what a drop left of it) no longer
+    does: work that went with a problem sentence while the bullet's other pieces still state it."""
+    return [c for c in _CLAUSE.findall(fact) if c.strip() and states(text, c) and not states(kept, c)]
+
+
 def fallback(text: str, report: CheckReport, section: OutlineSection, fields: list[str]) -> str:
     """Remove the clauses with problems (`report` is `text`'s check), then restate each bullet
-    whose figures are missing or that is no longer stated."""
+    whose figures are missing or that is no longer stated, and each bullet clause the removal
+    took with it."""
     kept = clean_paragraph(drop_problem_clauses(text, report), section.facts, [section.heading, *fields])  # no stub left
     if len(kept) < MIN_KEPT_CHARS:  # a stub such as “今年以来，我会按照。” says nothing
         kept = ""
@@ -145,9 +152,15 @@ def fallback(text: str, report: CheckReport, section: OutlineSection, fields: li
         missing.setdefault(m.fact, []).append(m.text)
     # A bullet whose figures are missing gets those clauses back; one the kept text no longer
     # states at all (a bullet without figures has none to miss) is restated whole.
-    unstated = {f for f in section.facts if not states(kept, f)}
-    additions = [bullet_sentence(f if f in unstated else missing_clauses(f, missing[f]))
-                 for f in section.facts if f in missing or f in unstated]
+    additions = []
+    for fact in section.facts:
+        if not states(kept, fact):
+            additions.append(bullet_sentence(fact))
+            continue
+        pieces = [missing_clauses(fact, missing[fact])] if fact in missing else []
+        pieces += [c for c in lost_clauses(fact, text, kept) if not any(c in p for p in pieces)]
+        if pieces:
+            additions.append(bullet_sentence("，".join(pieces)))
     if additions and kept:
         additions[0] = ("同时，" if "此外" in kept else "此外，") + additions[0]
     return kept + "".join(additions)
