@@ -106,7 +106,8 @@ def drop_problem_clauses(text: str, report: CheckReport) -> str:
         offset = sentence.start()
         if not clauses or hit(clauses[0].start() + offset, clauses[0].end() + offset):
             continue
-        parts, dropped = [], False
+        parts: list[str] = []
+        dropped = False
         for clause in clauses:
             if hit(clause.start() + offset, clause.end() + offset) or (dropped and clause.group().startswith("其中")):
                 if parts and not dropped:
