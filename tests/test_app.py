@@ -277,11 +277,14 @@ def test_cancel_stops_the_run_and_keeps_the_outline(data_dir, monkeypatch) -> No
     gate = threading.Event()
 
     def slow(body: dict[str, Any]) -> str:
-        gate.wait(10)
+        gate.wait(60)
         return restate(body)
 
     with FakeLLM(slow) as server:
-        use_model(monkeypatch, server)
+        # The model call must outlast the clicks however loaded the machine: with the default
+        # 5 s timeout, a CI run whose clicks took longer saw the call time out, the plain draft
+        # saved, and no job left to cancel.
+        use_model(monkeypatch, server, timeout=60)
         at = click(click(fill(page()), "生成提纲 →"), "生成初稿")
         assert "正在生成初稿" in texts(at.markdown)
         at.button(key="cancel_job").click().run()
