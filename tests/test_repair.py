@@ -86,6 +86,18 @@ def test_a_drop_that_takes_a_bullets_work_with_it_goes_to_the_model() -> None:
     assert model.prompts and [a["how"] for a in result.attempts] == ["model"] and "禁毒日" in result.text
 
 
+def test_a_model_repair_that_leaves_out_a_piece_of_a_bullet_is_refused() -> None:
+    """Held-out seed-003-06: the re-ask fixed the wrong date by leaving the 禁毒日 work out, and
+    was taken because the bullet's other pieces still stated it."""
+    section = OutlineSection("开展劳动竞赛，提升职工队伍素质",
+                             ["3月初发问卷摸培训意向，举办道德礼仪讲座；6.26在桂园路开展国际禁毒日宣传"])
+    text = "3月初发问卷摸培训意向，举办道德礼仪讲座。6月26日，在桂园路开展国际禁毒日宣传。"
+    model = ScriptedModel(lambda p: "3月初发问卷摸培训意向，举办道德礼仪讲座。")
+    result = check_and_repair(model, section, text, FIELDS, 80)
+    assert [(a["how"], a["accepted"]) for a in result.attempts] == [("model", False), ("fallback", True)]
+    assert "6.26在桂园路开展国际禁毒日宣传" in result.text
+
+
 def test_the_fallback_restates_the_bullet_work_a_dropped_sentence_took() -> None:
     section = OutlineSection("开展劳动竞赛，提升职工队伍素质",
                              ["3月初发问卷摸培训意向，举办道德礼仪讲座；6.26在桂园路开展国际禁毒日宣传"])

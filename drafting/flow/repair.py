@@ -200,7 +200,10 @@ def check_and_repair(client: LLMClient | None, section: OutlineSection, text: st
         candidate = clean_paragraph(finish_paragraph(generation.text), section.facts, [section.heading, *fields])
         candidate_report = check_section(candidate, section, fields)
         result.attempts.append({"how": "model", "problems": notes, "accepted": False})
-        kept_bullets = all(states(candidate, f) for f in section.facts if states(result.text, f))
+        # Nothing the text stated may go: no bullet, and no clause of one (a bullet of several
+        # pieces still counts as stated when one piece is left out).
+        kept_bullets = all(states(candidate, f) and not lost_clauses(f, result.text, candidate)
+                           for f in section.facts if states(result.text, f))
         if len(problems_of(candidate_report)) < len(problems) and kept_bullets \
                 and len(candidate_report.missing) <= len(result.report.missing):
             result.text, result.report = candidate, candidate_report
