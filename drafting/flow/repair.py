@@ -120,19 +120,26 @@ def drop_problem_clauses(text: str, report: CheckReport) -> str:
     return "".join(kept)
 
 
-def drop_repair(text: str, report: CheckReport, section: OutlineSection, fields: list[str]) -> str | None:
+def without_problems(text: str, report: CheckReport, section: OutlineSection, fields: list[str]) -> str:
+    """`text` with its problem clauses dropped and the result cleaned (no stub sentence left)."""
+    return clean_paragraph(drop_problem_clauses(text, report), section.facts, [section.heading, *fields])
+
+
+def drop_repair(text: str, report: CheckReport, section: OutlineSection,
+                fields: list[str]) -> tuple[str, CheckReport] | None:
     """The text without its problem clauses, when that alone repairs it: clean, not a stub,
     stating every bullet `text` stated, and losing no more than `MAX_DROPPED_BULLET_GRAMS` of
     the bullets' words (a bullet of several pieces of work is still "stated" by the rest when a
     sentence holding one of them goes: held-out seed-003-06 lost its 禁毒日 campaign so);
-    None otherwise."""
-    kept = clean_paragraph(drop_problem_clauses(text, report), section.facts, [section.heading, *fields])
-    if len(kept) < MIN_KEPT_CHARS or not is_clean(check_section(kept, section, fields)):
+    None otherwise. Returns the kept text with its check."""
+    kept = without_problems(text, report, section, fields)
+    kept_report = check_section(kept, section, fields)
+    if len(kept) < MIN_KEPT_CHARS or not is_clean(kept_report):
         return None
     lost = (content_grams(text) - content_grams(kept)) & content_grams("\n".join(section.facts))
     if len(lost) > MAX_DROPPED_BULLET_GRAMS:
         return None
-    return kept if all(states(kept, f) for f in section.facts if states(text, f)) else None
+    return (kept, kept_report) if all(states(kept, f) for f in section.facts if states(text, f)) else None
 
 
 def lost_clauses(fact: str, text: str, kept: str) -> list[str]:
@@ -145,7 +152,7 @@ def fallback(text: str, report: CheckReport, section: OutlineSection, fields: li
     """Remove the clauses with problems (`report` is `text`'s check), then restate each bullet
     whose figures are missing or that is no longer stated, and each bullet clause the removal
     took with it."""
-    kept = clean_paragraph(drop_problem_clauses(text, report), section.facts, [section.heading, *fields])  # no stub left
+    kept = without_problems(text, report, section, fields)
     if len(kept) < MIN_KEPT_CHARS:  # a stub such as “今年以来，我会按照。” says nothing
         kept = ""
     missing: dict[str, list[str]] = {}
@@ -186,7 +193,7 @@ def check_and_repair(client: LLMClient | None, section: OutlineSection, text: st
                                 [m.text for m in report.missing], part))
     if drop_first and problems_of(report) and (dropped := drop_repair(text, report, section, fields)) is not None:
         result.attempts.append({"how": "drop", "problems": [p[3] for p in problems_of(report)], "accepted": True})
-        result.text, result.report = dropped, check_section(dropped, section, fields)
+        result.text, result.report = dropped
         if on_event:
             on_event(SectionRepaired(index, "drop", True, so_far(result.text), part))
     for _ in range(max_model_repairs):
