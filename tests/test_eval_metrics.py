@@ -320,7 +320,8 @@ SUMMARY_KEYS = {"cases", "figure_precision", "raw_figure_precision", "figure_rec
                 "seconds_median", "seconds_p90", "tokens_per_second", "misattributed_figures",
                 "raw_misattributed_figures", "ungrounded_claims", "raw_ungrounded_claims", "claim_precision",
                 "raw_claim_precision", "defects_per_draft", "leaked_text", "misplaced_bullets",
-                "duplicated_statements", "cut_off_sentences", "filler_sentences", "lost_bullets", "placement_agreement"}
+                "duplicated_statements", "cut_off_sentences", "filler_sentences", "lost_bullets", "vague_quantities",
+                "placement_agreement"}
 
 
 def test_aggregate_pools_counts() -> None:

@@ -128,3 +128,20 @@ def test_a_bullet_the_model_left_out_is_restated_even_without_figures() -> None:
     result = check_and_repair(model, section, text, FIELDS, 120)
     assert not model.prompts and result.attempts[-1]["unstated"] == ["组织开展职工心理健康讲座"]
     assert result.text == text + "此外，组织开展职工心理健康讲座。"
+
+
+def test_a_vague_quantity_no_bullet_uses_is_struck_and_the_work_kept() -> None:
+    """Held-out seed-003-11: the bullet says 办一次 and the draft said 举办了多次…培训; the
+    checker only warned, so the change from one to several reached the final draft."""
+    section = OutlineSection("加强自身建设，提升工会工作水平", ["决算汇总率85%，工会经费申报率85%；办一次财务、经审干部培训"])
+    text = "决算汇总率85%，工会经费申报率85%。此外，还举办了多次财务、经审干部的培训，开展了一系列的业务交流。"
+    model = ScriptedModel(lambda p: "不该被调用")
+    events: list = []
+    result = check_and_repair(model, section, text, FIELDS, 120, on_event=events.append)
+    assert "多次" not in result.text and "一系列" not in result.text and not model.prompts
+    assert "举办了财务、经审干部的培训" in result.text and not result.report.warnings
+    assert result.attempts[0]["how"] == "drop" and "多次" in result.attempts[0]["problems"][0]
+    assert any(isinstance(e, SectionRepaired) and e.how == "drop" for e in events)
+    # A vague word the bullets use stays.
+    used = OutlineSection("开展劳动竞赛，提升职工队伍素质", ["多次组织职工技能比武"])
+    assert check_and_repair(None, used, "我们多次组织职工技能比武。", FIELDS, 60).text == "我们多次组织职工技能比武。"

@@ -10,10 +10,11 @@ hedge tables they share.
 """
 from drafting.checker.check import check
 from drafting.checker.extract import extract
+from drafting.checker.match import VAGUE_REASON
 from drafting.checker.model import FACT, LEXICON, PLACEHOLDER, SOFT, STRUCTURE, Figure
 from drafting.checker.report import CheckReport, Finding, Missing
 
 __all__ = [
     "FACT", "LEXICON", "PLACEHOLDER", "SOFT", "STRUCTURE",
-    "CheckReport", "Figure", "Finding", "Missing", "check", "extract",
+    "CheckReport", "Figure", "Finding", "Missing", "VAGUE_REASON", "check", "extract",
 ]

@@ -34,6 +34,8 @@ _KIND_ZH = {
     "ratio": "比例", "fraction": "比例",
 }
 _UNREADABLE = "数字写法无法识别，要点中也没有同样的写法"
+# A vague quantity (多次, 一系列) the bullets never use: the repair strikes it, the eval counts it.
+VAGUE_REASON = "泛指数量词，要点中没有，请核对是否属实"
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +170,7 @@ def judge(d: Figure, draft: str, index: InputIndex) -> Verdict:
     if d.kind == "vague":
         if index.by_key.get(d.key):
             return Verdict(OK)
-        return Verdict(WARN, "泛指数量词，要点中没有，请核对是否属实")
+        return Verdict(WARN, VAGUE_REASON)
     verdict = _judge_fact(d, draft, index)
     if d.cls == SOFT and verdict.status == ERROR:
         what = "引号内的口号或名称含数字" if d.note == "quoted" else "“一/首”加量词"

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from drafting.checker import FACT, CheckReport
+from drafting.checker import FACT, VAGUE_REASON, CheckReport
 from drafting.flow.check import check
 from drafting.flow.events import Event, SectionChecked, SectionRepaired
 from drafting.flow.hygiene import clean_paragraph, content_grams, states
@@ -120,6 +120,18 @@ def drop_problem_clauses(text: str, report: CheckReport) -> str:
     return "".join(kept)
 
 
+def strike_vague(text: str, report: CheckReport) -> str:
+    """`text` without the vague quantities the bullets never use (举办了多次…培训 where the bullet
+    says 办一次: 举办了…培训), with a 的 right after one (开展了一系列的活动 → 开展了活动). The
+    word says how much, not what was done, so the sentence stays whole and states its work."""
+    spans = sorted((w.start, w.end) for w in report.warnings if w.reason == VAGUE_REASON)
+    pieces, at = [], 0
+    for start, end in spans:
+        pieces.append(text[at:start])
+        at = end + 1 if text[end:end + 1] == "的" else end
+    return "".join(pieces) + text[at:]
+
+
 def without_problems(text: str, report: CheckReport, section: OutlineSection, fields: list[str]) -> str:
     """`text` with its problem clauses dropped and the result cleaned (no stub sentence left)."""
     return clean_paragraph(drop_problem_clauses(text, report), section.facts, [section.heading, *fields])
@@ -191,8 +203,16 @@ def check_and_repair(client: LLMClient | None, section: OutlineSection, text: st
         on_event(SectionChecked(index, not problems_of(report),
                                 [{"text": t, "reason": r} for _, _, t, r in problems_of(report)],
                                 [m.text for m in report.missing], part))
-    if drop_first and problems_of(report) and (dropped := drop_repair(text, report, section, fields)) is not None:
-        result.attempts.append({"how": "drop", "problems": [p[3] for p in problems_of(report)], "accepted": True})
+    if (struck := strike_vague(text, report)) != text:
+        result.attempts.append({"how": "drop", "problems": [f"“{w.text}”：{w.reason}" for w in report.warnings
+                                                             if w.reason == VAGUE_REASON],
+                                "accepted": True})
+        result.text, result.report = struck, check_section(struck, section, fields)
+        if on_event:
+            on_event(SectionRepaired(index, "drop", True, so_far(result.text), part))
+    if drop_first and problems_of(result.report) and \
+            (dropped := drop_repair(result.text, result.report, section, fields)) is not None:
+        result.attempts.append({"how": "drop", "problems": [p[3] for p in problems_of(result.report)], "accepted": True})
         result.text, result.report = dropped
         if on_event:
             on_event(SectionRepaired(index, "drop", True, so_far(result.text), part))
