@@ -15,6 +15,6 @@ from drafting.checker.model import FACT, LEXICON, PLACEHOLDER, SOFT, STRUCTURE, 
 from drafting.checker.report import CheckReport, Finding, Missing
 
 __all__ = [
-    "FACT", "LEXICON", "PLACEHOLDER", "SOFT", "STRUCTURE",
-    "CheckReport", "Figure", "Finding", "Missing", "VAGUE_REASON", "check", "extract",
+    "FACT", "LEXICON", "PLACEHOLDER", "SOFT", "STRUCTURE", "VAGUE_REASON",
+    "CheckReport", "Figure", "Finding", "Missing", "check", "extract",
 ]
