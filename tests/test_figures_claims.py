@@ -13,6 +13,7 @@ import pytest
 from drafting.checker import check
 from drafting.config import REPO_ROOT
 from drafting.flow import assemble
+from drafting.flow.plan import TOPICS
 from drafting.flow.request import DraftRequest, RequestError, SectionInput
 
 FIELDS = ["东湖区总工会", "上半年", "2024年"]
@@ -100,11 +101,16 @@ def test_genre_boilerplate_alone_is_never_a_claim() -> None:
 @pytest.mark.parametrize("org", ["东湖区总工会", "白鹭街道工会联合会", "宏达运输集团职工医院工会", "某某大学工会",
                                  "中铁某局项目部工会", "某某镇总工会"])
 @pytest.mark.parametrize("year", [None, 2010, 2019, 2024, 2028])
-def test_the_frame_the_service_writes_carries_no_claim(year, org) -> None:
-    request = DraftRequest(org, "上半年", year, [SectionInput(None, ["新建非公企业工会8家"])])
-    text = assemble.assemble(f"{org}{year or ''}年上半年工作总结", assemble.opening(request),
-                             [("加强组织建设，夯实工会工作基础", "上半年，新建非公企业工会8家。")],
-                             assemble.closing(request))
+@pytest.mark.parametrize("period", ["上半年", "全年"])
+def test_the_frame_the_service_writes_carries_no_claim(year, org, period) -> None:
+    """Opening and closing, the opening naming the topics of the sections below it."""
+    facts = ["新建非公企业工会8家", "受理劳动争议案件15起", "慰问困难职工120户", "组织技术比武"]
+    request = DraftRequest(org, period, year, [SectionInput(None, facts)])
+    topics = [t for t in TOPICS if t.kind == "topic"][:4]
+    opening = assemble.opening(request, [t.key for t in topics])
+    assert "围绕组织建设、依法履职维权、帮扶解困、劳动竞赛等重点" in opening
+    text = assemble.assemble(f"{org}{year or ''}年{period}工作总结", opening,
+                             [(t.heading, f"{fact}。") for t, fact in zip(topics, facts)], assemble.closing(request))
     assert check(text, request.facts, request.field_texts()).claims == []
 
 

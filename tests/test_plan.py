@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from drafting.flow.plan import classify_fact, fact_kind, plan
-from drafting.flow.request import SectionInput, build_request
+from drafting.flow import assemble
+from drafting.flow.plan import TOPICS, OutlineSection, classify_fact, fact_kind, plan
+from drafting.flow.request import DraftRequest, SectionInput, build_request
 
 
 def test_bullets_are_grouped_by_topic_in_corpus_order() -> None:
@@ -46,3 +47,18 @@ def test_neighbour_votes_refine_the_keyword_topic() -> None:
     assert classify_fact(fact, lambda text: {"women": 0.5}) == "culture"  # a weak vote does not outweigh a keyword
     assert classify_fact(fact, lambda text: {"women": 9.0}) == "women"  # strong neighbours do
     assert classify_fact("下半年：组织职工参加摄影比赛", lambda text: {"women": 9.0}) == "plan"  # tense first
+
+
+def test_the_opening_names_the_outlines_own_topics_and_the_closing_what_comes_next() -> None:
+    """The frame fits the body: the opening names the topics of the sections below it (never a
+    user's heading, never fewer than two), the closing looks to 下半年 or the new year."""
+    request = DraftRequest("东湖街道总工会", "上半年", 2024, [SectionInput(None, ["新建工会2个"])])
+    planned = [OutlineSection(t.heading, ["x"], topic=t.key) for t in TOPICS[:6]]
+    opening = assemble.opening(request, [s.own_topic for s in planned])
+    assert "围绕组织建设、依法履职维权、帮扶解困、劳动竞赛等重点，扎实推进" in opening  # four at most
+    renamed = OutlineSection("安全生产", ["x"], topic="rights")
+    assert renamed.own_topic is None
+    assert "等重点" not in assemble.opening(request, [planned[0].own_topic, renamed.own_topic])
+    assert "将在下半年继续" in assemble.closing(request)
+    assert "将在新的一年里继续" in assemble.closing(DraftRequest("东湖街道总工会", "全年", 2024, []))
+    assert "将继续" in assemble.closing(DraftRequest("东湖街道总工会", "第一季度", 2024, []))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from drafting.flow.request import DraftRequest
@@ -45,23 +46,43 @@ def body_level(org: str) -> str:
     return next((level for level, pattern in _LEVELS if pattern.search(org)), "union")
 
 
+def _key_values(part: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in load_parts("frame")[part].template.splitlines() if "=" in line)
+
+
 def _level_words(org: str) -> dict[str, str]:
-    part = load_parts("frame")[f"level_{body_level(org)}"].template
-    return dict(line.split("=", 1) for line in part.splitlines() if "=" in line)
+    return _key_values(f"level_{body_level(org)}")
 
 
-def opening(request: DraftRequest) -> str:
+MAX_NAMED_AREAS = 4
+
+
+def areas(topics: Sequence[str | None]) -> str:
+    """围绕组织建设、依法维权、帮扶解困等重点， — the draft's own topics, in its order, when it
+    has two or more of the standard ones (a user heading names no topic); else nothing. The
+    names are the topics', so the opening says only what the sections below do."""
+    names = _key_values("topic_names")
+    named = list(dict.fromkeys(names[t] for t in topics if t in names))[:MAX_NAMED_AREAS]
+    return fill("frame", "areas", topics="、".join(named)) if len(named) >= 2 else ""
+
+
+def opening(request: DraftRequest, topics: Sequence[str | None] = ()) -> str:
+    """The opening for the body (`topics`: the sections' topic keys), its level and period."""
     phrase, word = period_phrases(request)
     words = _level_words(request.org)
     return fill("frame", "opening", period_phrase=phrase, period_word=word, org=request.org,
-                guidance=guidance(request.year), focus=words["focus"], team=words["team"])
+                guidance=guidance(request.year), focus=words["focus"], team=words["team"], areas=areas(topics))
 
 
 def closing(request: DraftRequest) -> str:
+    """The closing for the body's level and period: what comes next is 下半年 after a half-year,
+    the new year after a year."""
     _, word = period_phrases(request)
     words = _level_words(request.org)
+    parts = load_parts("frame")
+    following = parts[f"next_{word}"].template if f"next_{word}" in parts else ""
     return fill("frame", "closing", period_word=word, org=request.org, expectation=words["expectation"],
-                contribution=words["contribution"])
+                contribution=words["contribution"], next=following)
 
 
 def section_heading(index: int, heading: str) -> str:

@@ -132,7 +132,7 @@ def section_targets(outline: Outline, request: DraftRequest) -> list[int]:
     target_total = request.options.get("target_chars")
     if not target_total:
         return [section_target_chars(s) for s in outline.sections]
-    frame = len(asm.opening(request)) + len(asm.closing(request)) + len(outline.title)
+    frame = sum(map(len, _frame(request, outline))) + len(outline.title)
     frame += sum(len(asm.section_heading(i, s.heading)) for i, s in enumerate(outline.sections))
     # A bullet cannot be stated in much less than its own length: each section needs its bullets
     # and a lead-in; what the target leaves beyond that is shared out by the number of bullets.
@@ -149,7 +149,7 @@ def length_notes(outline: Outline, request: DraftRequest) -> list[str]:
     target_total = request.options.get("target_chars")
     if not target_total:
         return []
-    frame = len(asm.opening(request)) + len(asm.closing(request)) + len(outline.title)
+    frame = sum(map(len, _frame(request, outline))) + len(outline.title)
     frame += sum(len(asm.section_heading(i, s.heading)) for i, s in enumerate(outline.sections))
     most = frame + sum(honest_chars(s) for s in outline.sections)
     if most >= int(target_total) * 0.9:
@@ -291,8 +291,9 @@ def _assemble(request: DraftRequest, title: str, frame: tuple[str, str], results
     )
 
 
-def _frame(request: DraftRequest) -> tuple[str, str]:
-    return asm.opening(request), asm.closing(request)
+def _frame(request: DraftRequest, outline: Outline) -> tuple[str, str]:
+    """The opening (naming the outline's own topics) and the closing."""
+    return asm.opening(request, [s.own_topic for s in outline.sections]), asm.closing(request)
 
 
 def draft(request: DraftRequest, on_event: Callable[[Event], None] | None = None,
@@ -322,7 +323,7 @@ def draft(request: DraftRequest, on_event: Callable[[Event], None] | None = None
                                        first_part=first_part if index == 0 else 0)
             results.append(result)
             examples.extend(shown)
-    draft_result = _assemble(request, outline.title, _frame(request), results, client, examples, started, strategy)
+    draft_result = _assemble(request, outline.title, _frame(request, outline), results, client, examples, started, strategy)
     draft_result.notes = length_notes(outline, request)
     _emit(on_event, Finished(draft_result.timings["total"]))
     return draft_result
@@ -419,5 +420,5 @@ def plain_draft(request: DraftRequest, outline: Outline | None = None) -> DraftR
         text = plain_text(section.facts)
         results.append(SectionResult(section.heading, list(section.facts), text, text, 0.0, kind=section.kind,
                                      repairs=[{"how": "fallback", "accepted": True}]))
-    return _assemble(request, outline.title, _frame(request), results, None, [], started,
+    return _assemble(request, outline.title, _frame(request, outline), results, None, [], started,
                      request.options.get("strategy") or "sectioned")

@@ -60,6 +60,13 @@ class OutlineSection:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def own_topic(self) -> str | None:
+        """The topic whose own heading this section carries; None under a heading of the user's,
+        which names whatever the user meant."""
+        known = _BY_KEY.get(self.topic or "")
+        return self.topic if known is not None and known.heading == self.heading else None
+
 
 @dataclass
 class Outline:
