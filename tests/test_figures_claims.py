@@ -3,6 +3,7 @@ bodies, meta-text and political framing held to the bullets), with the cases whe
 stay silent."""
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -108,7 +109,7 @@ def test_the_frame_the_service_writes_carries_no_claim(year, org, period) -> Non
     request = DraftRequest(org, period, year, [SectionInput(None, facts)])
     topics = [t for t in TOPICS if t.kind == "topic"][:4]
     opening = assemble.opening(request, [t.key for t in topics])
-    assert "围绕组织建设、依法履职维权、帮扶解困、劳动竞赛等重点" in opening
+    assert "在组织建设、依法履职维权、帮扶解困、劳动竞赛等方面扎实推进" in opening
     text = assemble.assemble(f"{org}{year or ''}年{period}工作总结", opening,
                              [(t.heading, f"{fact}。") for t, fact in zip(topics, facts)], assemble.closing(request))
     assert check(text, request.facts, request.field_texts()).claims == []
@@ -187,3 +188,14 @@ def test_the_vocabulary_is_extended_by_the_users_file(data_dir: Path) -> None:
     (data_dir / "claims.txt").write_text("四季送 holiday\n", encoding="utf-8")
     with pytest.raises(RequestError, match="类别"):
         claims_here(draft)
+
+
+def test_the_opening_naming_any_of_the_topics_carries_no_claim() -> None:
+    """Every pair, triple and quadruple of the standard topics (154 openings)."""
+    request = DraftRequest("东湖街道总工会", "上半年", 2024, [SectionInput(None, ["新建非公企业工会8家"])])
+    topics = [t for t in TOPICS if t.kind == "topic"]
+    for k in (2, 3, 4):
+        for chosen in itertools.combinations(topics, k):
+            text = assemble.assemble("东湖街道总工会2024年上半年工作总结", assemble.opening(request, [t.key for t in chosen]),
+                                     [(t.heading, "新建非公企业工会8家。") for t in chosen], assemble.closing(request))
+            assert check(text, request.facts, request.field_texts()).claims == [], [t.key for t in chosen]

@@ -55,10 +55,10 @@ def test_the_opening_names_the_outlines_own_topics_and_the_closing_what_comes_ne
     request = DraftRequest("东湖街道总工会", "上半年", 2024, [SectionInput(None, ["新建工会2个"])])
     planned = [OutlineSection(t.heading, ["x"], topic=t.key) for t in TOPICS[:6]]
     opening = assemble.opening(request, [s.own_topic for s in planned])
-    assert "围绕组织建设、依法履职维权、帮扶解困、劳动竞赛等重点，扎实推进" in opening  # four at most
+    assert "在组织建设、依法履职维权、帮扶解困、劳动竞赛等方面扎实推进" in opening  # four at most
     renamed = OutlineSection("安全生产", ["x"], topic="rights")
     assert renamed.own_topic is None
-    assert "等重点" not in assemble.opening(request, [planned[0].own_topic, renamed.own_topic])
+    assert "等方面" not in assemble.opening(request, [planned[0].own_topic, renamed.own_topic])
     assert "将在下半年继续" in assemble.closing(request)
     assert "将在新的一年里继续" in assemble.closing(DraftRequest("东湖街道总工会", "全年", 2024, []))
     assert "将继续" in assemble.closing(DraftRequest("东湖街道总工会", "第一季度", 2024, []))
