@@ -21,7 +21,8 @@ system prompt (as a draft's sections do) against one whose system prompt differs
 character, so the time the shared prefix saves is measured, not assumed.
 
 Servers run on free loopback ports (a running one is not disturbed) and are stopped at the end.
-Prints per run: seconds, characters, tokens, tokens/s (prompt included) and time to first token.
+Prints per run: seconds, characters, tokens, tokens/s (prompt included) and time to first token;
+per server in `lookup`, the median of the per-prompt rates and the total tokens over the total seconds.
 """
 from __future__ import annotations
 
@@ -148,6 +149,9 @@ def lookup_bench(runs: int, lengths: list[int], prompts: list[Prompt] | None = N
         asks = {f"{name}, {'paragraph constraint' if paragraph else 'no constraint'}": (client, paragraph)
                 for name, client in clients.items() for paragraph in (False, True)}
         rates: dict[str, list[float]] = {name: [] for name in [*asks, "raw llama.cpp, in process"]}
+        # Tokens and seconds summed per server: the median of per-prompt rates weighs a
+        # 14-token answer (mostly prefill) as much as a 150-token one.
+        totals: dict[str, list[float]] = {name: [0.0, 0.0] for name in rates}
         for run, prompt in enumerate(prompts or [section_prompt(SECTION, ctx, 300, run) for run in range(runs)]):
             for name, (client, paragraph) in asks.items():
                 # As in a draft, the server last saw another prompt with this system part: the
@@ -157,6 +161,8 @@ def lookup_bench(runs: int, lengths: list[int], prompts: list[Prompt] | None = N
                 prompt.paragraph = paragraph
                 gen = client.stream(prompt)
                 rates[name].append(gen.tokens_per_second)
+                totals[name][0] += gen.completion_tokens
+                totals[name][1] += gen.seconds
                 print(f"run {run + 1}, {name}: {gen.seconds:.1f} s, {len(gen.text)} chars, {gen.completion_tokens} tokens, "
                       f"{gen.tokens_per_second:.1f} tokens/s, first token {gen.first_token_seconds:.2f} s")
             raw.create_completion(_chatml(Prompt(system=prompt.system, user="。")), max_tokens=1)
@@ -166,6 +172,8 @@ def lookup_bench(runs: int, lengths: list[int], prompts: list[Prompt] | None = N
             seconds = time.monotonic() - started
             tokens = out["usage"]["completion_tokens"]
             rates["raw llama.cpp, in process"].append(tokens / seconds)
+            totals["raw llama.cpp, in process"][0] += tokens
+            totals["raw llama.cpp, in process"][1] += seconds
             print(f"run {run + 1}, raw llama.cpp: {seconds:.1f} s, {len(out['choices'][0]['text'])} chars, "
                   f"{tokens} tokens, {tokens / seconds:.1f} tokens/s")
         raw_median = statistics.median(rates["raw llama.cpp, in process"])
@@ -174,6 +182,11 @@ def lookup_bench(runs: int, lengths: list[int], prompts: list[Prompt] | None = N
             against_plain = f", ×{statistics.median(rate) / plain:.2f} of the plain server" if plain else ""
             print(f"median tokens/s, {name}: {statistics.median(rate):.1f} (×{statistics.median(rate) / raw_median:.2f} of raw"
                   f"{against_plain})")
+        overall = {name: tokens / seconds for name, (tokens, seconds) in totals.items() if seconds}
+        base = overall.get("server, no lookup, no constraint")
+        for name, rate in overall.items():
+            print(f"total tokens / total seconds, {name}: {rate:.2f} (×{rate / overall['raw llama.cpp, in process']:.2f} of raw"
+                  + (f", ×{rate / base:.2f} of the plain server)" if base else ")"))
     finally:
         for settings in servers.values():
             model_server.stop(settings=settings)
