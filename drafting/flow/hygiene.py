@@ -140,7 +140,6 @@ def _mend(paragraph: str) -> str:
     return _OPENING_CONNECTIVE.sub("", paragraph)
 
 
-
 def clean_paragraph(text: str, facts: Sequence[str], context: Sequence[str] = ()) -> str:
     """`text` with the sentences and pieces above removed; `context` (the heading, the body's
     name, the period) is what a sentence restating only the heading is made of."""

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from drafting.checker import FACT, VAGUE_REASON, CheckReport
+from drafting.checker import FACT, VAGUE_REASON, CheckReport, Finding
 from drafting.flow.check import check
 from drafting.flow.events import Event, SectionChecked, SectionRepaired
 from drafting.flow.hygiene import clean_paragraph, content_grams, states
@@ -120,11 +120,16 @@ def drop_problem_clauses(text: str, report: CheckReport) -> str:
     return "".join(kept)
 
 
+def vague_words(report: CheckReport) -> list[Finding]:
+    """The vague quantities (多次, 一系列) the checker found that no bullet uses."""
+    return [w for w in report.warnings if w.reason == VAGUE_REASON]
+
+
 def strike_vague(text: str, report: CheckReport) -> str:
     """`text` without the vague quantities the bullets never use (举办了多次…培训 where the bullet
     says 办一次: 举办了…培训), with a 的 right after one (开展了一系列的活动 → 开展了活动). The
     word says how much, not what was done, so the sentence stays whole and states its work."""
-    spans = sorted((w.start, w.end) for w in report.warnings if w.reason == VAGUE_REASON)
+    spans = sorted((w.start, w.end) for w in vague_words(report))
     pieces, at = [], 0
     for start, end in spans:
         pieces.append(text[at:start])
@@ -204,8 +209,7 @@ def check_and_repair(client: LLMClient | None, section: OutlineSection, text: st
                                 [{"text": t, "reason": r} for _, _, t, r in problems_of(report)],
                                 [m.text for m in report.missing], part))
     if (struck := strike_vague(text, report)) != text:
-        result.attempts.append({"how": "drop", "problems": [f"“{w.text}”：{w.reason}" for w in report.warnings
-                                                             if w.reason == VAGUE_REASON],
+        result.attempts.append({"how": "drop", "problems": [f"“{w.text}”：{w.reason}" for w in vague_words(report)],
                                 "accepted": True})
         result.text, result.report = struck, check_section(struck, section, fields)
         if on_event:
