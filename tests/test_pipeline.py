@@ -65,8 +65,9 @@ def test_sectioned_draft_structure_events_and_check(request_):
 def test_invented_figure_is_repaired(request_, monkeypatch, drop_first):
     """An invented clause is dropped with no model call when the rest still states the bullets
     (section 1); where it opens the sentence that states a bullet (section 2), dropping it would
-    lose the bullet, so the model is re-asked (and repeats itself), then the fallback removes it.
-    Switched off, every section goes to the model first."""
+    lose the bullet, so the fallback removes it and restates the bullet from the input, again
+    with no model call. Switched off, every section goes to the model first (which repeats
+    itself), then to the fallback."""
     monkeypatch.setenv("DRAFTING_REPAIR_DROP", drop_first)
     events: list[dict] = []
     with FakeLLM(reply=inventor) as fake:
@@ -76,7 +77,7 @@ def test_invented_figure_is_repaired(request_, monkeypatch, drop_first):
     assert all(f in result.text for f in ("8家", "1200名", "120户", "36万元", "15名"))
     hows = [e.how for e in events if isinstance(e, SectionRepaired)]
     if drop_first == "1":
-        assert hows == ["drop", "model", "fallback"] and len(fake.requests) == 3
+        assert hows == ["drop", "fallback"] and len(fake.requests) == 2  # one write per section
     else:
         assert hows == ["model", "fallback", "model", "fallback"]
         assert len(fake.requests) == 4  # a write and one repair per section
@@ -322,7 +323,10 @@ def test_a_long_first_section_shows_a_checked_first_part_before_the_next_call(da
     checked = [(e.index, e.part) for e in events if isinstance(e, SectionChecked)]
     assert checked == [(0, 0), (0, 1), (1, 0)]
     repaired = [(e.index, e.part, e.how) for e in events if isinstance(e, SectionRepaired)]
-    assert repaired == [(0, 1, "model"), (0, 1, "fallback"), (1, 0, "model"), (1, 0, "fallback")]
+    # Part (0, 1) keeps a sentence once the invented one goes, so the fallback restates what went
+    # with it, with no re-ask; section 1 is one sentence opening on the invention, and dropping
+    # it would leave nothing, so the model is asked first.
+    assert repaired == [(0, 1, "fallback"), (1, 0, "model"), (1, 0, "fallback")] and len(fake.requests) == 4
     assert all(e.text.startswith(parts[0].text) for e in events if isinstance(e, SectionRepaired) and e.index == 0)
     assert result.check["ok"] and "99场" not in result.text
     assert all(f in result.text for f in ("120户", "36万元", "15名", "8家", "1200名"))

@@ -5,13 +5,14 @@ Problems are the unsupported or misattributed figures, the FACT warnings (a hedg
 added, 人 for 人次) and the claims no bullet grounds (invented work, prompt text). First the
 clauses that carry them are dropped: when what is left is clean and still states every bullet
 the text stated, that is the repair, with no model call (most problems are an invented clause
-of effect or a figure tacked onto a sentence that is sound without it, and a re-ask of the whole
-part cost 7–11 s and was followed by the fallback in 9 of 12 cases). Otherwise the model is
-re-asked with those spans named, a bounded number of times; then a deterministic fallback
-removes every clause that still carries a problem and restates each bullet whose figures
-are missing, or that the text does not state at all, as a plain sentence. The fallback text is
-built from the bullets themselves, so the final section never carries an unsupported figure and
-never leaves a bullet out.
+of effect or a figure tacked onto a sentence that is sound without it). When what is left is
+clean but lost some bullet material with the dropped clauses, a deterministic fallback puts
+that material back from the bullets, where the dropped sentence stood; again no model call (a
+re-ask of the whole part cost 7–11 s and was refused in 3 of 4 held-out cases since a repair
+may not leave out any clause of a bullet). Only when dropping would leave a stub or a problem
+is the model re-asked with the spans named, a bounded number of times, before that fallback.
+The fallback text is built from the bullets themselves, so the final section never carries an
+unsupported figure and never leaves a bullet out.
 """
 from __future__ import annotations
 
@@ -89,22 +90,28 @@ def drop_problem_clauses(text: str, report: CheckReport) -> str:
     removed one loses its 通过 (…工会通过开展献计献策活动，[为辖区…建议]). A sentence keeps its
     other clauses, so a bullet stated in the same sentence as an invented figure is not lost
     with it."""
+    return "".join(kept for _, kept in kept_sentences(text, report))
+
+
+def kept_sentences(text: str, report: CheckReport) -> list[tuple[str, str]]:
+    """Each sentence of `text` beside what `drop_problem_clauses` keeps of it ("" when it goes)."""
     spans = [(start, end) for start, end, _, _ in problems_of(report)]
 
     def hit(start: int, end: int) -> bool:
         return any(s < end and e > start for s, e in spans)
 
-    kept = []
+    out: list[tuple[str, str]] = []
     for sentence in _SENTENCE.finditer(text):
-        if not hit(*sentence.span()):
-            kept.append(sentence.group())
-            continue
         body = sentence.group()
+        if not hit(*sentence.span()):
+            out.append((body, body))
+            continue
         core = body.rstrip("。！？；”")
         ending = body[len(core):] or "。"
         clauses = list(_CLAUSE.finditer(core))
         offset = sentence.start()
         if not clauses or hit(clauses[0].start() + offset, clauses[0].end() + offset):
+            out.append((body, ""))
             continue
         parts: list[str] = []
         dropped = False
@@ -116,8 +123,8 @@ def drop_problem_clauses(text: str, report: CheckReport) -> str:
                 continue
             parts.append(_JOINER.sub("", clause.group()) if dropped else clause.group())
             dropped = False
-        kept.append("，".join(parts) + ending)
-    return "".join(kept)
+        out.append((body, "，".join(parts) + ending))
+    return out
 
 
 def vague_words(report: CheckReport) -> list[Finding]:
@@ -142,21 +149,29 @@ def without_problems(text: str, report: CheckReport, section: OutlineSection, fi
     return clean_paragraph(drop_problem_clauses(text, report), section.facts, [section.heading, *fields])
 
 
-def drop_repair(text: str, report: CheckReport, section: OutlineSection,
-                fields: list[str]) -> tuple[str, CheckReport] | None:
-    """The text without its problem clauses, when that alone repairs it: clean, not a stub,
-    stating every bullet `text` stated, and losing no more than `MAX_DROPPED_BULLET_GRAMS` of
-    the bullets' words (a bullet of several pieces of work is still "stated" by the rest when a
-    sentence holding one of them goes: held-out seed-003-06 lost its 禁毒日 campaign so);
-    None otherwise. Returns the kept text with its check."""
+@dataclass
+class Drop:
+    """What dropping the problem clauses left: `text`, clean and not a stub, with its check.
+    `whole` when it states every bullet `text` stated and loses no more than
+    `MAX_DROPPED_BULLET_GRAMS` of the bullets' words; then the drop alone is the repair.
+    Otherwise the fallback puts back what it took (a bullet of several pieces of work is still
+    "stated" by the rest when a sentence holding one of them goes: held-out seed-003-06 lost its
+    禁毒日 campaign so)."""
+    text: str
+    report: CheckReport
+    whole: bool
+
+
+def drop_repair(text: str, report: CheckReport, section: OutlineSection, fields: list[str]) -> Drop | None:
+    """The text without its problem clauses; None when that leaves a stub or a problem."""
     kept = without_problems(text, report, section, fields)
     kept_report = check_section(kept, section, fields)
-    if len(kept) < MIN_KEPT_CHARS or not is_clean(kept_report):
+    if len(kept) < MIN_KEPT_CHARS or problems_of(kept_report):
         return None
     lost = (content_grams(text) - content_grams(kept)) & content_grams("\n".join(section.facts))
-    if len(lost) > MAX_DROPPED_BULLET_GRAMS:
-        return None
-    return (kept, kept_report) if all(states(kept, f) for f in section.facts if states(text, f)) else None
+    whole = not kept_report.missing and len(lost) <= MAX_DROPPED_BULLET_GRAMS \
+        and all(states(kept, f) for f in section.facts if states(text, f))
+    return Drop(kept, kept_report, whole)
 
 
 def lost_clauses(fact: str, text: str, kept: str) -> list[str]:
@@ -168,7 +183,10 @@ def lost_clauses(fact: str, text: str, kept: str) -> list[str]:
 def fallback(text: str, report: CheckReport, section: OutlineSection, fields: list[str]) -> str:
     """Remove the clauses with problems (`report` is `text`'s check), then restate each bullet
     whose figures are missing or that is no longer stated, and each bullet clause the removal
-    took with it."""
+    took with it. A restatement takes the place of the sentence that held what it restates, so
+    the section keeps its order; what no sentence held (a bullet the text never stated) follows
+    at the end, as it does whenever the text in place would not check clean."""
+    context = [section.heading, *fields]
     kept = without_problems(text, report, section, fields)
     if len(kept) < MIN_KEPT_CHARS:  # a stub such as “今年以来，我会按照。” says nothing
         kept = ""
@@ -177,18 +195,43 @@ def fallback(text: str, report: CheckReport, section: OutlineSection, fields: li
         missing.setdefault(m.fact, []).append(m.text)
     # A bullet whose figures are missing gets those clauses back; one the kept text no longer
     # states at all (a bullet without figures has none to miss) is restated whole.
-    additions = []
+    additions: list[tuple[str, list[str]]] = []  # (sentence, figures it restores)
     for fact in section.facts:
         if not states(kept, fact):
-            additions.append(bullet_sentence(fact))
+            additions.append((bullet_sentence(fact), []))
             continue
         pieces = [missing_clauses(fact, missing[fact])] if fact in missing else []
         pieces += [c for c in lost_clauses(fact, text, kept) if not any(c in p for p in pieces)]
         if pieces:
-            additions.append(bullet_sentence("，".join(pieces)))
-    if additions and kept:
-        additions[0] = ("同时，" if "此外" in kept else "此外，") + additions[0]
-    return kept + "".join(additions)
+            additions.append((bullet_sentence("，".join(pieces)), missing.get(fact, [])))
+    if not additions:
+        return kept
+    if kept:
+        placed = _in_place(text, report, additions, section.facts, context)
+        if placed is not None and is_clean(check_section(placed, section, fields)) \
+                and all(states(placed, f) for f in section.facts):
+            return placed
+    sentences = [sentence for sentence, _ in additions]
+    if kept:
+        sentences[0] = ("同时，" if "此外" in kept else "此外，") + sentences[0]
+    return kept + "".join(sentences)
+
+
+def _in_place(text: str, report: CheckReport, additions: list[tuple[str, list[str]]],
+              facts: list[str], context: list[str]) -> str | None:
+    """`text` with its problem clauses dropped and each addition right after the sentence that
+    held what it restates (a sentence that lost a clause, or one dropped whole); None when an
+    addition has no such sentence."""
+    sentences = kept_sentences(text, report)
+    after: dict[int, list[str]] = {}
+    for addition, figures in additions:
+        held = [i for i, (body, kept) in enumerate(sentences) if body != kept
+                and (any(f in body for f in figures) or states(body, addition.rstrip("。")))]
+        if not held:
+            return None
+        after.setdefault(held[0], []).append(addition)
+    pieces = [kept + "".join(after.get(i, [])) for i, (_, kept) in enumerate(sentences)]
+    return clean_paragraph("".join(pieces), facts, context)
 
 
 def check_and_repair(client: LLMClient | None, section: OutlineSection, text: str, fields: list[str],
@@ -214,13 +257,16 @@ def check_and_repair(client: LLMClient | None, section: OutlineSection, text: st
         result.text, result.report = struck, check_section(struck, section, fields)
         if on_event:
             on_event(SectionRepaired(index, "drop", True, so_far(result.text), part))
-    if drop_first and problems_of(result.report) and \
-            (dropped := drop_repair(result.text, result.report, section, fields)) is not None:
+    drop = drop_repair(result.text, result.report, section, fields) \
+        if drop_first and problems_of(result.report) else None
+    if drop is not None and drop.whole:
         result.attempts.append({"how": "drop", "problems": [p[3] for p in problems_of(result.report)], "accepted": True})
-        result.text, result.report = dropped
+        result.text, result.report = drop.text, drop.report
         if on_event:
             on_event(SectionRepaired(index, "drop", True, so_far(result.text), part))
-    for _ in range(max_model_repairs):
+    # When the drop leaves a clean text that only lost bullet material, the fallback restates
+    # that material from the bullets; a re-ask cost 7–11 s and was refused in 3 of 4 cases.
+    for _ in range(0 if drop is not None else max_model_repairs):
         if client is None:
             break
         problems = problems_of(result.report)
