@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from drafting.flow.pipeline import draft, plain_draft
 from drafting.flow.request import request_from_json
-from drafting.model.llm import get_client
+from drafting.model.endpoint import get_client
 
 TOLERANCE = 0.2
 

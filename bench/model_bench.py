@@ -40,7 +40,8 @@ from drafting import config
 from drafting.flow.plan import OutlineSection
 from drafting.flow.write import MIN_LENGTH_SHARE, WriteContext, section_prompt
 from drafting.model import server as model_server
-from drafting.model.llm import Prompt, get_client
+from drafting.model.endpoint import get_client
+from drafting.model.llm import Prompt
 
 SECTION = OutlineSection(
     heading="深化帮扶解困，用心服务职工群众",
@@ -106,7 +107,7 @@ def heldout_prompts(k: int, cases: Path = Path("evals/cases/heldout.jsonl")) -> 
     from drafting.flow.pipeline import section_parts, section_targets, write_context
     from drafting.flow.plan import plan
     from drafting.flow.request import request_from_json
-    from drafting.retrieval.examples import votes_for
+    from drafting.flow.retrieve import votes_for
 
     prompts = []
     first_part = config.get_settings().first_part_bullets

@@ -36,7 +36,7 @@ class ExampleRetriever(BaseRetriever):
     kind: str | None = None  # opening / topic / problems / plan / closing
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        from drafting.retrieval.examples import open_index
+        from drafting.flow.retrieve import open_index
 
         found = open_index().query(query, k=self.k, org_level=self.org, period=self.period, kind=self.kind)
         return [Document(page_content=e.text, id=e.id,

@@ -27,7 +27,8 @@ def _fail(message: str, code: int = 2) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from drafting import service
-    from drafting.flow.request import decode_bytes, parse_facts_text
+    from drafting.flow.request import parse_facts_text
+    from drafting.text import decode_bytes
 
     try:
         facts_text = decode_bytes(Path(args.facts).read_bytes())
@@ -46,7 +47,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_draft(args: argparse.Namespace) -> int:
     from drafting import service
     from drafting.flow.events import Delta, Event, Queued, SectionStarted
-    from drafting.flow.request import decode_bytes
+    from drafting.text import decode_bytes
 
     try:
         text = decode_bytes(Path(args.facts).read_bytes())

@@ -50,12 +50,13 @@ from drafting.flow.request import (
     strip_bullet_marker,
     validate_facts,
 )
+from drafting.flow.retrieve import open_index, votes_for
 from drafting.flow.revise import save_edit
 from drafting.flow.screen import ignored_note
+from drafting.model.endpoint import get_client
 from drafting.model.gate import ModelGate, QueueFull, QueueTimeout
-from drafting.model.llm import DeadlineReached, LLMClient, LLMError, get_client
+from drafting.model.llm import DeadlineReached, LLMClient, LLMError
 from drafting.model.llm import deadline as call_deadline
-from drafting.retrieval.examples import open_index, votes_for
 from drafting.store import Draft, Store
 
 if TYPE_CHECKING:  # the index module loads only when a draft or an upload needs it
@@ -355,6 +356,13 @@ def export(draft: Draft, fmt: str, signed: date | None = None) -> Export:
 # ---------------------------------------------------------------- the user's own past summaries
 
 
+def examples(text: str, k: int, org: str | None = None, period: str | None = None,
+             kind: str | None = None) -> list[dict[str, Any]]:
+    """The `k` shared past sections closest to `text`, those of a body like `org` and a period
+    like `period` first (`kind`: only sections of that kind)."""
+    return [e.to_dict() for e in open_index().query(text, k=k, org_level=org, period=period, kind=kind)]
+
+
 def add_examples(uploads: list[tuple[str, bytes]], owner: str,
                  on_file: Callable[[int, int, str], None] | None = None) -> AddReport:
     """Add uploaded past summaries (name, bytes) as `owner`'s own examples (see `owner_key`);
@@ -387,6 +395,7 @@ __all__ = [
     "busy_message",
     "check",
     "edit",
+    "examples",
     "export",
     "export_file",
     "facts_text",

@@ -29,7 +29,7 @@ MARGIN = 128
 
 
 def _examples(request: DraftRequest, budget: int, embedded: bool) -> tuple[str, list[dict[str, Any]]]:
-    from drafting.retrieval.examples import excluded_summaries
+    from drafting.flow.retrieve import excluded_summaries
     from drafting.retrieval.index import ExampleIndex
 
     found = ExampleIndex.open().summaries("\n".join(request.facts), k=K_SUMMARIES,

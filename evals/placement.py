@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from drafting.flow.plan import classify_fact
+from drafting.flow.retrieve import TOPIC_KEYS, topic_votes
 from drafting.retrieval.corpus import load_summaries
-from drafting.retrieval.examples import TOPIC_KEYS, topic_votes
 from drafting.retrieval.sections import GENERAL_TOPIC, split_summary, topic_of
 
 LABELS = TOPIC_KEYS

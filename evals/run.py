@@ -21,7 +21,8 @@ from drafting.checker import extract
 from drafting.flow.check import check
 from drafting.flow.events import Event
 from drafting.flow.request import RequestError, request_from_json
-from drafting.model.llm import LLMClient, LLMError, get_client
+from drafting.model.endpoint import get_client
+from drafting.model.llm import LLMClient, LLMError
 from drafting.retrieval.corpus import load_summaries
 from drafting.retrieval.index import ExampleIndex, ensure_index
 from evals.metrics import aggregate, case_metrics

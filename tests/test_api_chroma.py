@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from drafting.retrieval.examples import reset_index_cache
+from drafting.flow.retrieve import reset_index_cache
 from drafting.retrieval.index import ExampleIndex
 from tests.api_support import DRAFT_BODY, client, echo
 from tests.conftest import FEW_SUMMARIES, use_model

@@ -1,4 +1,4 @@
-from drafting.retrieval.examples import style_phrases
+from drafting.flow.retrieve import style_phrases
 
 
 def test_style_phrases_keep_effects_and_drop_activities_figures_and_slots():

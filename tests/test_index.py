@@ -288,7 +288,7 @@ def test_the_index_as_a_langchain_retriever(index: ExampleIndex) -> None:
     from langchain_core.documents import Document
 
     from drafting.chains import ExampleRetriever
-    from drafting.retrieval.examples import reset_index_cache
+    from drafting.flow.retrieve import reset_index_cache
 
     reset_index_cache()
     retriever = ExampleRetriever(k=3, org="东湖街道总工会", period="上半年", kind="topic")

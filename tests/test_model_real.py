@@ -13,7 +13,7 @@ from drafting.flow.write import WriteContext, write_section
 from drafting.model import paragraph
 from drafting.model import server as model_server
 from drafting.model.assets import model_is_ready
-from drafting.model.llm import get_client
+from drafting.model.endpoint import get_client
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.model

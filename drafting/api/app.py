@@ -73,9 +73,9 @@ from drafting.api.workers import supervise
 from drafting.config import ApiSettings, get_settings, load_settings
 from drafting.export import PdfUnavailable
 from drafting.flow.events import to_dict
-from drafting.flow.request import RequestError, clean_text
 from drafting.model.gate import ModelGate, QueueFull, QueueTimeout
 from drafting.store import DONE, get_accounts, get_store
+from drafting.text import RequestError, clean_text
 
 log = logging.getLogger("drafting.api.app")
 
@@ -100,22 +100,6 @@ SSE_EVENT_SCHEMA = {  # one event of the stream; `data` is a JSON object
 
 def _sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
-
-
-class _Examples:
-    """The retrieval index, opened on first use and shared by the worker's threads."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._index: Any = None
-
-    def query(self, text: str, k: int, org: str | None, period: str | None, kind: str | None) -> list[dict[str, Any]]:
-        from drafting.retrieval.index import ExampleIndex
-
-        with self._lock:
-            if self._index is None:
-                self._index = ExampleIndex.open()
-            return [e.to_dict() for e in self._index.query(text, k=k, org_level=org, period=period, kind=kind)]
 
 
 def _die_with_the_master() -> None:
@@ -144,7 +128,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     drafts = DraftService(store, gate, settings)
     drafting_threads = anyio.CapacityLimiter(settings.model_slots + settings.queue_size + 1)
     checking_threads = anyio.CapacityLimiter(2)
-    examples = _Examples()
 
     app = FastAPIOffline(
         title="工会工作总结起草服务 API",
@@ -293,7 +276,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                      ) -> FastJSON:
         text = clean_text(q).strip()
         try:
-            found = examples.query(text, k, org, period, kind) if text else []
+            found = service.examples(text, k, org, period, kind) if text else []
         except Exception as exc:  # the index is a separate service (chroma) or an unbuilt directory
             log.warning("example index unavailable: %s: %s", type(exc).__name__, exc)
             raise HTTPException(503, INDEX_UNAVAILABLE, headers={"Retry-After": "30"}) from exc

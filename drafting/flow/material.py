@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from drafting.checker.extract import extract
-from drafting.flow.request import RequestError, decode_bytes, split_heading, strip_bullet_marker
+from drafting.flow.request import split_heading, strip_bullet_marker
 from drafting.retrieval.sections import strip_enumerator
 from drafting.retrieval.userdocs import SUFFIXES as TEXT_SUFFIXES
 from drafting.retrieval.userdocs import UserFileError, check_size, read_text
+from drafting.text import RequestError, decode_bytes
 
 TABLE_SUFFIXES = (".xlsx", ".csv")
 SUFFIXES = (*TEXT_SUFFIXES, *TABLE_SUFFIXES)

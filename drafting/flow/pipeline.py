@@ -26,6 +26,7 @@ from drafting.flow.phrases import PhraseBank, PhraseOffer
 from drafting.flow.plan import Outline, OutlineSection, plan
 from drafting.flow.repair import bullet_sentence, check_and_repair, check_section, problems_of
 from drafting.flow.request import DraftRequest, RequestError
+from drafting.flow.retrieve import find_examples, style_phrases, votes_for
 from drafting.flow.write import (
     MAX_SECTION_CHARS,
     MIN_LENGTH_SHARE,
@@ -38,9 +39,9 @@ from drafting.flow.write import (
     section_target_chars,
     write_section,
 )
-from drafting.model.llm import LLMClient, Prompt, get_client
+from drafting.model.endpoint import get_client
+from drafting.model.llm import LLMClient, Prompt
 from drafting.prompts import render
-from drafting.retrieval.examples import find_examples, style_phrases, votes_for
 
 DEFAULT_EXAMPLES = 2
 EARLY_STOP_RETRIES = 1

@@ -7,10 +7,11 @@ ignored. User headings and their order win over any automatic grouping.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from drafting.text import RequestError, clean_text, decode_bytes
 
 PERIODS = ("上半年", "下半年", "全年", "前三季度", "第一季度", "第二季度", "第三季度", "第四季度", "1-8月")
 MAX_BULLETS = 200
@@ -23,11 +24,6 @@ _HEADING_BRACKET = re.compile(r"^\s*【([^】]{1,40})】\s*(.*)$")
 # C0/C1 control characters except tab and newline, zero-width and bidi controls.
 # C0/C1 controls, zero-width and bidirectional marks, embeddings and isolates (U+2066–2069),
 # invisible operators: none belongs in a summary, and bidi controls can disguise text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
-
-
-class RequestError(ValueError):
-    """Bad user input. The message is Chinese and meant to be shown as is."""
 
 
 @dataclass
@@ -63,24 +59,6 @@ class DraftRequest:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def clean_text(text: str) -> str:
-    """Normalise Unicode (NFC), drop control and zero-width characters, unify line ends."""
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("", text)
-
-
-def decode_bytes(data: bytes) -> str:
-    """Decode uploaded bytes as UTF-8 (with or without BOM), then GB18030; refuse binary."""
-    if b"\x00" in data[:4096]:
-        raise RequestError("文件看起来不是文本（含有二进制内容），请粘贴或上传纯文本的要点。")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise RequestError("无法识别文件编码，请另存为 UTF-8 文本后再试。")
 
 
 def strip_bullet_marker(line: str) -> str:

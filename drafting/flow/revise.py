@@ -13,8 +13,9 @@ from typing import Any
 from drafting.flow.assemble import parse_layout
 from drafting.flow.check import check
 from drafting.flow.derive import prepare
-from drafting.flow.request import clean_text, request_from_json
+from drafting.flow.request import request_from_json
 from drafting.store import Draft, Store
+from drafting.text import clean_text
 
 
 def recheck(text: str, request: dict[str, Any]) -> dict[str, Any]:

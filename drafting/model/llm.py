@@ -18,7 +18,7 @@ from typing import Any
 
 import openai
 
-from drafting.config import EMBEDDED_MODEL_ALIAS, Settings, get_settings
+from drafting.config import EMBEDDED_MODEL_ALIAS
 from drafting.model import paragraph
 from drafting.prompts import fill
 
@@ -241,22 +241,3 @@ def warm_up(base_url: str, timeout: float) -> None:
                                   max_tokens=1, temperature=0.0)
     except openai.OpenAIError as exc:
         log.warning("warming the model server at %s failed: %s", base_url, exc)
-
-
-def get_client(settings: Settings | None = None) -> LLMClient:
-    """The configured endpoint, or the embedded model (started on demand)."""
-    settings = settings or get_settings()
-    if settings.uses_embedded_model:
-        from drafting.model import server as model_server
-
-        try:
-            handle = model_server.ensure_running(settings=settings)
-        except model_server.ModelServerError as exc:
-            raise LLMError(str(exc)) from exc
-        return LLMClient(handle.base_url, EMBEDDED_MODEL_ALIAS, None, embedded=True,
-                         timeout=settings.llm_timeout, context_window=settings.llm_context_window,
-                         paragraph_bias=paragraph.logit_bias(settings.embedded_model_path))
-    if not settings.llm_model:
-        raise LLMError("已配置模型地址 DRAFTING_LLM_BASE_URL，但没有配置模型名称 DRAFTING_LLM_MODEL。")
-    return LLMClient(settings.llm_base_url or "", settings.llm_model, settings.llm_api_key, embedded=False,
-                     timeout=settings.llm_timeout, context_window=settings.llm_context_window)

@@ -14,8 +14,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from drafting.flow.request import RequestError, clean_text, decode_bytes
 from drafting.retrieval.corpus import QUALITY_USER, Summary
+from drafting.text import RequestError, clean_text, decode_bytes
 
 SUFFIXES = (".txt", ".md", ".docx", ".pdf")
 MAX_FILE_MB = 20  # a year's summary is well under 1 MB, even as a PDF with pictures

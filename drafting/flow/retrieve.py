@@ -1,4 +1,5 @@
-"""Stage 3 — retrieve: style examples for each section from past summaries.
+"""Stage 3 — retrieve: style examples for each section, and the planner's neighbour votes, from
+the index of past summaries (`drafting.retrieval`).
 
 Examples teach tone and phrasing only. Even masked (`〔数〕`), a figure slot invites the small
 model to fill it, and a whole example sentence invites it to copy the activity it reports, so
@@ -11,12 +12,15 @@ import logging
 import re
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drafting.checker import FACT, LEXICON, PLACEHOLDER, extract
 from drafting.config import Settings, get_settings
 from drafting.flow.plan import OutlineSection
 from drafting.flow.request import DraftRequest
+
+if TYPE_CHECKING:  # the index (chromadb, numpy, the embedder) loads when a draft first needs it
+    from drafting.retrieval.index import ExampleIndex
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +47,14 @@ _BANNED_FIGURES = {FACT, LEXICON, PLACEHOLDER}
 MIN_PHRASE_CHARS, MAX_PHRASE_CHARS = 5, 16
 
 
-def open_index() -> Any:
-    """The index the current settings name, opened once per location."""
+def open_index() -> ExampleIndex:
+    """The index the current settings name, opened once per location and shared by the
+    process's threads (the pipeline, the API's /v1/examples, the page's library)."""
     return _index_for(get_settings())
 
 
 @lru_cache(maxsize=2)
-def _index_for(settings: Settings) -> Any:
+def _index_for(settings: Settings) -> ExampleIndex:
     from drafting.retrieval.index import ExampleIndex
 
     return ExampleIndex.open(settings)
