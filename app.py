@@ -274,15 +274,19 @@ def on_regenerate(draft_id: int) -> None:
     state["job_error"] = None
     base = store.get_draft(draft_id, only_user())
     if base is not None:
-        start_job(lambda: jobs.start_rewrite(store, base, state["regen_index"], my_id()))
+        start_job(lambda: jobs.start_rewrite(store, base, state["regen_index"], my_id()), "regenerate")
 
 
-def start_job(start) -> None:
+def start_job(start, kind: str = "draft") -> None:
     if (running := jobs.running_job(my_id())) is not None:
         state["job_id"] = running.id  # follow this user's run already under way instead of starting another
         state["notice"] = ("info", "您已有一个生成任务在进行，下面显示它的进度。")
         return
-    state["job_id"] = start().id
+    try:
+        state["job_id"] = start().id
+    except service.QueueFull as exc:  # nothing was stored; the bullets and the outline stay
+        state["job_error"], state["job_error_kind"] = service.busy_message(exc), kind
+        return
     state["stage"] = STAGES[1]
     state["editing"] = False
 

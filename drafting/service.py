@@ -8,8 +8,9 @@ the command line (`drafting.cli`) call these functions and compose nothing thems
     check    a draft against bullets and fields (one rule for org, period and year)
     rewrite  one section of a stored version again, every other character kept
     edit     a user's edit re-checked and kept as a new version
-    accept   a draft's row stored before it is written (the input survives a crash)
-    finish   the result (with its notes and left-out lines) written into that row
+    accept   a draft's place in the model queue taken and its row stored before it is
+             written (the input survives a crash)
+    run      the accepted draft written in turn and stored, or its row marked failed
 
 Everything a face shows in Chinese comes from here or from the stages; the faces only present it.
 """
@@ -54,10 +55,10 @@ from drafting.flow.retrieve import open_index, votes_for
 from drafting.flow.revise import save_edit
 from drafting.flow.screen import ignored_note
 from drafting.model.endpoint import get_client
-from drafting.model.gate import ModelGate, QueueFull, QueueTimeout
+from drafting.model.gate import ModelGate, QueueFull, QueueTimeout, Ticket
 from drafting.model.llm import DeadlineReached, LLMClient, LLMError
 from drafting.model.llm import deadline as call_deadline
-from drafting.store import Draft, Store
+from drafting.store import FAILED, RUNNING, Draft, Store
 
 if TYPE_CHECKING:  # the index module loads only when a draft or an upload needs it
     from drafting.retrieval.index import AddReport
@@ -293,17 +294,91 @@ def edit(store: Store, base: Draft, text: str) -> tuple[int | None, dict[str, An
     return save_edit(store, base, text)
 
 
-def accept(store: Store, work: Intake, user_id: int | None = None, request_id: str = "") -> int:
-    """A new draft's row, stored before it is written (status "accepted"): if the process dies
-    while the model writes, the user's input is still there, marked "interrupted"."""
-    return store.accept_draft(title=title_for(work.given), request=work.given.to_dict(), facts_text=work.facts_text,
-                              request_id=request_id, user_id=user_id)
+@dataclass
+class Accepted:
+    """A draft's stored row with its place in the model queue; `produce` writes it (given the
+    events' receiver) and returns what fills the row."""
+
+    id: int
+    ticket: Ticket
+    gate: ModelGate
+    produce: Callable[[Callable[[Event], None]], dict[str, Any]]
 
 
-def accept_rewrite(store: Store, base: Draft) -> int:
-    """The row of a rewrite of `base`, stored before it is written; it belongs to `base`'s owner."""
-    return store.accept_draft(title=base.title, request=base.request, facts_text=base.facts_text, kind="regenerated",
-                              parent_id=base.id, user_id=base.user_id)
+def accept(store: Store, work: Intake, user_id: int | None = None, request_id: str = "",
+           queue_token: int | None = None, draft_outline: Outline | None = None,
+           policy: Policy | None = None, gate: ModelGate | None = None) -> Accepted:
+    """Take a place in the model queue (`queue_token`: the one an earlier refusal reserved),
+    then store the request as a new draft's row (status "accepted") before anything is
+    written: if the process dies while the model writes, the user's input is still there,
+    marked "interrupted". `QueueFull`: nothing stored."""
+    def produce(on_event: Callable[[Event], None]) -> dict[str, Any]:
+        return write(work, draft_outline, on_event=on_event, policy=policy).to_dict(work.ignored)
+
+    return _queued(gate, queue_token, owner_key(user_id), produce, lambda: store.accept_draft(
+        title=title_for(work.given), request=work.given.to_dict(), facts_text=work.facts_text,
+        request_id=request_id, user_id=user_id))
+
+
+def accept_rewrite(store: Store, base: Draft, index: int, gate: ModelGate | None = None) -> Accepted:
+    """Section `index` of `base` to be written again, as a child version stored before it is
+    written; it belongs to `base`'s owner."""
+    def produce(on_event: Callable[[Event], None]) -> dict[str, Any]:
+        return rewrite(base, index, on_event=on_event).to_dict()
+
+    return _queued(gate, None, owner_key(base.user_id), produce, lambda: store.accept_draft(
+        title=base.title, request=base.request, facts_text=base.facts_text, kind="regenerated",
+        parent_id=base.id, user_id=base.user_id))
+
+
+def _queued(gate: ModelGate | None, queue_token: int | None, holder: str,
+            produce: Callable[[Callable[[Event], None]], dict[str, Any]], store_row: Callable[[], int]) -> Accepted:
+    gate = gate or model_gate()
+    ticket = gate.enqueue(queue_token, holder=holder)
+    try:
+        draft_id = store_row()
+    except BaseException:
+        gate.cancel(ticket)
+        raise
+    return Accepted(draft_id, ticket, gate, produce)
+
+
+def run(store: Store, accepted: Accepted, on_event: Callable[[Event], None] | None = None,
+        cancel: threading.Event | None = None) -> None:
+    """Wait for the model in turn with every other process (`Queued` events say how many are
+    ahead), write, and fill the row. A failure marks the row failed with `failure_message` and
+    is raised again; a cancel (`Cancelled`, from `on_event` or `cancel`) leaves the row to the
+    caller."""
+    emit = on_event or (lambda _event: None)
+    try:
+        slot = accepted.gate.acquire(accepted.ticket, on_position=lambda ahead: emit(Queued(ahead)))
+        with slot:
+            store.set_status(accepted.id, RUNNING)
+            data = accepted.produce(emit)
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("已取消生成。")
+        finish(store, accepted.id, data)
+    except Cancelled:
+        raise
+    except BaseException as exc:
+        log.exception("draft %d failed", accepted.id)
+        store.set_status(accepted.id, FAILED, failure_message(exc))
+        raise
+
+
+def withdraw(store: Store, accepted: Accepted) -> None:
+    """An accepted draft that will not be written: its place and its row given up."""
+    accepted.gate.cancel(accepted.ticket)
+    store.delete_draft(accepted.id)
+
+
+def failure_message(exc: BaseException) -> str:
+    """Why a draft did not come, as every face says it (the input is always kept)."""
+    if isinstance(exc, (QueueFull, QueueTimeout)):
+        return busy_message(exc)
+    if isinstance(exc, (LLMError, RequestError)):
+        return str(exc)
+    return "生成时出现内部错误，要点已保存，请稍后重新提交。"
 
 
 def finish(store: Store, draft_id: int, data: dict[str, Any]) -> None:
@@ -382,6 +457,7 @@ def remove_example(summary_id: str, owner: str) -> bool:
 
 __all__ = [
     "EXPORT_FORMATS",
+    "Accepted",
     "Export",
     "Intake",
     "Outcome",
@@ -399,6 +475,7 @@ __all__ = [
     "export",
     "export_file",
     "facts_text",
+    "failure_message",
     "finish",
     "intake",
     "intake_json",
@@ -411,5 +488,7 @@ __all__ = [
     "plain",
     "remove_example",
     "rewrite",
+    "run",
+    "withdraw",
     "write",
 ]

@@ -132,14 +132,14 @@ def test_a_page_draft_is_stored_before_the_model_writes_and_a_cancel_removes_it(
     job = jobs.running_job(users["wang"].id)
     assert job is not None
     store = get_store()
-    row = store.get_draft(job.draft_id)  # while the model writes, the input is already in the database
+    row = store.get_draft(job.accepted.id)  # while the model writes, the input is already in the database
     assert row is not None and row.status in ("accepted", "running") and row.user_id == users["wang"].id
     assert row.facts_text == FACTS_TEXT
     assert store.list_drafts() == []  # not history until it is done
     job.cancel()
     RELEASE.set()
     assert job.join(30) and job.status == jobs.CANCELLED
-    assert store.get_draft(job.draft_id) is None
+    assert store.get_draft(job.accepted.id) is None
 
 
 def _path_of(block: Any, key: str, path: tuple[int, ...] = ()) -> tuple[int, ...] | None:

@@ -78,7 +78,7 @@ def test_layout_round_trips_what_assemble_writes() -> None:
 
 
 def test_job_progress_from_pipeline_events() -> None:
-    job = jobs.Job("draft", work=lambda on_event: None, store=None, draft_id=0, user_id=None,  # type: ignore[arg-type]
+    job = jobs.Job("draft", accepted=None, store=None, user_id=None,  # type: ignore[arg-type]
                    titles=["组织建设", "帮扶"])
     job.on_event(SectionStarted(0, 2, "组织建设"))
     job.on_event(Delta(0, "今年以来，"))
@@ -99,7 +99,7 @@ def test_job_progress_from_pipeline_events() -> None:
 
 
 def test_a_finished_part_is_shown_as_checked_before_its_section_ends() -> None:
-    job = jobs.Job("draft", work=lambda on_event: None, store=None, draft_id=0, user_id=None,  # type: ignore[arg-type]
+    job = jobs.Job("draft", accepted=None, store=None, user_id=None,  # type: ignore[arg-type]
                    titles=["帮扶"])
     job.on_event(SectionStarted(0, 1, "帮扶"))
     job.on_event(Delta(0, "上半年，走访慰问困难职工120户。"))

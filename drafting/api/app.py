@@ -26,7 +26,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -42,7 +42,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from drafting import service
-from drafting.api.drafts import QUEUE_TIMEOUT, Accepted, DraftService, draft_out
 from drafting.api.errors import ERROR_RESPONSES, error_response, validation_detail
 from drafting.api.middleware import (
     CLIENT_ID_PATTERN,
@@ -67,18 +66,20 @@ from drafting.api.models import (
     ExamplesOut,
     FastJSON,
     HealthOut,
+    draft_out,
 )
 from drafting.api.protocol import GuardedHttpTools
 from drafting.api.workers import supervise
 from drafting.config import ApiSettings, get_settings, load_settings
 from drafting.export import PdfUnavailable
-from drafting.flow.events import to_dict
+from drafting.flow.events import Event, to_dict
 from drafting.model.gate import ModelGate, QueueFull, QueueTimeout
 from drafting.store import DONE, get_accounts, get_store
 from drafting.text import RequestError, clean_text
 
 log = logging.getLogger("drafting.api.app")
 
+QUEUE_TIMEOUT = "排队等待模型的时间过长，本次未生成；要点已保存，请稍后重新提交。"
 QUEUE_FULL = ("排队生成的请求已满，本次未受理。已为您保留顺位：请在 Retry-After 秒（或 X-Retry-After-Ms 毫秒）后"
               "重新提交，并在请求头 X-Queue-Token 中带上本响应的同名值。")
 QueueToken = Annotated[int | None, Header(alias="X-Queue-Token", ge=1, le=2**63 - 1,
@@ -125,7 +126,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     if lost:
         log.warning("drafts interrupted by an earlier stop, input kept: %s", lost)
     gate = ModelGate(get_settings().database_url, settings.model_slots, settings.queue_size, settings.queue_wait)
-    drafts = DraftService(store, gate, settings)
+    policy = service.Policy(settings.draft_timeout, settings.retries, settings.retry_backoff)
     drafting_threads = anyio.CapacityLimiter(settings.model_slots + settings.queue_size + 1)
     checking_threads = anyio.CapacityLimiter(2)
 
@@ -176,6 +177,20 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         return error_response(500, f"服务内部错误，请稍后重试；如仍出错请把请求编号 {request_id_var.get()} 告诉管理员。",
                               headers={"X-Request-ID": request_id_var.get()})
 
+    def accept(body: DraftIn, request: Request, queue_token: int | None) -> service.Accepted:
+        """Validate and store as the caller's; `RequestError` → 422, `QueueFull` → 429 (nothing
+        stored, a turn reserved for the token it carries)."""
+        user_id = _caller(request).user_id
+        work = service.intake_json(body.model_dump(), service.owner_key(user_id))
+        return service.accept(store, work, user_id, request_id_var.get(), queue_token, policy=policy, gate=gate)
+
+    def run(accepted: service.Accepted, on_event: Callable[[Event], None] | None = None) -> dict[str, Any]:
+        """Wait for the model, draft, store; the `DraftOut` object. `QueueTimeout` → 503."""
+        service.run(store, accepted, on_event)
+        row = store.get_draft(accepted.id)
+        assert row is not None
+        return draft_out(row)
+
     @app.get("/healthz", response_model=HealthOut, response_model_exclude_none=True, tags=["service"],
              summary="存活检查（无需密钥；设置了密钥或账号时，带管理员密钥才显示排队情况）")
     async def healthz(request: Request) -> dict[str, Any]:
@@ -187,10 +202,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @app.post("/v1/drafts", response_model=DraftOut, responses=ERROR_RESPONSES, tags=["drafts"],
               summary="根据要点生成核对过的总结初稿")
     async def create_draft(request: Request, body: DraftIn, queue_token: QueueToken = None) -> FastJSON:
-        accepted = await run_in_threadpool(drafts.accept, body.model_dump(), request_id_var.get(), queue_token,
-                                           _caller(request).user_id)
-        result = await anyio.to_thread.run_sync(drafts.run, accepted, limiter=drafting_threads)
-        return FastJSON(result)
+        accepted = await run_in_threadpool(accept, body, request, queue_token)
+        return FastJSON(await anyio.to_thread.run_sync(run, accepted, limiter=drafting_threads))
 
     @app.post("/v1/drafts/stream", responses={**ERROR_RESPONSES, 200: {
         "description": "server-sent events：accepted {id}、queued {ahead}、plan、section_started、delta、"
@@ -199,9 +212,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}}}},
         tags=["drafts"], summary="生成初稿（流式，逐节推送）", response_class=StreamingResponse)
     async def create_draft_stream(request: Request, body: DraftIn, queue_token: QueueToken = None) -> StreamingResponse:
-        accepted = await run_in_threadpool(drafts.accept, body.model_dump(), request_id_var.get(), queue_token,
-                                           _caller(request).user_id)
-        return StreamingResponse(_stream(drafts, accepted), media_type="text/event-stream",
+        accepted = await run_in_threadpool(accept, body, request, queue_token)
+        return StreamingResponse(_stream(run, accepted), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @app.get("/v1/drafts/{draft_id}", response_model=DraftOut, responses=ERROR_RESPONSES, tags=["drafts"],
@@ -291,7 +303,8 @@ def _caller(request: Request) -> Caller:
     return caller
 
 
-async def _stream(drafts: DraftService, accepted: Accepted) -> AsyncIterator[str]:
+async def _stream(run: Callable[[service.Accepted, Callable[[Event], None]], dict[str, Any]],
+                  accepted: service.Accepted) -> AsyncIterator[str]:
     """Run the draft in a thread and relay its events; the draft finishes and is stored even
     when the client goes away."""
     loop = asyncio.get_running_loop()
@@ -303,7 +316,7 @@ async def _stream(drafts: DraftService, accepted: Accepted) -> AsyncIterator[str
 
     def work() -> None:
         try:
-            put("result", drafts.run(accepted, lambda event: put(event.type, to_dict(event))))
+            put("result", run(accepted, lambda event: put(event.type, to_dict(event))))
         except QueueTimeout as exc:
             put("error", {"status": 503, "detail": QUEUE_TIMEOUT, "retry_after": exc.retry_after})
         except Exception:

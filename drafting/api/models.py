@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from drafting.flow.request import MAX_BULLET_CHARS, MAX_BULLETS, MAX_TOTAL_CHARS
+from drafting.store import DONE, Draft
 
 
 class FastJSON(JSONResponse):
@@ -240,3 +241,21 @@ class ErrorOut(BaseModel):
     detail: str = Field(description="中文说明")
     errors: list[ErrorItem] = Field(default_factory=list)
     request_id: str = ""
+
+
+_RESULT_KEYS = ("raw_text", "sections", "examples", "timings", "model", "strategy", "opening", "closing")
+
+
+def draft_out(row: Draft) -> dict[str, Any]:
+    """A stored row as the API's draft object (`DraftOut`)."""
+    result = row.result
+    out: dict[str, Any] = {
+        "id": row.id, "status": row.status, "created_at": row.created_at, "error": row.error,
+        "fallback": bool(result.get("fallback", False)), "notes": list(result.get("notes", [])),
+        "ignored_facts": list(result.get("ignored_facts", [])), "request": row.request, "title": row.title,
+        "text": "", "raw_text": "", "sections": [], "check": None, "examples": [], "timings": {}, "model": "",
+        "strategy": "", "opening": "", "closing": "",
+    }
+    if row.status == DONE:
+        out.update(text=row.text, check=row.check, **{k: result[k] for k in _RESULT_KEYS if k in result})
+    return out

@@ -1,23 +1,22 @@
 """Drafting runs in a background thread, so the page stays responsive, shows sections as they are
 written, can cancel, and survives a page refresh (the job lives in this process, not in the
-browser session). Like the API's, a draft's row is stored before the model writes
-(`service.accept`) and filled when done (`service.finish`): if the page server dies meanwhile,
-the input is kept as an "interrupted" row. A failed run keeps its row with the reason; a
-cancelled one removes it (the bullets stay in the autosave).
+browser session). Like the API's, a draft takes its place in the model queue and its row is
+stored before the model writes (`service.accept`), then it is written in turn and stored
+(`service.run`): if the page server dies meanwhile, the input is kept as an "interrupted" row.
+A failed run keeps its row with the reason; a cancelled one removes it (the bullets stay in the
+autosave).
 
 Jobs belong to a user (the signed-in account, or the one local user without accounts): one
 running job per user, which only that user sees, follows and cancels. Jobs of different users
-wait for the model in the shared queue (`service.model_turn`).
+wait for the model in the queue every process shares.
 """
 from __future__ import annotations
 
-import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from drafting import service
 from drafting.flow.events import (
@@ -32,14 +31,8 @@ from drafting.flow.events import (
 )
 from drafting.flow.pipeline import Cancelled
 from drafting.flow.plan import Outline
-from drafting.flow.request import RequestError
-from drafting.model.llm import LLMError
 from drafting.service import Intake
 from drafting.store import DONE, FAILED, RUNNING, Draft, Store
-
-log = logging.getLogger(__name__)
-
-Work = Callable[[Callable[[Event], None]], dict[str, Any]]  # runs the draft, returns the result object
 
 CANCELLED = "cancelled"  # a job's status beside the store's RUNNING, DONE and FAILED
 _KEEP_FINISHED_S = 3600.0
@@ -86,9 +79,8 @@ class JobView:
 @dataclass
 class Job:
     kind: str  # "draft" or "regenerate"
-    work: Work
+    accepted: service.Accepted  # its row and place in the model queue
     store: Store
-    draft_id: int  # the row accepted for it
     user_id: int | None  # whose job it is (None: the one local user)
     titles: list[str] = field(default_factory=list)  # section headings, for events that carry none
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -125,7 +117,7 @@ class Job:
             now = self.ended or time.monotonic()
             return JobView(id=self.id, kind=self.kind, status=self.status, elapsed=now - self.started,
                            total=self.total, sections=tuple(self.sections), idle=now - self.last_activity,
-                           message=self.message, draft_id=self.draft_id if self.status == DONE else None, first_text_s=self.first_text_s,
+                           message=self.message, draft_id=self.accepted.id if self.status == DONE else None, first_text_s=self.first_text_s,
                            first_section_s=self.first_section_s, first_checked_s=self.first_checked_s,
                            waiting_behind=self.waiting_behind)
 
@@ -177,25 +169,13 @@ class Job:
 
     def _run(self) -> None:
         try:
-            result = self.work(self.on_event)
-            if self.cancel_event.is_set():
-                raise Cancelled("已取消生成。")
-            service.finish(self.store, self.draft_id, result)
+            service.run(self.store, self.accepted, self.on_event, self.cancel_event)
             self._finish(DONE)
         except Cancelled:
-            self.store.delete_draft(self.draft_id)
+            self.store.delete_draft(self.accepted.id)
             self._finish(CANCELLED, "已取消。已写好的内容没有保存，您的要点和提纲都还在。")
-        except (LLMError, RequestError) as exc:
-            self._fail(str(exc))
-        except (service.QueueFull, service.QueueTimeout) as exc:
-            self._fail(service.busy_message(exc))
-        except Exception as exc:  # the page must show something rather than spin forever
-            log.exception("drafting job failed")
-            self._fail(f"生成时出现内部错误：{type(exc).__name__}: {exc}")
-
-    def _fail(self, message: str) -> None:
-        self.store.set_status(self.draft_id, FAILED, message)
-        self._finish(FAILED, message)
+        except Exception as exc:  # the row says why (service.run); the page must not spin forever
+            self._finish(FAILED, service.failure_message(exc))
 
 
 _jobs: dict[str, Job] = {}
@@ -208,7 +188,7 @@ def _register(job: Job) -> Job:
         for key in [k for k, j in _jobs.items() if j.ended is not None and now - j.ended > _KEEP_FINISHED_S]:
             del _jobs[key]
         if any(j.status == RUNNING and j.user_id == job.user_id for j in _jobs.values()):
-            job.store.delete_draft(job.draft_id)
+            service.withdraw(job.store, job.accepted)
             raise RuntimeError("this user already has a drafting job running")
         _jobs[job.id] = job
     return job.start()
@@ -228,26 +208,13 @@ def running_job(user_id: int | None) -> Job | None:
 
 def start_draft(store: Store, work: Intake, outline: Outline, user_id: int | None) -> Job:
     """Write the whole draft from `outline` (the service's policy: the flagged plain draft when
-    the model cannot be used) as a new version of `user_id`."""
-    draft_id = service.accept(store, work, user_id)
-
-    def run(on_event: Callable[[Event], None]) -> dict[str, Any]:
-        with service.model_turn(on_event):
-            store.set_status(draft_id, RUNNING)
-            return service.write(work, outline, on_event=on_event).to_dict(work.ignored)
-
-    return _register(Job("draft", run, store, draft_id, user_id, titles=[s.heading for s in outline.sections]))
+    the model cannot be used) as a new version of `user_id`. `QueueFull`: nothing started."""
+    accepted = service.accept(store, work, user_id, draft_outline=outline)
+    return _register(Job("draft", accepted, store, user_id, titles=[s.heading for s in outline.sections]))
 
 
 def start_rewrite(store: Store, base: Draft, index: int, user_id: int | None) -> Job:
     """Rewrite section `index` of version `base` (for `user_id`) as its child version, which
-    belongs to whoever `base` belongs to."""
-    draft_id = service.accept_rewrite(store, base)
-
-    def run(on_event: Callable[[Event], None]) -> dict[str, Any]:
-        with service.model_turn(on_event):
-            store.set_status(draft_id, RUNNING)
-            return service.rewrite(base, index, on_event=on_event).to_dict()
-
-    return _register(Job("regenerate", run, store, draft_id, user_id,
-                         titles=[s["heading"] for s in base.result["sections"]]))
+    belongs to whoever `base` belongs to. `QueueFull`: nothing started."""
+    accepted = service.accept_rewrite(store, base, index)
+    return _register(Job("regenerate", accepted, store, user_id, titles=[s["heading"] for s in base.result["sections"]]))
