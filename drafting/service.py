@@ -146,6 +146,13 @@ class Policy:
     retries: int = 1
     backoff: float = 1.0
 
+    @classmethod
+    def configured(cls) -> Policy:
+        """The configured one (DRAFTING_API_DRAFT_TIMEOUT, …_RETRIES, …_RETRY_BACKOFF), which every
+        face uses unless it is given another."""
+        api = get_settings().api
+        return cls(api.draft_timeout, api.retries, api.retry_backoff)
+
 
 @dataclass
 class Outcome:
@@ -198,7 +205,7 @@ def write(work: Intake, draft_outline: Outline | None = None, on_event: Callable
     or silent one is stopped too. A user's cancel raises `Cancelled`. A draft whose every
     section had to be restated from its bullets is the fallback as well, and says so.
     """
-    policy = policy or Policy()
+    policy = policy or Policy.configured()
     request = work.request
     deadline = time.monotonic() + policy.deadline
     timed_out = threading.Event()
