@@ -15,6 +15,7 @@ from sqlalchemy import update
 from drafting.api.app import _is_loopback, serve
 from drafting.flow.check import check
 from drafting.flow.request import MAX_BULLET_CHARS, MAX_BULLETS
+from drafting.flow.retrieve import reset_index_cache
 from drafting.store import get_store
 from drafting.store.schema import drafts
 from tests.api_support import DRAFT_BODY, FACTS, ORG, blocked_echo, bullets_in, client, echo, live
@@ -122,6 +123,7 @@ def test_examples_on_an_empty_index_and_bad_parameters(api, monkeypatch: pytest.
         raise ConnectionError("chroma down")
 
     monkeypatch.setattr("drafting.retrieval.index.ExampleIndex.open", broken)
+    reset_index_cache()  # the index is opened once per process (flow.retrieve.open_index): open it again
     with client() as fresh:
         down = fresh.get("/v1/examples", params={"q": "慰问"})
     assert down.status_code == 503 and "索引" in down.json()["detail"] and down.headers["retry-after"]
