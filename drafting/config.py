@@ -122,7 +122,6 @@ class Settings:
     model_warmup: bool = True  # DRAFTING_MODEL_WARMUP: a started server evaluates the shared section prompt at once
     first_part_bullets: int = FIRST_PART_BULLETS  # DRAFTING_FIRST_PART_BULLETS (0: the first section as the others)
     repair_drop_first: bool = True  # DRAFTING_REPAIR_DROP: drop problem clauses before re-asking the model
-    stop_when_said: bool = True  # DRAFTING_STOP_WHEN_SAID: a part's call ends once it has stated all its bullets
 
     @property
     def api_key(self) -> str | None:
@@ -194,7 +193,6 @@ def load_settings() -> Settings:
         model_warmup=_int(env, "DRAFTING_MODEL_WARMUP", 1) != 0,
         first_part_bullets=max(0, _int(env, "DRAFTING_FIRST_PART_BULLETS", FIRST_PART_BULLETS)),
         repair_drop_first=_int(env, "DRAFTING_REPAIR_DROP", 1) != 0,
-        stop_when_said=_int(env, "DRAFTING_STOP_WHEN_SAID", 1) != 0,
     )
 
 

@@ -77,28 +77,3 @@ def test_a_failed_warm_up_is_logged_not_raised(caplog):
     with FakeLLM(mode="error500") as fake:
         warm_up(fake.base_url, timeout=5)
     assert "warming the model server" in caplog.text
-
-
-def test_a_call_ends_at_the_sentence_by_which_the_caller_has_what_it_needs():
-    """`done` is asked at each sentence end; True hangs up there, so the server writes no more
-    (the padding after the last bullet is never generated)."""
-    import time
-
-    asked: list[str] = []
-
-    def done(text: str) -> bool:
-        asked.append(text)
-        return "8家" in text
-
-    reply = "新建工会8家。这为工会工作打下了坚实基础，有效提升了凝聚力。" * 20
-    with FakeLLM(reply=reply, delay=0.01) as fake:
-        gen = _client(fake.base_url, embedded=True).stream(Prompt(system="s", user="u", prefill="上半年，", done=done))
-        deadline = time.monotonic() + 5
-        while not fake.hung_up and time.monotonic() < deadline:  # the server notices at its next write
-            time.sleep(0.05)
-    assert gen.text == "上半年，新建工会8家。" and gen.finish_reason == "said"
-    assert asked == ["上半年，新建工会8家。"] and fake.hung_up == 1
-    # A text that never has it runs to its own end.
-    with FakeLLM(reply="新建工会九家。坚实基础。") as fake:
-        gen = _client(fake.base_url, embedded=True).stream(Prompt(system="s", user="u", done=done))
-    assert gen.text == "新建工会九家。坚实基础。" and gen.finish_reason != "said" and not fake.hung_up

@@ -83,23 +83,6 @@ def test_invented_figure_is_repaired(request_, monkeypatch, drop_first):
         assert len(fake.requests) == 4  # a write and one repair per section
 
 
-@pytest.mark.parametrize("stop", ["1", "0"])
-def test_a_call_ends_once_its_bullets_are_stated(request_, monkeypatch, stop):
-    """What a model writes after its part's last bullet is padding: the call ends at that
-    sentence, and the padding is never generated. Switched off, it is written, and then
-    removed by the check (invented work)."""
-    monkeypatch.setenv("DRAFTING_STOP_WHEN_SAID", stop)
-    config.reset_settings()
-
-    def padder(body: dict) -> str:
-        return echo(body) + "同时开展职工法律知识竞赛3场。"
-
-    with FakeLLM(reply=padder) as fake:
-        result = draft(request_, client=_client(fake))
-    assert result.check["ok"] and all(f in result.text for f in ("8家", "1200名", "120户", "36万元", "15名"))
-    assert ("法律知识竞赛" in result.raw_text) == (stop == "0") and "法律知识竞赛" not in result.text
-
-
 def test_missing_bullet_is_restated(request_):
     def forgetful(body: dict) -> str:
         return f"{_facts_of(body)[0]}，成效明显。"

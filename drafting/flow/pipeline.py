@@ -207,7 +207,6 @@ def _write_one(client: LLMClient, request: DraftRequest, section: OutlineSection
                 temperature=temperature + 0.2 * attempt,
                 on_delta=lambda piece: _emit(on_event, Delta(index, piece)),
                 min_chars=int(part_target * MIN_LENGTH_SHARE) if explicit_length else 0,
-                stop_when_said=get_settings().stop_when_said and not explicit_length,
             )
             tokens += generation.completion_tokens
             if len(generation.text) - len(generation.prefill) >= MIN_GENERATED_CHARS:

@@ -4,10 +4,8 @@ The model's job is realisation, not invention: each bullet becomes one or two �
 saying what the bullet says, and a section's length follows its bullets' own content
 (`fact_budget`), so a thin bullet gives a short section instead of padding. Genre phrases of
 effect and stance are not offered to the model (it turns them into work this body never did);
-the pipeline attaches one from the retrieved examples itself. A call ends at the first sentence
-end by which it has stated every bullet of its part, figures included (`said_all`): what the
-model adds after that is padding, invented effects most of all, and costs time. Every answer
-goes through `hygiene.clean_paragraph`.
+the pipeline attaches one from the retrieved examples itself. Every answer goes through
+`hygiene.clean_paragraph`.
 
 The embedded model gets an assistant prefill and is held to one paragraph (no newline, no
 Markdown characters; see `drafting.model.paragraph`): that is what keeps a 1.5B model to plain 公文
@@ -19,8 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from drafting.checker import FACT, extract
-from drafting.flow.hygiene import clean_paragraph, states
+from drafting.flow.hygiene import clean_paragraph
 from drafting.flow.plan import OutlineSection
 from drafting.model.llm import Generation, LLMClient, Prompt
 from drafting.prompts import fill, load_parts, render
@@ -108,22 +105,13 @@ def fact_chunks(facts: list[str], size: int = MAX_FACTS_PER_CALL, target_chars: 
     return chunks
 
 
-def said_all(section: OutlineSection) -> Callable[[str], bool]:
-    """Whether a text states every bullet of `section` and holds each of their figures as the
-    bullet writes it (a figure the model rewrote, 6.26 as 6月26日, never counts: the call then
-    runs to its own end, as it would without this)."""
-    figures = [f.text for fact in section.facts for f in extract(fact) if f.cls == FACT]
-    return lambda text: all(fig in text for fig in figures) and all(states(text, fact) for fact in section.facts)
-
-
 def section_prompt(section: OutlineSection, ctx: WriteContext, target_chars: int, position: int = 0,
-                   min_chars: int = 0, stop_when_said: bool = False) -> Prompt:
+                   min_chars: int = 0) -> Prompt:
     facts = "\n".join(f"- {fact}" for fact in section.facts)
     system, user = render("section", org=ctx.org, period=ctx.period, heading=section.heading, facts=facts,
                           target_chars=target_chars)
     return Prompt(system=system, user=user, prefill=prefill_for(section, ctx, position),
-                  max_tokens=max_tokens_for(target_chars), paragraph=True, min_chars=min_chars,
-                  done=said_all(section) if stop_when_said else None)
+                  max_tokens=max_tokens_for(target_chars), paragraph=True, min_chars=min_chars)
 
 
 def finish_paragraph(text: str) -> str:
@@ -139,8 +127,8 @@ def finish_paragraph(text: str) -> str:
 
 def write_section(client: LLMClient, section: OutlineSection, ctx: WriteContext, target_chars: int,
                   position: int = 0, temperature: float = 0.3, on_delta: Callable[[str], None] | None = None,
-                  min_chars: int = 0, stop_when_said: bool = False) -> Generation:
-    prompt = section_prompt(section, ctx, target_chars, position, min_chars, stop_when_said)
+                  min_chars: int = 0) -> Generation:
+    prompt = section_prompt(section, ctx, target_chars, position, min_chars)
     prompt.temperature = temperature
     generation = client.stream(prompt, on_delta=on_delta)
     generation.text = clean_paragraph(finish_paragraph(generation.text), section.facts,

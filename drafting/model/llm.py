@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
-import re
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
@@ -24,7 +23,6 @@ from drafting.model import paragraph
 from drafting.prompts import fill
 
 log = logging.getLogger(__name__)
-_ENDS_SENTENCE = re.compile(r"[。！？]")
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("llm_deadline", default=None)
 
 
@@ -76,9 +74,6 @@ class Prompt:
     stop: list[str] = field(default_factory=list)
     paragraph: bool = False  # one paragraph of plain prose (enforced on the embedded model)
     min_chars: int = 0  # with `paragraph`: the embedded model may not stop before this many characters
-    # Asked at each sentence end with the text so far: True ends the call there (the caller has
-    # what it needs; what the model would add is padding). The generation's finish_reason is "said".
-    done: Callable[[str], bool] | None = None
 
 
 def _chatml_head(system: str) -> str:
@@ -88,18 +83,6 @@ def _chatml_head(system: str) -> str:
 
 def _chatml(prompt: Prompt) -> str:
     return f"{_chatml_head(prompt.system)}{prompt.user}<|im_end|>\n<|im_start|>assistant\n{prompt.prefill}"
-
-
-def _said_at(prompt: Prompt, text: str, piece: str) -> int | None:
-    """Where in `piece` (which follows `text`) the call has what its caller needs: just after
-    the first sentence end (and a closing quote) at which `prompt.done` says so; None if nowhere."""
-    if prompt.done is None:
-        return None
-    for end in _ENDS_SENTENCE.finditer(piece):
-        at = end.end() + (piece[end.end():end.end() + 1] == "”")
-        if prompt.done(text + piece[:at]):
-            return at
-    return None
 
 
 def _translate(exc: Exception, label: str) -> LLMError:
@@ -188,15 +171,10 @@ class LLMClient:
                         gen.first_token_seconds = time.monotonic() - started
                         if prefill and on_delta:
                             on_delta(prefill)
-                    said = _said_at(prompt, gen.text, piece)
-                    piece = piece[:said]
                     gen.text += piece
                     gen.completion_tokens += 1
-                    if on_delta and piece:
+                    if on_delta:
                         on_delta(piece)
-                    if said is not None:
-                        gen.finish_reason = "said"
-                        break
                 if finish:
                     gen.finish_reason = finish
         except openai.OpenAIError as exc:
