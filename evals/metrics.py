@@ -141,8 +141,8 @@ def _fact_figures(text: str, extract: Extract) -> list[Any]:
 
 def input_figure_count(facts: Iterable[str], extract: Extract) -> int:
     """FACT figures of the bullets, as the checker's `missing` counts them: distinct
-    (figure text, bullet) pairs, each bullet extracted on its own."""
-    return len({(_attr(f, "text"), fact) for fact in facts for f in _fact_figures(fact, extract)})
+    (figure text, bullet, place in the bullet), each bullet extracted on its own."""
+    return len({(_attr(f, "text"), fact, _attr(f, "start")) for fact in facts for f in _fact_figures(fact, extract)})
 
 
 # --------------------------------------------------------------------------------------------

@@ -174,6 +174,15 @@ def test_missing_lists_input_figures_absent_from_the_draft() -> None:
     assert [m.to_dict() for m in report.missing] == [{"text": "1000多人", "fact": facts[0]}]
 
 
+def test_one_figure_in_the_draft_does_not_state_two_bullets_with_the_same_figure() -> None:
+    facts = ["决算汇总率85%，工会经费申报率85%", "2家社区工会联合会争创达标", "2家企业申报“区示范企业工会”"]
+    report = check("全年决算汇总率达到85%。2家企业申报了“区示范企业工会”。", facts)
+    assert [(m.text, m.fact, m.at) for m in report.missing] == [
+        ("85%", facts[0], facts[0].rindex("85%")), ("2家", facts[1], 0)]
+    both = check("决算汇总率85%，工会经费申报率85%。2家社区工会联合会争创达标，2家企业申报示范。", facts)
+    assert both.missing == []
+
+
 def test_report_shape_and_json() -> None:
     report = check("新建工会9家，发放资料5000份。", ["新建工会8家", "发放资料5000余份"])
     data = report.to_dict()

@@ -245,12 +245,16 @@ def test_a_callback_that_raises_hangs_up_the_stream(request_):
 
 
 def test_fallback_restates_only_the_clause_with_the_missing_figure():
+    from drafting.checker import Missing
     from drafting.flow.repair import missing_clauses
 
     fact = "组织35至60名职工参加专场招聘会，30至40名下岗失业人员当场签合同"
-    assert missing_clauses(fact, ["30至40名"]) == "30至40名下岗失业人员当场签合同"
-    assert missing_clauses(fact, ["35至60名", "30至40名"]) == fact
-    assert missing_clauses(fact, ["三十人"]) == fact  # not found verbatim: the whole bullet
+    assert missing_clauses(fact, [Missing("30至40名", fact)]) == "30至40名下岗失业人员当场签合同"
+    assert missing_clauses(fact, [Missing("35至60名", fact), Missing("30至40名", fact)]) == fact
+    assert missing_clauses(fact, [Missing("三十人", fact)]) == fact  # not found verbatim: the whole bullet
+    same = "决算汇总率85%，工会经费申报率85%；办一次财务、经审干部培训"
+    assert missing_clauses(same, [Missing("85%", same, same.rindex("85%"))]) == "工会经费申报率85%"
+    assert missing_clauses(same, [Missing("85%", same)]) == "决算汇总率85%，工会经费申报率85%"
 
 
 def test_fallback_drops_the_invented_clause_and_keeps_the_bullet_beside_it():

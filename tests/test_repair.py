@@ -151,3 +151,25 @@ def test_a_vague_quantity_no_bullet_uses_is_struck_and_the_work_kept() -> None:
     # A vague word the bullets use stays.
     used = OutlineSection("开展劳动竞赛，提升职工队伍素质", ["多次组织职工技能比武"])
     assert check_and_repair(None, used, "我们多次组织职工技能比武。", FIELDS, 60).text == "我们多次组织职工技能比武。"
+
+
+def test_a_bullet_clause_said_in_part_is_written_out_where_it_stands() -> None:
+    """Held-out seed-003-11: the model wrote 参赛企业10家 without the contest's name, and the
+    fallback used to add 此外，第十二届“安康杯”竞赛参赛企业10家 after it, stating 10家 twice."""
+    section = OutlineSection("开展劳动竞赛，提升职工队伍素质", [
+        "第十二届“安康杯”竞赛参赛企业10家；安全消防培训一次", "提合理化建议30条，完成技术攻关和新产品新技术开发应用2项"])
+    text = "参赛企业10家，安全消防培训一次。我会提合理化建议30条，并完成技术攻关和新产品新技术开发应用。"
+    model = ScriptedModel(lambda p: "不该被调用")
+    result = check_and_repair(model, section, text, FIELDS, 120)
+    assert result.text == ("第十二届“安康杯”竞赛参赛企业10家，安全消防培训一次。"
+                           "我会提合理化建议30条，并完成技术攻关和新产品新技术开发应用2项。")
+    assert result.text.count("10家") == 1 and not result.report.missing and not model.prompts
+
+
+def test_a_completion_that_would_take_another_bullets_words_is_not_made() -> None:
+    """Written out whole, 技师培养五年行动计划 would replace 和合理化建议 (another bullet's words):
+    that bullet's figures are restated after the sentence instead."""
+    section = OutlineSection("开展劳动竞赛", ["“技师培养五年行动计划”培养技师、技工各2名", "提合理化建议30条"])
+    text = "我会按照“技师培养五年行动计划”和合理化建议，组织职工参加比赛。"
+    result = check_and_repair(ScriptedModel(lambda p: "不该被调用"), section, text, FIELDS, 120)
+    assert "“技师培养五年行动计划”和合理化建议" in result.text and not result.report.missing

@@ -9,7 +9,7 @@ from drafting.checker.claims import ClaimChecker, heading_spans
 from drafting.checker.clauses import char_weights
 from drafting.checker.extract import extract_with
 from drafting.checker.lexicon import load_lexicon
-from drafting.checker.match import ERROR, WARN, InputIndex, draft_keys, is_present, judge
+from drafting.checker.match import ERROR, WARN, InputIndex, Source, draft_keys, is_present, judge, unclaimed
 from drafting.checker.model import FACT, PLACEHOLDER, SOFT, Figure
 from drafting.checker.relations import Relations, misattributed
 from drafting.checker.report import CheckReport, Finding, Missing
@@ -60,10 +60,15 @@ def check(draft: str, facts: Sequence[str], fields: Sequence[str] = (), context:
     report.claims = claims.check(draft, figures, fields, [f for f in supported if (f.start, f.end) not in misplaced])
     report.work_clauses = claims.work_clauses
     keys, bare_values = draft_keys(figures)
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, int]] = set()  # a bullet given twice counts once; two 85% in one bullet twice
+    absent: list[Source] = []
+    present: list[Source] = []
     for src in index.fact_sources:
-        item = (src.figure.text, src.fact)
-        if item not in seen and not is_present(src, keys, bare_values):
-            seen.add(item)
-            report.missing.append(Missing(*item))
+        item = (src.figure.text, src.fact, src.figure.start - src.offset)
+        if item in seen:
+            continue
+        seen.add(item)
+        (present if is_present(src, keys, bare_values) else absent).append(src)
+    absent += unclaimed(present, figures, draft, index)
+    report.missing = [Missing(s.figure.text, s.fact, s.figure.start - s.offset) for s in sorted(absent, key=lambda s: s.figure.start)]
     return report

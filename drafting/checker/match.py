@@ -337,6 +337,33 @@ def draft_keys(figures: Iterable[Figure]) -> tuple[set[Key], set[Decimal]]:
     return keys, bare_values
 
 
+def unclaimed(sources: Sequence[Source], figures: Sequence[Figure], draft: str, index: InputIndex) -> list[Source]:
+    """Of the input figures whose key the draft holds (`is_present`), those no draft figure is
+    left to state: when fewer draft figures carry a key than bullets do (85% twice in the
+    bullets, once in the draft), each draft figure goes to the bullet whose words around the
+    figure it shares most, one to one, and the bullets left over are missing. One 85% does not
+    state both 决算汇总率85% and 工会经费申报率85%."""
+    groups: dict[Key, list[Source]] = defaultdict(list)
+    for src in sources:
+        if src.figure.key is not None:
+            groups[src.figure.key].append(src)
+    left: list[Source] = []
+    for key, group in groups.items():
+        stated = [d for d in figures if d.cls in (FACT, SOFT) and key in implied_keys(d)]
+        if len(group) < 2 or not stated or len(stated) >= len(group):
+            continue
+        pairs = sorted(((index.shared_context(d, draft, s), -i, -j) for i, d in enumerate(stated)
+                        for j, s in enumerate(group)), reverse=True)
+        used_draft: set[int] = set()
+        used_source: set[int] = set()
+        for _, i, j in pairs:
+            if -i not in used_draft and -j not in used_source:
+                used_draft.add(-i)
+                used_source.add(-j)
+        left += [s for j, s in enumerate(group) if j not in used_source]
+    return left
+
+
 def is_present(src: Source, keys: set[Key], bare_values: set[Decimal]) -> bool:
     f = src.figure
     if f.key in keys:

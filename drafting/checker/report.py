@@ -36,10 +36,12 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class Missing:
-    """An input figure that the draft does not state."""
+    """An input figure that the draft does not state; `at` is where it stands in `fact` (-1 when
+    unknown), which tells the two 85% of 决算汇总率85%，工会经费申报率85% apart."""
 
     text: str
     fact: str
+    at: int = -1
 
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "fact": self.fact}

