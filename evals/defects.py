@@ -13,6 +13,8 @@ cases.jsonl and summary.json for the pipeline and the baseline alike):
   without figures can vanish unnoticed: an empty section, a repair that dropped it);
 - vague_quantities — a vague quantity no bullet uses (举办了多次培训 where the bullet says
   办一次): the checker only warns of it, so a draft can carry it;
+- invented_effects — an effect or evaluation no bullet holds (…培训，确保了资金的合理使用和
+  透明度; the checker's `effects`), other than the genre phrases the pipeline attached itself;
 and their sum, `defects`.
 """
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from drafting.checker import VAGUE_REASON
+from drafting.checker import VAGUE_REASON, check
 from drafting.checker.clauses import bigrams, sentence_spans
 from drafting.config import PROMPTS_DIR
 from drafting.flow.hygiene import CUT_OFF, content_grams, repeats, says_nothing, signature, stated, states
@@ -30,7 +32,7 @@ from drafting.flow.plan import TOPICS, classify_fact
 from drafting.headings import LEVEL1
 
 DEFECT_KEYS = ("ungrounded_claims", "leaked_text", "misplaced_bullets", "duplicated_statements",
-               "cut_off_sentences", "filler_sentences", "lost_bullets", "vague_quantities")
+               "cut_off_sentences", "filler_sentences", "lost_bullets", "vague_quantities", "invented_effects")
 LEAK_CHARS = 8
 
 
@@ -144,14 +146,16 @@ def placement_agreement(text: str, facts: Sequence[str], labels: Sequence[str | 
 
 
 def defects(text: str, facts: Sequence[str], report: Mapping[str, Any], labels: Sequence[str | None] = (),
-            fields: Sequence[str] = ()) -> dict[str, Any]:
-    """Every defect of one draft, with examples (the counts are what summary.json adds up)."""
+            fields: Sequence[str] = (), attached: Sequence[str] = ()) -> dict[str, Any]:
+    """Every defect of one draft, with examples (the counts are what summary.json adds up).
+    `attached` are the genre phrases the pipeline closed paragraphs with (not the model's)."""
     claims = report.get("claims", [])
     leaked = [c["text"] for c in claims if c.get("kind") == "meta"]
     leaked += [leak for leak in _leaks(text, facts) if not any(leak in meta for meta in leaked)]
     fact_grams = content_grams("\n".join(facts))
     context_grams = content_grams("\n".join([*fields, *(h for h, _ in sections_of(text))]))
-    sentences = [text[s:e] for s, e in body_sentences(text)]
+    spans = body_sentences(text)
+    sentences = [text[s:e] for s, e in spans]
     duplicated, cut_off, filler = [], [], []
     seen: list[tuple[set[str], set[str]]] = []
     for sentence in sentences:
@@ -172,6 +176,9 @@ def defects(text: str, facts: Sequence[str], report: Mapping[str, Any], labels: 
         "filler_sentences": filler,
         "lost_bullets": [f for f in facts if not states(body_text(text), f)],
         "vague_quantities": [w["text"] for w in report.get("warnings", []) if w.get("reason") == VAGUE_REASON],
+        "invented_effects": [e.text for e in check(text, facts, fields).effects
+                             if any(s <= e.start < end for s, end in spans)
+                             and not any(e.text in phrase for phrase in attached)],
     }
     counts = {key: len(found[key]) for key in DEFECT_KEYS}
     agreeing, compared = placement_agreement(text, facts, labels) if labels else (0, 0)

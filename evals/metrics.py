@@ -372,7 +372,8 @@ def case_metrics(
     raw_supported, raw_fact_figures = fact_figure_counts(raw) if raw else (0, 0)
     claims = claim_counts(final) if final else claim_counts({})
     raw_claims = claim_counts(raw) if raw else claim_counts({})
-    found = defects(text, facts, final or {}, reference_labels(dict(case), facts) if reference else [], fields)
+    attached = [p for section in result.get("sections") or [] for p in section.get("phrases") or []]
+    found = defects(text, facts, final or {}, reference_labels(dict(case), facts) if reference else [], fields, attached)
     input_figures = input_figure_count(facts, extract)
     simple = simple_figure_check(text, facts, fields)
     leaked = example_leakage(text, facts, _example_texts(result.get("examples") or []), extract, fields)

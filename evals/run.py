@@ -101,7 +101,7 @@ def rescored(case: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
     old = row.get("metrics", {})
     final = check(row["text"], request.facts, fields=request.field_texts()).to_dict()
     result = {"text": row["text"], "raw_text": row.get("raw_text", row["text"]), "check": final,
-              "seconds": row.get("seconds"), "examples": []}
+              "seconds": row.get("seconds"), "examples": [], "sections": row.get("sections", [])}
     metrics = case_metrics(case, result, extract=extract, check=check)
     metrics["example_leakage"] = old.get("example_leakage", metrics["example_leakage"])
     for key in ("generated_tokens", "generation_seconds", "tokens_per_second"):
@@ -145,7 +145,8 @@ def run_cases(cases: list[dict[str, Any]], out: Path, drafter: Drafter, connect:
             "examples": [e.get("summary_id") for e in result.get("examples", [])],
             "sections": [{"heading": s.get("heading"), "facts": len(s.get("facts", [])), "seconds": s.get("seconds"),
                           "repairs": [r["how"] for r in s.get("repairs", [])],
-                          "accepted": [bool(r.get("accepted")) for r in s.get("repairs", [])]} for s in result.get("sections", [])],
+                          "accepted": [bool(r.get("accepted")) for r in s.get("repairs", [])],
+                          "phrases": s.get("phrases", [])} for s in result.get("sections", [])],
             "metrics": metrics,
         }
         tqdm.write(f"{case['id']}: {result['seconds']:.0f} 秒，精确率 {metrics['figure_precision']}，"

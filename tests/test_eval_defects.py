@@ -52,3 +52,13 @@ def test_a_vague_quantity_no_bullet_uses_is_counted() -> None:
             "苍岭项目部在业主新增100米开挖任务下，提前完成掘进。\n回顾上半年的工作，我们推动工会工作再上新台阶。")
     found = _defects(text, ["organise", "skills", "skills"])
     assert found["defect_examples"]["vague_quantities"] == ["多次"] and found["defects"] == 1
+
+
+def test_an_invented_effect_is_counted_unless_the_pipeline_attached_it() -> None:
+    text = ("某某公司工会2024年上半年工作总结\n上半年，某某公司工会扎实推进各项工作。\n一、加强组织建设，夯实工会工作基础\n"
+            "上半年，新建非公企业工会12家，确保了资金的合理使用和透明度。\n二、开展劳动竞赛，提升职工队伍素质\n"
+            "组织技术比武，评出岗位能手8名。苍岭项目部在业主新增100米开挖任务下，提前完成掘进，不断突显工会凝聚力和影响力。\n"
+            "回顾上半年的工作，我们推动工会工作再上新台阶。")
+    found = defects(text, FACTS, check(text, FACTS, FIELDS).to_dict(), ["organise", "skills", "skills"],
+                    attached=["不断突显工会凝聚力和影响力"])
+    assert found["defect_examples"]["invented_effects"] == ["确保了资金的合理使用和透明度"] and found["defects"] == 1

@@ -20,3 +20,9 @@ def test_style_phrases_leave_out_another_bodys_story_unless_the_bullets_share_it
     masked = "村容村貌和人居环境得到了较大改善,维护职工队伍和社会稳定,取得了很好的成效。"
     assert style_phrases(masked) == ["维护职工队伍和社会稳定", "取得了很好的成效"]
     assert "村容村貌和人居环境得到了较大改善" in style_phrases(masked, "开展村容村貌整治，改善人居环境")
+
+
+def test_a_clause_that_leads_into_another_is_not_a_closing_phrase():
+    """held-out seed-004-03 §1 ended …夯实工会工作基础，围绕增强基层工会活力。"""
+    masked = "围绕增强基层工会活力,为提升职工素质,有效维护职工合法权益。"
+    assert style_phrases(masked) == ["有效维护职工合法权益"]

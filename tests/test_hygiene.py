@@ -57,6 +57,10 @@ def test_broken_enumerators_and_an_opening_connective_are_mended() -> None:
     assert clean_paragraph("其次，新建工会12家；再次，发放慰问金36万元。", FACTS) == "新建工会12家；发放慰问金36万元。"
     assert clean_paragraph("首先，新建工会12家；其次，发放慰问金36万元；最后，组织技术比武。", FACTS) \
         == "首先，新建工会12家；其次，发放慰问金36万元；最后，组织技术比武。"
+    # A 不仅 whose 还… was struck goes (held-out seed-003-13 §4); a paired one stays.
+    assert clean_paragraph("新建工会12家，不仅壮大了会员队伍。", FACTS) == "新建工会12家，壮大了会员队伍。"
+    assert clean_paragraph("新建工会12家，不仅壮大了会员队伍，还增强了凝聚力。", FACTS) \
+        == "新建工会12家，不仅壮大了会员队伍，还增强了凝聚力。"
 
 
 def test_the_bank_does_not_restate_the_close_a_paragraph_already_has() -> None:

@@ -173,3 +173,32 @@ def test_a_completion_that_would_take_another_bullets_words_is_not_made() -> Non
     text = "我会按照“技师培养五年行动计划”和合理化建议，组织职工参加比赛。"
     result = check_and_repair(ScriptedModel(lambda p: "不该被调用"), section, text, FIELDS, 120)
     assert "“技师培养五年行动计划”和合理化建议" in result.text and not result.report.missing
+
+
+def test_an_effect_no_bullet_holds_is_struck_and_the_work_stays() -> None:
+    """Held-out seed-003-11 §5: the bullet says 办一次财务、经审干部培训; the model added what it
+    achieved. The effects go without a model call; the work and the figures stay."""
+    section = OutlineSection("加强自身建设，提升工会工作水平", ["决算汇总率85%，工会经费申报率85%；办一次财务、经审干部培训"])
+    text = ("决算汇总率85%，工会经费申报率85%，确保了资金的合理使用和透明度。"
+            "我们组织了一次财务、经审干部培训，提高了我们的业务能力和决策水平，增强了工会的工作效率和质量。")
+    model = ScriptedModel(lambda p: "不该被调用")
+    result = check_and_repair(model, section, text, FIELDS, 120)
+    assert result.text == "决算汇总率85%，工会经费申报率85%。我们组织了一次财务、经审干部培训。"
+    assert result.attempts[0]["how"] == "drop" and "确保了资金的合理使用和透明度" in result.attempts[0]["problems"][0]
+    assert not model.prompts
+
+
+def test_genre_effects_and_effects_the_bullets_hold_stay() -> None:
+    section = OutlineSection("深化帮扶解困", ["慰问困难职工120户，提升职工幸福感"])
+    text = "慰问困难职工120户，切实维护了职工合法权益，提升职工幸福感。"
+    result = check_and_repair(ScriptedModel(lambda p: "不该被调用"), section, text, FIELDS, 120)
+    assert result.text == text and not result.attempts
+
+
+def test_a_bullet_clause_said_inside_a_longer_clause_is_written_out_whole() -> None:
+    """Held-out seed-003-13 §4: 我们组织了“中国梦劳动美”职工文艺演出 without 7场 (the bullet writes
+    中国梦 劳动美 with a space); the fallback used to add the bullet clause again after it."""
+    section = OutlineSection("丰富文体活动", ["组织“中国梦 劳动美”职工文艺演出7场"])
+    text = "今年以来，我们组织了“中国梦劳动美”职工文艺演出，丰富了职工的精神文化生活。"
+    result = check_and_repair(ScriptedModel(lambda p: "不该被调用"), section, text, FIELDS, 120)
+    assert result.text == "今年以来，组织“中国梦劳动美”职工文艺演出7场，丰富了职工的精神文化生活。"

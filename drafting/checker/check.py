@@ -59,6 +59,7 @@ def check(draft: str, facts: Sequence[str], fields: Sequence[str] = (), context:
     misplaced = {(u.start, u.end) for u in report.unsupported}
     report.claims = claims.check(draft, figures, fields, [f for f in supported if (f.start, f.end) not in misplaced])
     report.work_clauses = claims.work_clauses
+    report.effects = claims.effects(draft, figures)
     keys, bare_values = draft_keys(figures)
     seen: set[tuple[str, str, int]] = set()  # a bullet given twice counts once; two 85% in one bullet twice
     absent: list[Source] = []

@@ -53,7 +53,15 @@ SENTENCE_END = re.compile(r"[。！？；;!?]")
 _FRAMING_HINT = re.compile(r"[十二][一二三四五六七八九十]?大|中全会|社会主义思想|发展观|三个代表|小平理论")
 
 
-WORK, NAME, BODY, META, FRAMING = "work", "name", "body", "meta", "framing"
+WORK, NAME, BODY, META, FRAMING, EFFECT = "work", "name", "body", "meta", "framing", "effect"
+EFFECT_REASON = "要点中没有的成效或评价"
+# A clause saying what the work achieved (确保了资金的合理使用和透明度, 极大地提升了会员的幸福感):
+# an effect verb at its head, after the adverbs and joiners that lead into one.
+_EFFECT_HEAD = re.compile(
+    r"(?:并且|并|从而|进而|以此|同时|也|还|均|都|有效地?|切实|不断|进一步|更好地|更加|极大地|大大|全面|着力"
+    r"|努力|积极|持续|稳步|逐步|较好地|很好地|显著)*"
+    r"(?:确保|保证|保障|提升|提高|增强|促进|维护|推动|激发|营造|丰富|加强|强化|夯实|彰显|凸显|突显|树立|满足"
+    r"|赢得|受到|得到|取得|实现|形成|打造|助力)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,15 +252,46 @@ class ClaimChecker:
         if not has_work or _SHORTCOMING.search(clause):
             return None
         self.work_clauses += 1
+        if not self._grounded(clause, skip, figure):
+            return Claim(clause, cs, ce, "要点中没有这项工作（未见于任何要点）")
+        return None
+
+    def _grounded(self, clause: str, skip: Sequence[bool], figure: Sequence[bool]) -> bool:
+        """Whether the input holds most of the clause's content: its bigrams with the genre and
+        vague words and the figures left out. A bigram with a particle (了财, 部的) says nothing
+        of the work: it is left out of the share, or 举办了财务、经审干部的培训 fails against
+        办一次财务、经审干部培训. Too little content to judge counts as grounded."""
         content = {clause[i:i + 2] for i in range(len(clause) - 1)
                    if not (skip[i] and skip[i + 1]) and not (figure[i] or figure[i + 1])
                    and _WORD_CHAR.match(clause[i]) and _WORD_CHAR.match(clause[i + 1])}
-        # A bigram with a particle (了财, 部的) says nothing of the work: it is left out of the
-        # share, or 举办了财务、经审干部的培训 fails against 办一次财务、经审干部培训.
         words = {g for g in content if not PARTICLES.intersection(g)} or content
-        if len(content) >= MIN_CONTENT_BIGRAMS and len(words & self.grams) < GROUNDED * len(words):
-            return Claim(clause, cs, ce, "要点中没有这项工作（未见于任何要点）")
-        return None
+        return len(content) < MIN_CONTENT_BIGRAMS or len(words & self.grams) >= GROUNDED * len(words)
+
+    def effects(self, draft: str, figures: Sequence[Figure]) -> list[Claim]:
+        """The clauses of `draft` that state an effect or evaluation the input does not hold
+        (确保了资金的合理使用和透明度 after 办一次财务培训): an effect verb at the clause's head, no
+        work verb and no figure in it, and most of its content (genre words left out) in no
+        bullet. Genre boilerplate (切实维护了职工合法权益) is free, so it passes; headings and
+        meta-text are not judged here."""
+        v = self.vocabulary
+        in_free = _mask(len(draft), _spans(v.free, draft))
+        in_figure = _mask(len(draft), [(f.start, f.end) for f in figures])
+        work = sorted(s for s, _ in _spans(v.work, draft))
+        skip_lines = heading_spans(draft)
+        found: list[Claim] = []
+        for s, e in sentence_spans(draft):
+            if any(ls <= s < le for ls, le in skip_lines):
+                continue
+            for cs, ce in clause_spans(draft, s, e):
+                lead = len(draft[cs:ce]) - len(draft[cs:ce].lstrip("，,；;：: “"))
+                cs += lead
+                clause = draft[cs:ce]
+                if _any_in(work, cs, ce) or any(in_figure[cs:ce]) or not _EFFECT_HEAD.match(clause) \
+                        or _SHORTCOMING.search(clause):
+                    continue
+                if not self._grounded(clause, in_free[cs:ce], in_figure[cs:ce]):
+                    found.append(Claim(clause, cs, ce, EFFECT_REASON, EFFECT))
+        return found
 
 
 def _any_in(starts: list[int], start: int, end: int) -> bool:

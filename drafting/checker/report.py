@@ -55,6 +55,9 @@ class CheckReport:
     warnings: list[Finding] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
     work_clauses: int = 0  # clauses stating work that the claim check held to the input
+    # Effects and evaluations no bullet holds (确保了资金的合理使用和透明度): not a problem of the
+    # draft's facts, so neither in `ok` nor in the stable JSON; the repair strikes them.
+    effects: list[Claim] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -126,17 +126,21 @@ def says_nothing(sentence: str, fact_grams: set[str], context_grams: set[str]) -
 _ENUMERATED = re.compile(r"([一二三四五六七八九十])是")
 _OPENING_CONNECTIVE = re.compile(r"^(?:其中|此外|另外|同时|与此同时|最后)[，,]")
 _NEXT_IN_ORDER = re.compile(r"(?:其次|再次)[，,]")  # a step of 首先…其次…最后
+_NOT_ONLY = re.compile(r"不仅(?:仅)?([^。！？；]*)")
+_ALSO = re.compile(r"而且|并且|还|也|更")
 
 
 def _mend(paragraph: str) -> str:
     """Enumerators that no longer count 一、二、三… in order are dropped, and so are 其次/再次
     with no 首先 before them (a drop took the first step: seed-003-11 §5 opened on 其次); an
-    opening connective too."""
+    opening connective too, and a 不仅 whose 而且/还 went with a struck clause (…演出，不仅丰富
+    了大家的精神文化生活。)."""
     found = [m.group(1) for m in _ENUMERATED.finditer(paragraph)]
     if found and found != list(CN_ORDINALS[:len(found)]):
         paragraph = _ENUMERATED.sub("", paragraph)
     first = paragraph.find("首先")
     paragraph = _NEXT_IN_ORDER.sub(lambda m: m.group() if 0 <= first < m.start() else "", paragraph)
+    paragraph = _NOT_ONLY.sub(lambda m: m.group() if _ALSO.search(m.group(1)) else m.group(1), paragraph)
     return _OPENING_CONNECTIVE.sub("", paragraph)
 
 

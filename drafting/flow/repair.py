@@ -34,6 +34,7 @@ MAX_MODEL_REPAIRS = 1
 MIN_KEPT_CHARS = 16
 MAX_DROPPED_BULLET_GRAMS = 3  # bigrams of the bullets that a drop may take with the problem
 MIN_PARTIAL_CHARS = 4  # the shortest part of a bullet clause that `complete_in_place` builds on
+MIDDLE_SHARE = 0.6  # …or, found inside the clause rather than at one end, the share of it
 _SENTENCE = re.compile(r"[^。！？；]+[。！？；”]*")
 _CLAUSE = re.compile(r"[^，,；;]+")
 _CLAUSE_ENDS = "，,；;。：:！？!?\n"
@@ -153,6 +154,20 @@ def strike_vague(text: str, report: CheckReport) -> str:
     return "".join(pieces) + text[at:]
 
 
+def strike_effects(text: str, report: CheckReport, section: OutlineSection, fields: list[str]) -> str:
+    """`text` without the effects and evaluations no bullet holds (…干部培训，[提高了我们的业务
+    能力和决策水平]), dropped as problem clauses are. The prompt forbids them, and the small
+    model adds them to fill length; the paragraph's close is the phrase bank's, taken from past
+    summaries. Nothing is struck when that would leave a stub or lose a bullet's words."""
+    if not report.effects:
+        return text
+    struck = without_problems(text, CheckReport(claims=report.effects), section, fields)
+    facts = content_grams("\n".join(section.facts))
+    if len(struck) < MIN_KEPT_CHARS or content_grams(text) & (facts - content_grams(struck)):
+        return text
+    return struck
+
+
 def without_problems(text: str, report: CheckReport, section: OutlineSection, fields: list[str]) -> str:
     """`text` with its problem clauses dropped and the result cleaned (no stub sentence left)."""
     return clean_paragraph(drop_problem_clauses(text, report), section.facts, [section.heading, *fields])
@@ -193,21 +208,29 @@ def _partial_mention(text: str, clause: str) -> tuple[int, int] | None:
     """Where `text` says a bullet clause in part: the longest stretch of the clause found once in
     `text`, at least `MIN_PARTIAL_CHARS` long and at one end of the clause, widened to the clause
     of `text` it stands in on the side the rest of the bullet clause goes (参赛企业10家 for
-    第十二届“安康杯”竞赛参赛企业10家, 并完成技术攻关和新产品新技术开发应用 for …应用2项)."""
+    第十二届“安康杯”竞赛参赛企业10家, 并完成技术攻关和新产品新技术开发应用 for …应用2项); or,
+    inside the clause and `MIDDLE_SHARE` of it, widened to that whole clause of `text`
+    (我们组织了“中国梦劳动美”职工文艺演出 for 组织“中国梦 劳动美”职工文艺演出7场)."""
     match = SequenceMatcher(None, text, clause, autojunk=False).find_longest_match(0, len(text), 0, len(clause))
     a, b, size = match.a, match.b, match.size
     if size < MIN_PARTIAL_CHARS or size == len(clause) or text.count(clause[b:b + size]) != 1:
         return None
+    def clause_start(i: int) -> int:
+        while i > 0 and text[i - 1] not in _CLAUSE_ENDS:
+            i -= 1
+        return i
+
+    def clause_end(i: int) -> int:
+        while i < len(text) and text[i] not in _CLAUSE_ENDS:
+            i += 1
+        return i
+
     if b == 0:  # the clause's start is said; what follows it in that clause of `text` gives way
-        end = a + size
-        while end < len(text) and text[end] not in _CLAUSE_ENDS:
-            end += 1
-        return a, end
+        return a, clause_end(a + size)
     if b + size == len(clause):  # its end is said; what leads up to it gives way
-        start = a
-        while start > 0 and text[start - 1] not in _CLAUSE_ENDS:
-            start -= 1
-        return start, a + size
+        return clause_start(a), a + size
+    if size >= MIDDLE_SHARE * len(clause):
+        return clause_start(a), clause_end(a + size)
     return None
 
 
@@ -221,7 +244,7 @@ def complete_in_place(text: str, report: CheckReport, section: OutlineSection, f
     for fact in section.facts:
         missed = [m for m in report.missing if m.fact == fact]
         for clause in _CLAUSE.finditer(fact):
-            words = _TRAILING_PUNCT.sub("", clause.group().strip())
+            words = re.sub(r"\s", "", _TRAILING_PUNCT.sub("", clause.group()))  # 中国梦 劳动美 as drafts write it
             if len(words) <= MIN_PARTIAL_CHARS or words in completed:
                 continue
             if states(completed, words) and not any(m.text in words and (m.at < 0 or clause.start() <= m.at < clause.end())
@@ -314,6 +337,12 @@ def check_and_repair(client: LLMClient | None, section: OutlineSection, text: st
                                 [m.text for m in report.missing], part))
     if (struck := strike_vague(text, report)) != text:
         result.attempts.append({"how": "drop", "problems": [f"“{w.text}”：{w.reason}" for w in vague_words(report)],
+                                "accepted": True})
+        result.text, result.report = struck, check_section(struck, section, fields)
+        if on_event:
+            on_event(SectionRepaired(index, "drop", True, so_far(result.text), part))
+    if (struck := strike_effects(result.text, result.report, section, fields)) != result.text:
+        result.attempts.append({"how": "drop", "problems": [f"“{e.text}”：{e.reason}" for e in result.report.effects],
                                 "accepted": True})
         result.text, result.report = struck, check_section(struck, section, fields)
         if on_event:

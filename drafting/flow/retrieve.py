@@ -31,6 +31,8 @@ _QUOTED = re.compile(r"[“”《》「」‘’\"']")
 # turns any clause describing an activity (开展…, 建立…) into something this body never did.
 _EFFECT = re.compile(r"增强|提升|提高|促进|维护|受到|得到|取得|营造|凝聚|推动|发挥|保障|夯实|激发|彰显|切实|有效|进一步")
 _DEICTIC = re.compile(r"[该此这其]|他们|我们|上述")  # 保障了该农民工…: points at the example's own story
+# A clause that leads into another (围绕增强基层工会活力，…) cannot close a paragraph.
+_LEAD_IN = re.compile(r"^(?:围绕|为了|为|以|通过|按照|根据|在|对|随着|针对|结合|借助|依托|坚持)")
 _ACTIVITY = re.compile(r"开展|组织|举办|建立|搭建|召开|成立|设立|发放|慰问|走访|培训|参加|举行|制定|印发|评选|表彰|签订|创建|组建")
 # Effect clauses can still carry another body's story (村容村貌和人居环境得到了较大改善), and a
 # small model writes it down as this body's work. A phrase is offered only when nearly all of it
@@ -91,7 +93,7 @@ def style_phrases(masked: str, own_words: str = "", limit: int = 3) -> list[str]
         phrase = _ENUMERATOR.sub("", match.group().strip())
         if not MIN_PHRASE_CHARS <= len(phrase) <= MAX_PHRASE_CHARS or "〔" in phrase or _QUOTED.search(phrase):
             continue
-        if not _EFFECT.search(phrase) or _ACTIVITY.search(phrase) or _DEICTIC.search(phrase):
+        if not _EFFECT.search(phrase) or _ACTIVITY.search(phrase) or _DEICTIC.search(phrase) or _LEAD_IN.match(phrase):
             continue
         if len(_unexplained(phrase, own_words)) > MAX_UNEXPLAINED_CHARS:
             continue
