@@ -158,7 +158,7 @@ def test_a_bullet_clause_said_in_part_is_written_out_where_it_stands() -> None:
     fallback used to add 此外，第十二届“安康杯”竞赛参赛企业10家 after it, stating 10家 twice."""
     section = OutlineSection("开展劳动竞赛，提升职工队伍素质", [
         "第十二届“安康杯”竞赛参赛企业10家；安全消防培训一次", "提合理化建议30条，完成技术攻关和新产品新技术开发应用2项"])
-    text = "参赛企业10家，安全消防培训一次。我会提合理化建议30条，并完成技术攻关和新产品新技术开发应用。"
+    text = "参赛企业共10家，安全消防培训一次。我会提合理化建议30条，并完成了技术攻关和新产品新技术开发应用。"
     model = ScriptedModel(lambda p: "不该被调用")
     result = check_and_repair(model, section, text, FIELDS, 120)
     assert result.text == ("第十二届“安康杯”竞赛参赛企业10家，安全消防培训一次。"
@@ -197,8 +197,9 @@ def test_genre_effects_and_effects_the_bullets_hold_stay() -> None:
 
 def test_a_bullet_clause_said_inside_a_longer_clause_is_written_out_whole() -> None:
     """Held-out seed-003-13 §4: 我们组织了“中国梦劳动美”职工文艺演出 without 7场 (the bullet writes
-    中国梦 劳动美 with a space); the fallback used to add the bullet clause again after it."""
+    中国梦 劳动美 with a space); the fallback used to add the bullet clause again after it. Here
+    the verb differs too, so the match is inside the bullet clause and the draft's clause goes whole."""
     section = OutlineSection("丰富文体活动", ["组织“中国梦 劳动美”职工文艺演出7场"])
-    text = "今年以来，我们组织了“中国梦劳动美”职工文艺演出，丰富了职工的精神文化生活。"
+    text = "今年以来，我们开展了“中国梦劳动美”职工文艺演出，丰富了职工的精神文化生活。"
     result = check_and_repair(ScriptedModel(lambda p: "不该被调用"), section, text, FIELDS, 120)
     assert result.text == "今年以来，组织“中国梦劳动美”职工文艺演出7场，丰富了职工的精神文化生活。"

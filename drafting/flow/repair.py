@@ -38,6 +38,7 @@ MIDDLE_SHARE = 0.6  # …or, found inside the clause rather than at one end, the
 _SENTENCE = re.compile(r"[^。！？；]+[。！？；”]*")
 _CLAUSE = re.compile(r"[^，,；;]+")
 _CLAUSE_ENDS = "，,；;。：:！？!?\n"
+_FILLER = "共了"  # words a draft adds inside a bullet's wording (参赛企业共10家, 完成了…)
 _TRAILING_PUNCT = re.compile(r"[，,；;。.！!？?、\s]+$")
 _JOINER = re.compile(r"^(?:并且|而且|并)(?=[\u4e00-\u9fff]{2})")
 _MEANS = re.compile(r"通过(?=[开组举召建发评参深积广加推实])")  # 通过 + the work it is done by
@@ -211,10 +212,14 @@ def _partial_mention(text: str, clause: str) -> tuple[int, int] | None:
     第十二届“安康杯”竞赛参赛企业10家, 并完成技术攻关和新产品新技术开发应用 for …应用2项); or,
     inside the clause and `MIDDLE_SHARE` of it, widened to that whole clause of `text`
     (我们组织了“中国梦劳动美”职工文艺演出 for 组织“中国梦 劳动美”职工文艺演出7场)."""
-    match = SequenceMatcher(None, text, clause, autojunk=False).find_longest_match(0, len(text), 0, len(clause))
-    a, b, size = match.a, match.b, match.size
-    if size < MIN_PARTIAL_CHARS or size == len(clause) or text.count(clause[b:b + size]) != 1:
+    places = [i for i, ch in enumerate(text) if ch not in _FILLER]  # 参赛企业共10家 says 参赛企业10家
+    squeezed = "".join(text[i] for i in places)
+    clause = "".join(ch for ch in clause if ch not in _FILLER)
+    match = SequenceMatcher(None, squeezed, clause, autojunk=False).find_longest_match(0, len(squeezed), 0, len(clause))
+    size, b = match.size, match.b
+    if size < MIN_PARTIAL_CHARS or size == len(clause) or squeezed.count(clause[b:b + size]) != 1:
         return None
+    a, said_end = places[match.a], places[match.a + size - 1] + 1
     def clause_start(i: int) -> int:
         while i > 0 and text[i - 1] not in _CLAUSE_ENDS:
             i -= 1
@@ -226,11 +231,11 @@ def _partial_mention(text: str, clause: str) -> tuple[int, int] | None:
         return i
 
     if b == 0:  # the clause's start is said; what follows it in that clause of `text` gives way
-        return a, clause_end(a + size)
+        return a, clause_end(said_end)
     if b + size == len(clause):  # its end is said; what leads up to it gives way
-        return clause_start(a), a + size
+        return clause_start(a), said_end
     if size >= MIDDLE_SHARE * len(clause):
-        return clause_start(a), clause_end(a + size)
+        return clause_start(a), clause_end(said_end)
     return None
 
 
