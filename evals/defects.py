@@ -11,6 +11,8 @@ cases.jsonl and summary.json for the pipeline and the baseline alike):
 - filler_sentences — a sentence with no bullet content, only boilerplate;
 - lost_bullets — a bullet the body does not state (its figures may be checked, but a bullet
   without figures can vanish unnoticed: an empty section, a repair that dropped it);
+- lost_clauses — a clause of a stated bullet that the body does not say (为女职工办法律和健康专题
+  讲座 gone while 报送信息两篇 of the same bullet stays: the bullet still counts as stated);
 - vague_quantities — a vague quantity no bullet uses (举办了多次培训 where the bullet says
   办一次): the checker only warns of it, so a draft can carry it;
 - invented_effects — an effect or evaluation no bullet holds (…培训，确保了资金的合理使用和
@@ -27,12 +29,22 @@ from typing import Any
 from drafting.checker import VAGUE_REASON, check
 from drafting.checker.clauses import bigrams, sentence_spans
 from drafting.config import PROMPTS_DIR
-from drafting.flow.hygiene import CUT_OFF, content_grams, repeats, says_nothing, signature, stated, states
+from drafting.flow.hygiene import (
+    CUT_OFF,
+    content_grams,
+    repeats,
+    says_nothing,
+    signature,
+    stated,
+    states,
+    unsaid_clauses,
+)
 from drafting.flow.plan import TOPICS, classify_fact
 from drafting.headings import LEVEL1
 
 DEFECT_KEYS = ("ungrounded_claims", "leaked_text", "misplaced_bullets", "duplicated_statements",
-               "cut_off_sentences", "filler_sentences", "lost_bullets", "vague_quantities", "invented_effects")
+               "cut_off_sentences", "filler_sentences", "lost_bullets", "lost_clauses", "vague_quantities",
+               "invented_effects")
 LEAK_CHARS = 8
 
 
@@ -154,6 +166,7 @@ def defects(text: str, facts: Sequence[str], report: Mapping[str, Any], labels: 
     leaked += [leak for leak in _leaks(text, facts) if not any(leak in meta for meta in leaked)]
     fact_grams = content_grams("\n".join(facts))
     context_grams = content_grams("\n".join([*fields, *(h for h, _ in sections_of(text))]))
+    body = body_text(text)
     spans = body_sentences(text)
     sentences = [text[s:e] for s, e in spans]
     duplicated, cut_off, filler = [], [], []
@@ -174,7 +187,8 @@ def defects(text: str, facts: Sequence[str], report: Mapping[str, Any], labels: 
         "duplicated_statements": duplicated,
         "cut_off_sentences": cut_off,
         "filler_sentences": filler,
-        "lost_bullets": [f for f in facts if not states(body_text(text), f)],
+        "lost_bullets": [f for f in facts if not states(body, f)],
+        "lost_clauses": [c for f in facts if states(body, f) for c in unsaid_clauses(body, f)],
         "vague_quantities": [w["text"] for w in report.get("warnings", []) if w.get("reason") == VAGUE_REASON],
         "invented_effects": [e.text for e in check(text, facts, fields).effects
                              if any(s <= e.start < end for s, end in spans)

@@ -57,6 +57,7 @@ SUMMARY_METRICS = (
     Metric("cut_off_sentences", "半截句 cut-off sentences（句）", "count", False),
     Metric("filler_sentences", "空话句 filler sentences（句）", "count", False),
     Metric("lost_bullets", "漏写的要点 lost bullets（条）", "count", False),
+    Metric("lost_clauses", "要点中漏写的分句 lost clauses（处）", "count", False),
     Metric("vague_quantities", "要点中没有的泛指数量 vague quantities（处）", "count", False),
     Metric("invented_effects", "要点中没有的成效或评价 invented effects（处）", "count", False),
     Metric("example_leakage", "范例数字泄漏 example leakage（个）", "count", False),

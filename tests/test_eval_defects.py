@@ -31,8 +31,10 @@ def test_each_kind_of_defect_is_counted() -> None:
     assert found["duplicated_statements"] == 1 and found["cut_off_sentences"] == 1
     assert found["filler_sentences"] == 1
     assert found["misplaced_bullets"] == 2  # 技术比武 under 组织建设, finished work under 下一步
+    assert found["defect_examples"]["lost_clauses"] == ["提前完成掘进"]  # the cut-off sentence's
     assert found["defects"] == sum(found[k] for k in ("leaked_text", "ungrounded_claims", "duplicated_statements",
-                                                     "cut_off_sentences", "filler_sentences", "misplaced_bullets"))
+                                                     "cut_off_sentences", "filler_sentences", "misplaced_bullets",
+                                                     "lost_clauses"))
 
 
 def test_a_bullet_the_draft_does_not_state_is_lost() -> None:
@@ -62,3 +64,12 @@ def test_an_invented_effect_is_counted_unless_the_pipeline_attached_it() -> None
     found = defects(text, FACTS, check(text, FACTS, FIELDS).to_dict(), ["organise", "skills", "skills"],
                     attached=["不断突显工会凝聚力和影响力"])
     assert found["defect_examples"]["invented_effects"] == ["确保了资金的合理使用和透明度"] and found["defects"] == 1
+
+
+def test_a_clause_left_out_of_a_stated_bullet_is_counted() -> None:
+    facts = ["新建非公企业工会12家，组织学习法律法规", *FACTS[1:]]
+    text = ("某某公司工会2024年上半年工作总结\n上半年，某某公司工会扎实推进各项工作。\n一、加强组织建设，夯实工会工作基础\n"
+            "上半年，新建非公企业工会12家。\n二、开展劳动竞赛，提升职工队伍素质\n组织技术比武，评出岗位能手8名。"
+            "苍岭项目部在业主新增100米开挖任务下，提前完成掘进。\n回顾上半年的工作，我们推动工会工作再上新台阶。")
+    found = defects(text, facts, check(text, facts, FIELDS).to_dict(), ["organise", "skills", "skills"])
+    assert found["defect_examples"]["lost_clauses"] == ["组织学习法律法规"] and found["lost_bullets"] == 0

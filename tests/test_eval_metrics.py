@@ -321,7 +321,7 @@ SUMMARY_KEYS = {"cases", "figure_precision", "raw_figure_precision", "figure_rec
                 "raw_misattributed_figures", "ungrounded_claims", "raw_ungrounded_claims", "claim_precision",
                 "raw_claim_precision", "defects_per_draft", "leaked_text", "misplaced_bullets",
                 "duplicated_statements", "cut_off_sentences", "filler_sentences", "lost_bullets", "vague_quantities",
-                "invented_effects",
+                "invented_effects", "lost_clauses",
                 "placement_agreement"}
 
 

@@ -203,3 +203,16 @@ def test_a_bullet_clause_said_inside_a_longer_clause_is_written_out_whole() -> N
     text = "今年以来，我们开展了“中国梦劳动美”职工文艺演出，丰富了职工的精神文化生活。"
     result = check_and_repair(ScriptedModel(lambda p: "不该被调用"), section, text, FIELDS, 120)
     assert result.text == "今年以来，组织“中国梦劳动美”职工文艺演出7场，丰富了职工的精神文化生活。"
+
+
+def test_a_clause_the_model_left_out_of_a_bullet_is_put_back_after_the_rest_of_it() -> None:
+    """Held-out seed-003-11 §2: the model wrote 报送信息两篇 and 新增女职工专项集体合同10家 and left
+    out the lectures and the training of the same bullet; the bullet still counted as stated, and
+    nothing was repaired."""
+    fact = "为女职工办法律和健康专题讲座，组织烹饪、家政、电脑技能培训；报送信息两篇；新增女职工专项集体合同10家"
+    section = OutlineSection("依法履职维权", [fact, "召开联席会议2次"])
+    text = "我们报送信息两篇，并新增了女职工专项集体合同10家。我们还召开了联席会议2次。"
+    result = check_and_repair(ScriptedModel(lambda p: "不该被调用"), section, text, FIELDS, 120)
+    assert result.text == ("我们报送信息两篇，并新增了女职工专项集体合同10家。为女职工办法律和健康专题讲座，"
+                           "组织烹饪、家政、电脑技能培训。我们还召开了联席会议2次。")
+    assert result.attempts[-1]["unstated"] == ["为女职工办法律和健康专题讲座", "组织烹饪、家政、电脑技能培训"]

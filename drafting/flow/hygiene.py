@@ -77,6 +77,9 @@ _PUNCT = re.compile(r"[，。；！？、,;：:“”‘’\"'（）()《》\s]"
 
 
 STATED_SHARE = 3  # a text states a bullet when it carries at least a third of its bigrams (and 2)
+SAID_SHARE = 0.6  # …and says one clause of it when it carries this share of the clause's bigrams
+MIN_SAID_GRAMS = 4
+_BULLET_CLAUSE = re.compile(r"[^，,；;。]+")
 
 
 def stated(grams: set[str], overlap: int) -> bool:
@@ -88,6 +91,19 @@ def states(text: str, fact: str) -> bool:
     """Whether `text` still says what the bullet `fact` says (its wording, not only its figures)."""
     grams = bigrams(re.sub(r"\s", "", fact))
     return stated(grams, len(grams & bigrams(text)))
+
+
+def says(text: str, clause: str) -> bool:
+    """Whether `text` says one clause of a bullet: most of its words (`SAID_SHARE` of its
+    bigrams), where `states` takes a third of a whole bullet. Too short a clause to judge is said."""
+    grams = content_grams(clause)
+    return len(grams) < MIN_SAID_GRAMS or len(grams & content_grams(text)) >= SAID_SHARE * len(grams)
+
+
+def unsaid_clauses(text: str, fact: str) -> list[str]:
+    """The clauses of a bullet that `text` does not say (为女职工办法律和健康专题讲座 when the
+    draft kept only the bullet's 报送信息两篇 and 新增女职工专项集体合同10家)."""
+    return [c.strip() for c in _BULLET_CLAUSE.findall(fact) if c.strip() and not says(text, c)]
 
 
 def content_grams(text: str) -> set[str]:

@@ -25,7 +25,7 @@ from typing import Any
 from drafting.checker import FACT, VAGUE_REASON, CheckReport, Finding, Missing
 from drafting.flow.check import check
 from drafting.flow.events import Event, SectionChecked, SectionRepaired
-from drafting.flow.hygiene import clean_paragraph, content_grams, states
+from drafting.flow.hygiene import clean_paragraph, content_grams, says, states, unsaid_clauses
 from drafting.flow.plan import OutlineSection
 from drafting.flow.write import finish_paragraph, repair_prompt
 from drafting.model.llm import LLMClient
@@ -34,6 +34,7 @@ MAX_MODEL_REPAIRS = 1
 MIN_KEPT_CHARS = 16
 MAX_DROPPED_BULLET_GRAMS = 3  # bigrams of the bullets that a drop may take with the problem
 MIN_PARTIAL_CHARS = 4  # the shortest part of a bullet clause that `complete_in_place` builds on
+MIN_SHARED_GRAMS = 3  # bigrams a kept sentence shares with a bullet to take that bullet's left-out clause after it
 MIDDLE_SHARE = 0.6  # …or, found inside the clause rather than at one end, the share of it
 _SENTENCE = re.compile(r"[^。！？；]+[。！？；”]*")
 _CLAUSE = re.compile(r"[^，,；;]+")
@@ -202,7 +203,7 @@ def drop_repair(text: str, report: CheckReport, section: OutlineSection, fields:
 def lost_clauses(fact: str, text: str, kept: str) -> list[str]:
     """The clauses of a bullet that `text` stated and `kept` (what a drop left of it) no longer
     does: work that went with a problem sentence while the bullet's other pieces still state it."""
-    return [c for c in _CLAUSE.findall(fact) if c.strip() and states(text, c) and not states(kept, c)]
+    return [c for c in _CLAUSE.findall(fact) if c.strip() and says(text, c) and not says(kept, c)]
 
 
 def _partial_mention(text: str, clause: str) -> tuple[int, int] | None:
@@ -252,7 +253,7 @@ def complete_in_place(text: str, report: CheckReport, section: OutlineSection, f
             words = re.sub(r"\s", "", _TRAILING_PUNCT.sub("", clause.group()))  # 中国梦 劳动美 as drafts write it
             if len(words) <= MIN_PARTIAL_CHARS or words in completed:
                 continue
-            if states(completed, words) and not any(m.text in words and (m.at < 0 or clause.start() <= m.at < clause.end())
+            if says(completed, words) and not any(m.text in words and (m.at < 0 or clause.start() <= m.at < clause.end())
                                                     for m in missed):
                 continue
             if (span := _partial_mention(completed, words)) is None:
@@ -284,15 +285,15 @@ def fallback(text: str, report: CheckReport, section: OutlineSection, fields: li
         missing.setdefault(m.fact, []).append(m)
     # A bullet whose figures are missing gets those clauses back; one the kept text no longer
     # states at all (a bullet without figures has none to miss) is restated whole.
-    additions: list[tuple[str, list[str]]] = []  # (sentence, figures it restores)
+    additions: list[tuple[str, list[str], str]] = []  # (sentence, figures it restores, its bullet)
     for fact in section.facts:
         if not states(kept, fact):
-            additions.append((bullet_sentence(fact), []))
+            additions.append((bullet_sentence(fact), [], fact))
             continue
         pieces = [missing_clauses(fact, missing[fact])] if fact in missing else []
-        pieces += [c for c in lost_clauses(fact, text, kept) if not any(c in p for p in pieces)]
+        pieces += [c for c in unsaid_clauses(kept, fact) if not any(c in p for p in pieces)]
         if pieces:
-            additions.append((bullet_sentence("，".join(pieces)), [m.text for m in missing.get(fact, [])]))
+            additions.append((bullet_sentence("，".join(pieces)), [m.text for m in missing.get(fact, [])], fact))
     if not additions:
         return kept
     if kept:
@@ -300,22 +301,27 @@ def fallback(text: str, report: CheckReport, section: OutlineSection, fields: li
         if placed is not None and is_clean(check_section(placed, section, fields)) \
                 and all(states(placed, f) for f in section.facts):
             return placed
-    sentences = [sentence for sentence, _ in additions]
+    sentences = [sentence for sentence, _, _ in additions]
     if kept:
         sentences[0] = ("同时，" if "此外" in kept else "此外，") + sentences[0]
     return kept + "".join(sentences)
 
 
-def _in_place(text: str, report: CheckReport, additions: list[tuple[str, list[str]]],
+def _in_place(text: str, report: CheckReport, additions: list[tuple[str, list[str], str]],
               facts: list[str], context: list[str]) -> str | None:
     """`text` with its problem clauses dropped and each addition right after the sentence that
-    held what it restates (a sentence that lost a clause, or one dropped whole); None when an
-    addition has no such sentence."""
+    held what it restates (a sentence that lost a clause, or one dropped whole), or else after
+    the kept sentence that says most of the same bullet (a clause the model left out); None
+    when an addition has neither."""
     sentences = kept_sentences(text, report)
     after: dict[int, list[str]] = {}
-    for addition, figures in additions:
+    for addition, figures, fact in additions:
         held = [i for i, (body, kept) in enumerate(sentences) if body != kept
                 and (any(f in body for f in figures) or states(body, addition.rstrip("。")))]
+        if not held:
+            shared = [(len(content_grams(kept) & content_grams(fact)), i) for i, (_, kept) in enumerate(sentences) if kept]
+            best = max(shared, default=(0, 0))
+            held = [best[1]] if best[0] >= MIN_SHARED_GRAMS else []
         if not held:
             return None
         after.setdefault(held[0], []).append(addition)
@@ -382,7 +388,9 @@ def check_and_repair(client: LLMClient | None, section: OutlineSection, text: st
             result.attempts[-1]["accepted"] = True
         if on_event:
             on_event(SectionRepaired(index, "model", result.attempts[-1]["accepted"], so_far(result.text), part))
-    unstated = [f for f in section.facts if not states(result.text, f)]  # work left out, figures or not
+    # Work left out, figures or not: a bullet, or a clause of one the text otherwise states.
+    unstated = [f for f in section.facts if not states(result.text, f)]
+    unstated += [c for f in section.facts if f not in unstated for c in unsaid_clauses(result.text, f)]
     if not is_clean(result.report) or unstated:
         repaired = fallback(result.text, result.report, section, fields)
         result.attempts.append({"how": "fallback", "problems": [p[3] for p in problems_of(result.report)],
