@@ -67,3 +67,13 @@ def test_the_bank_does_not_restate_the_close_a_paragraph_already_has() -> None:
     offer = PhraseBank().offer(["不断突显工会凝聚力和影响力", "取得了良好成效"])
     text, used = offer.attach("比赛获全公司第三名，增强了工会组织凝聚力。", lambda t: 0)
     assert used == ["取得了良好成效"] and text == "比赛获全公司第三名，增强了工会组织凝聚力，取得了良好成效。"
+
+
+def test_a_clause_whose_figures_the_text_states_is_said_in_other_words() -> None:
+    """Held-out seed-003-11 §1: 发展了2名新党员…吸引了873名会员 says 工会干部中发展新党员2名 and
+    发展会员873人; restating them stated each figure twice."""
+    from drafting.flow.hygiene import unsaid_clauses
+
+    fact = "工会干部中发展新党员2名；今年新建工会组织13家，发展会员873人，组织学习法律法规"
+    text = "我们发展了2名新党员，并新建了13家工会组织，同时吸引了873名会员加入工会。"
+    assert unsaid_clauses(text, fact) == ["组织学习法律法规"]

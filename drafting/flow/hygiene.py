@@ -80,6 +80,7 @@ STATED_SHARE = 3  # a text states a bullet when it carries at least a third of i
 SAID_SHARE = 0.6  # …and says one clause of it when it carries this share of the clause's bigrams
 MIN_SAID_GRAMS = 4
 _BULLET_CLAUSE = re.compile(r"[^，,；;。]+")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
 def stated(grams: set[str], overlap: int) -> bool:
@@ -102,8 +103,12 @@ def says(text: str, clause: str) -> bool:
 
 def unsaid_clauses(text: str, fact: str) -> list[str]:
     """The clauses of a bullet that `text` does not say (为女职工办法律和健康专题讲座 when the
-    draft kept only the bullet's 报送信息两篇 and 新增女职工专项集体合同10家)."""
-    return [c.strip() for c in _BULLET_CLAUSE.findall(fact) if c.strip() and not says(text, c)]
+    draft kept only the bullet's 报送信息两篇 and 新增女职工专项集体合同10家). A clause whose
+    every number the text states is said in other words (发展了2名新党员 for 工会干部中发展新党员
+    2名): the checker holds each figure to its own bullet, so it is not restated."""
+    numbers = set(_NUMBER.findall(text))
+    return [c.strip() for c in _BULLET_CLAUSE.findall(fact) if c.strip() and not says(text, c)
+            and not (set(_NUMBER.findall(c)) and set(_NUMBER.findall(c)) <= numbers)]
 
 
 def content_grams(text: str) -> set[str]:
@@ -113,7 +118,7 @@ def content_grams(text: str) -> set[str]:
 
 def signature(sentence: str) -> tuple[set[str], set[str]]:
     """What a repeat is judged by: the sentence's bigrams and the numbers it states."""
-    return content_grams(sentence), set(re.findall(r"\d+(?:\.\d+)?", sentence))
+    return content_grams(sentence), set(_NUMBER.findall(sentence))
 
 
 def repeats(sentence: str, earlier: list[tuple[set[str], set[str]]]) -> bool:
