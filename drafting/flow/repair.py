@@ -156,6 +156,11 @@ def strike_vague(text: str, report: CheckReport) -> str:
     return "".join(pieces) + text[at:]
 
 
+def taken_words(before: str, after: str, bullet_grams: set[str]) -> set[str]:
+    """The bullets' bigrams (`bullet_grams`) that `before` had and `after` no longer has."""
+    return (content_grams(before) - content_grams(after)) & bullet_grams
+
+
 def strike_effects(text: str, report: CheckReport, section: OutlineSection, fields: list[str]) -> str:
     """`text` without the effects and evaluations no bullet holds (…干部培训，[提高了我们的业务
     能力和决策水平]), dropped as problem clauses are. The prompt forbids them, and the small
@@ -164,8 +169,7 @@ def strike_effects(text: str, report: CheckReport, section: OutlineSection, fiel
     if not report.effects:
         return text
     struck = without_problems(text, CheckReport(claims=report.effects), section, fields)
-    facts = content_grams("\n".join(section.facts))
-    if len(struck) < MIN_KEPT_CHARS or content_grams(text) & (facts - content_grams(struck)):
+    if len(struck) < MIN_KEPT_CHARS or taken_words(text, struck, content_grams("\n".join(section.facts))):
         return text
     return struck
 
@@ -194,7 +198,7 @@ def drop_repair(text: str, report: CheckReport, section: OutlineSection, fields:
     kept_report = check_section(kept, section, fields)
     if len(kept) < MIN_KEPT_CHARS or problems_of(kept_report):
         return None
-    lost = (content_grams(text) - content_grams(kept)) & content_grams("\n".join(section.facts))
+    lost = taken_words(text, kept, content_grams("\n".join(section.facts)))
     whole = not kept_report.missing and len(lost) <= MAX_DROPPED_BULLET_GRAMS \
         and all(states(kept, f) for f in section.facts if states(text, f))
     return Drop(kept, kept_report, whole)
@@ -259,7 +263,7 @@ def complete_in_place(text: str, report: CheckReport, section: OutlineSection, f
             if (span := _partial_mention(completed, words)) is None:
                 continue
             candidate = completed[:span[0]] + words + completed[span[1]:]
-            if not content_grams(completed) & (bullet_grams - content_grams(candidate)):
+            if not taken_words(completed, candidate, bullet_grams):
                 completed = candidate
     if completed == text:
         return text
@@ -346,18 +350,18 @@ def check_and_repair(client: LLMClient | None, section: OutlineSection, text: st
         on_event(SectionChecked(index, not problems_of(report),
                                 [{"text": t, "reason": r} for _, _, t, r in problems_of(report)],
                                 [m.text for m in report.missing], part))
-    if (struck := strike_vague(text, report)) != text:
-        result.attempts.append({"how": "drop", "problems": [f"“{w.text}”：{w.reason}" for w in vague_words(report)],
-                                "accepted": True})
-        result.text, result.report = struck, check_section(struck, section, fields)
+    def struck(text: str, problems: list[str]) -> None:
+        """Take `text`, which struck `problems` from the current one, as a drop repair."""
+        if text == result.text:
+            return
+        result.attempts.append({"how": "drop", "problems": problems, "accepted": True})
+        result.text, result.report = text, check_section(text, section, fields)
         if on_event:
             on_event(SectionRepaired(index, "drop", True, so_far(result.text), part))
-    if (struck := strike_effects(result.text, result.report, section, fields)) != result.text:
-        result.attempts.append({"how": "drop", "problems": [f"“{e.text}”：{e.reason}" for e in result.report.effects],
-                                "accepted": True})
-        result.text, result.report = struck, check_section(struck, section, fields)
-        if on_event:
-            on_event(SectionRepaired(index, "drop", True, so_far(result.text), part))
+
+    struck(strike_vague(text, report), [f"“{w.text}”：{w.reason}" for w in vague_words(report)])
+    struck(strike_effects(result.text, result.report, section, fields),
+           [f"“{e.text}”：{e.reason}" for e in result.report.effects])
     drop = drop_repair(result.text, result.report, section, fields) \
         if drop_first and problems_of(result.report) else None
     if drop is not None and drop.whole:
