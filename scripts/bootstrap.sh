@@ -30,6 +30,18 @@ quiet_pip() { .venv/bin/pip --disable-pip-version-check -q "$@" 2> >(grep -v "is
 llama_pin=$(grep -o '^llama-cpp-python\[server\]==[0-9.]*' requirements-model.txt)
 llama_version=${llama_pin#*==}
 llama_flags="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+# AVX-512 (and its VBMI, VNNI and BF16 extensions) is added when this CPU has it, AMX still left out:
+# on a Xeon with AVX-512 the prompt is evaluated about 1.6x faster than with the x86-64-v3 build
+# (72 -> 115 tokens/s for a 432-token section prompt, in-process, same run); generation is unchanged.
+# The flags name the wheel's folder, so a machine without AVX-512 builds (and never loads) its own.
+cpu_flags=" $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | cut -d: -f2) "
+has_cpu() { for flag; do [[ "$cpu_flags" == *" $flag "* ]] || return 1; done; }
+if has_cpu avx512f avx512cd avx512vl avx512dq avx512bw; then
+  llama_flags+=" -DGGML_AVX512=ON"
+  if has_cpu avx512vbmi; then llama_flags+=" -DGGML_AVX512_VBMI=ON"; fi
+  if has_cpu avx512_vnni; then llama_flags+=" -DGGML_AVX512_VNNI=ON"; fi
+  if has_cpu avx512_bf16; then llama_flags+=" -DGGML_AVX512_BF16=ON"; fi
+fi
 llama_dir="data/wheels/llama-$(echo "$llama_version $llama_flags" | sha256sum | cut -c1-12)"
 if ! compgen -G "$llama_dir/llama_cpp_python-*.whl" >/dev/null; then
   echo "== 编译 llama.cpp ${llama_version}（约 6–10 分钟，只需一次）"
