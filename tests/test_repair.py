@@ -216,3 +216,44 @@ def test_a_clause_the_model_left_out_of_a_bullet_is_put_back_after_the_rest_of_i
     assert result.text == ("我们报送信息两篇，并新增了女职工专项集体合同10家。为女职工办法律和健康专题讲座，"
                            "组织烹饪、家政、电脑技能培训。我们还召开了联席会议2次。")
     assert result.attempts[-1]["unstated"] == ["为女职工办法律和健康专题讲座", "组织烹饪、家政、电脑技能培训"]
+
+
+def test_a_lead_in_the_model_left_out_goes_back_before_the_clause_it_leads_into() -> None:
+    """Held-out seed-000-03 §1: the model wrote 监督处理劳资纠纷15件 without the bullet's lead-in,
+    and the fallback restated the lead-in as a sentence of its own (…15件。按省市总工会劳资纠纷舆情要求。)."""
+    section = OutlineSection("依法履职维权", ["部署工资集体协商，重点推动百人以上已建会企业",
+                                             "按省市总工会劳资纠纷舆情要求，监督处理劳资纠纷15件"])
+    text = "部署工资集体协商，重点推动百人以上已建会企业。我们监督处理劳资纠纷15件。"
+    result = check_and_repair(ScriptedModel(lambda p: "不该被调用"), section, text, FIELDS, 120)
+    assert result.text == "部署工资集体协商，重点推动百人以上已建会企业。按省市总工会劳资纠纷舆情要求，我们监督处理劳资纠纷15件。"
+
+
+def test_a_clause_left_out_after_its_neighbour_goes_back_after_it() -> None:
+    section = OutlineSection("帮扶解困", ["五月底走访在建工地，了解建筑工人薪资发放、食堂和宿舍卫生"])
+    text = "五月底，我们走访了在建工地，关心建筑工人。"
+    result = check_and_repair(ScriptedModel(lambda p: "不该被调用"), section, text, FIELDS, 120)
+    assert result.text == "五月底，我们走访了在建工地，了解建筑工人薪资发放、食堂和宿舍卫生，关心建筑工人。"
+
+
+def test_a_bullet_piece_before_its_colon_is_completed_in_place_rather_than_restated_whole() -> None:
+    """Held-out seed-000-03 §1: 协同区卫生监督所检查…控制室 left out the date; the whole bullet was
+    restated after it, so the inspection was told twice."""
+    fact = ("4月28日会同区卫生监督所检查中金辐照公司车间和控制室：辐射安全培训资格证、放射人员职业健康检查、"
+            "职业病防护、职业危害告知")
+    section = OutlineSection("依法履职维权", [fact])
+    text = ("我们协同区卫生监督所检查中金辐照公司车间和控制室，确保辐射安全培训资格证、放射人员职业健康检查、"
+            "职业病防护和职业危害告知的落实。")
+    result = check_and_repair(ScriptedModel(lambda p: "不该被调用"), section, text, FIELDS, 120)
+    assert result.text == ("4月28日会同区卫生监督所检查中金辐照公司车间和控制室，确保辐射安全培训资格证、"
+                           "放射人员职业健康检查、职业病防护和职业危害告知的落实。")
+
+
+def test_a_left_out_clause_cut_inside_a_quotation_is_not_joined() -> None:
+    """Held-out seed-003-06: the bullet's clause “新工人、新市民 (its comma inside the quotation)
+    was put at the head of the sentence, its quotation left open."""
+    fact = "“新工人、新市民，大培训、大提升”：3月初发问卷摸培训和文体意向，办道德礼仪、养生、理财、安全生产讲座"
+    section = OutlineSection("提升职工素质", [fact])
+    text = "3月初，我们发出问卷摸培训和文体意向，举办道德礼仪、养生、理财、安全生产讲座。"
+    result = check_and_repair(ScriptedModel(lambda p: "不该被调用"), section, text, FIELDS, 120)
+    assert not result.text.startswith("“新工人、新市民，3月初")
+    assert result.text.count("“") == result.text.count("”")

@@ -81,6 +81,7 @@ SAID_SHARE = 0.6  # …and says one clause of it when it carries this share of t
 MIN_SAID_GRAMS = 4
 _BULLET_CLAUSE = re.compile(r"[^，,；;。]+")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_QUOTE_PAIRS = (("“", "”"), ("《", "》"), ("（", "）"), ("(", ")"))
 
 
 def stated(grams: set[str], overlap: int) -> bool:
@@ -101,13 +102,27 @@ def says(text: str, clause: str) -> bool:
     return len(grams) < MIN_SAID_GRAMS or len(grams & content_grams(text)) >= SAID_SHARE * len(grams)
 
 
+def bullet_clauses(fact: str) -> list[str]:
+    """The clauses of a bullet, as `unsaid_clauses` judges them; a comma inside a quotation does
+    not end one (“新工人、新市民，大培训、大提升”：3月初发问卷… is one clause, not “新工人、新市民 and
+    the rest)."""
+    spans: list[list[int]] = []
+    for m in _BULLET_CLAUSE.finditer(fact):
+        last = fact[spans[-1][0]:spans[-1][1]] if spans else ""
+        if any(last.count(a) > last.count(b) for a, b in _QUOTE_PAIRS):
+            spans[-1][1] = m.end()  # the comma was inside a quotation
+        else:
+            spans.append([m.start(), m.end()])
+    return [c for s, e in spans if (c := fact[s:e].strip())]
+
+
 def unsaid_clauses(text: str, fact: str) -> list[str]:
     """The clauses of a bullet that `text` does not say (为女职工办法律和健康专题讲座 when the
     draft kept only the bullet's 报送信息两篇 and 新增女职工专项集体合同10家). A clause whose
     every number the text states is said in other words (发展了2名新党员 for 工会干部中发展新党员
     2名): the checker holds each figure to its own bullet, so it is not restated."""
     numbers = set(_NUMBER.findall(text))
-    return [c.strip() for c in _BULLET_CLAUSE.findall(fact) if c.strip() and not says(text, c)
+    return [c for c in bullet_clauses(fact) if not says(text, c)
             and not (set(_NUMBER.findall(c)) and set(_NUMBER.findall(c)) <= numbers)]
 
 

