@@ -34,9 +34,10 @@ llama_flags="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML
 # on a Xeon with AVX-512 the prompt is evaluated about 1.6x faster than with the x86-64-v3 build
 # (72 -> 115 tokens/s for a 432-token section prompt, in-process, same run); generation is unchanged.
 # The flags name the wheel's folder, so a machine without AVX-512 builds (and never loads) its own.
+# DRAFTING_LLAMA_PORTABLE=1 keeps x86-64-v3 for a build that runs elsewhere (the Docker image).
 cpu_flags=" $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | cut -d: -f2) "
 has_cpu() { for flag; do [[ "$cpu_flags" == *" $flag "* ]] || return 1; done; }
-if has_cpu avx512f avx512cd avx512vl avx512dq avx512bw; then
+if [[ "${DRAFTING_LLAMA_PORTABLE:-0}" != 1 ]] && has_cpu avx512f avx512cd avx512vl avx512dq avx512bw; then
   llama_flags+=" -DGGML_AVX512=ON"
   if has_cpu avx512vbmi; then llama_flags+=" -DGGML_AVX512_VBMI=ON"; fi
   if has_cpu avx512_vnni; then llama_flags+=" -DGGML_AVX512_VNNI=ON"; fi
