@@ -1,7 +1,7 @@
 """Text hygiene after each model call, and the phrase bank the pipeline attaches from."""
 from __future__ import annotations
 
-from drafting.flow.hygiene import clean_paragraph
+from drafting.flow.hygiene import CUT_OFF, clean_paragraph
 from drafting.flow.phrases import PhraseBank
 
 FACTS = ["建会入会：新建非公企业工会12家", "苍岭项目部在业主新增100米开挖任务下，提前完成掘进"]
@@ -77,3 +77,11 @@ def test_a_clause_whose_figures_the_text_states_is_said_in_other_words() -> None
     fact = "工会干部中发展新党员2名；今年新建工会组织13家，发展会员873人，组织学习法律法规"
     text = "我们发展了2名新党员，并新建了13家工会组织，同时吸引了873名会员加入工会。"
     assert unsaid_clauses(text, fact) == ["组织学习法律法规"]
+
+
+def test_a_sentence_ending_on_a_noun_in_di_is_not_cut_off() -> None:
+    """Held-out seed-000-04: 此外，建立1家职工技能培训基地。 was counted as cut off (and would be
+    struck) because 地 also ends an adverbial (认真地。)."""
+    assert not CUT_OFF.search("此外，建立1家职工技能培训基地。")
+    assert not CUT_OFF.search("五月底走访了在建工地。")
+    assert CUT_OFF.search("我们认真地。")

@@ -32,7 +32,8 @@ _ROLE = re.compile(r"作为[^，。]{0,12}(?:秘书|助手|写作者|撰稿人)|
 # A sentence ending on a preposition frame, a conjunction or a particle has lost its predicate;
 # so has one that is only a 按照/根据… phrase ending on its object (按照市、区总工会的组建任务。,
 # what a dropped clause left behind). The second form matches none of the corpus's sentences.
-CUT_OFF = re.compile(r"(?:在[^，。；！？]{0,30}(?:下|中)|[和与及或并而且对向把将为从于的地得等])[。！？；]$"
+# 地 ends a cut-off adverbial (认真地。) but also nouns (培训基地。, 工地。, 各地。).
+CUT_OFF = re.compile(r"(?:在[^，。；！？]{0,30}(?:下|中)|[和与及或并而且对向把将为从于的得等]|(?<![基土工场阵园各本当营田绿产耕山墓驻属])地)[。！？；]$"
                      r"|^(?:[^，。；！？,]{0,6}[，,])?(?:按照|根据|依照|依据|围绕|遵照|对照)"
                      r"[^，。；！？,了着过]{0,30}的[^，。；！？,的了着过]{1,8}[。！？；]$")
 _LABEL = re.compile(r"^([\u4e00-\u9fff]{2,8})[：:]")
