@@ -31,8 +31,8 @@ llama_pin=$(grep -o '^llama-cpp-python\[server\]==[0-9.]*' requirements-model.tx
 llama_version=${llama_pin#*==}
 llama_flags="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
 # AVX-512 (and its VBMI, VNNI and BF16 extensions) is added when this CPU has it, AMX still left out:
-# on a Xeon with AVX-512 the prompt is evaluated about 1.6x faster than with the x86-64-v3 build
-# (72 -> 115 tokens/s for a 432-token section prompt, in-process, same run); generation is unchanged.
+# on a Xeon with AVX-512 a section prompt is evaluated about 1.5x faster than with the x86-64-v3
+# build, generation unchanged (bench/build_bench.py compares two builds in one run).
 # The flags name the wheel's folder, so a machine without AVX-512 builds (and never loads) its own.
 # DRAFTING_LLAMA_PORTABLE=1 keeps x86-64-v3 for a build that runs elsewhere (the Docker image).
 cpu_flags=" $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | cut -d: -f2) "
