@@ -82,6 +82,7 @@ SAID_SHARE = 0.6  # …and says one clause of it when it carries this share of t
 MIN_SAID_GRAMS = 4
 _BULLET_CLAUSE = re.compile(r"[^，,；;。]+")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_NAME_COLON = re.compile(r"(?<=[”》])[：:]")
 _QUOTE_PAIRS = (("“", "”"), ("《", "》"), ("（", "）"), ("(", ")"))
 
 
@@ -104,9 +105,10 @@ def says(text: str, clause: str) -> bool:
 
 
 def bullet_clauses(fact: str) -> list[str]:
-    """The clauses of a bullet, as `unsaid_clauses` judges them; a comma inside a quotation does
-    not end one (“新工人、新市民，大培训、大提升”：3月初发问卷… is one clause, not “新工人、新市民 and
-    the rest)."""
+    """The clauses of a bullet, as `unsaid_clauses` judges them. A comma inside a quotation does
+    not end one, and a quoted name before a colon is one of its own: “新工人、新市民，大培训、
+    大提升”：3月初发问卷… is the programme's name and 3月初发问卷…, not “新工人、新市民 and the rest
+    (the activity alone would say most of a clause holding both, and the name would go unsaid)."""
     spans: list[list[int]] = []
     for m in _BULLET_CLAUSE.finditer(fact):
         last = fact[spans[-1][0]:spans[-1][1]] if spans else ""
@@ -114,7 +116,10 @@ def bullet_clauses(fact: str) -> list[str]:
             spans[-1][1] = m.end()  # the comma was inside a quotation
         else:
             spans.append([m.start(), m.end()])
-    return [c for s, e in spans if (c := fact[s:e].strip())]
+    clauses: list[str] = []
+    for s, e in spans:
+        clauses += _NAME_COLON.split(fact[s:e])
+    return [c for c in (c.strip() for c in clauses) if c]
 
 
 def unsaid_clauses(text: str, fact: str) -> list[str]:

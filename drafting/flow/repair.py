@@ -320,14 +320,19 @@ def join_unsaid(text: str, report: CheckReport, section: OutlineSection, fields:
         if not unsaid or not states(joined, fact):
             continue
         for piece in _BULLET_ITEM.findall(fact):  # not across ；: 为女职工办讲座，…；报送信息两篇 are two items
-            joined = _join_runs(joined, bullet_clauses(piece), unsaid)
+            joined = _join_runs(joined, piece, unsaid)
     if joined == text or len(problems_of(check_section(joined, section, fields))) > len(problems_of(report)):
         return text
     return joined
 
 
-def _join_runs(text: str, clauses: list[str], unsaid: set[str]) -> str:
-    """`text` with each run of `unsaid` among `clauses` (one item of a bullet) beside its neighbour."""
+def _join_runs(text: str, item: str, unsaid: set[str]) -> str:
+    """`text` with each run of `unsaid` among the clauses of `item` (one item of a bullet) beside
+    its neighbour, joined by a comma, or by the colon the item has there (“…”：3月初…)."""
+    clauses, joiners, at = bullet_clauses(item), [], 0
+    for clause in clauses:
+        at = item.index(clause, at) + len(clause)
+        joiners.append("：" if item[at:at + 1] in ("：", ":") else "，")
     i = 0
     while i < len(clauses):
         if clauses[i] not in unsaid:
@@ -336,9 +341,9 @@ def _join_runs(text: str, clauses: list[str], unsaid: set[str]) -> str:
         j = next((k for k in range(i, len(clauses)) if clauses[k] not in unsaid), len(clauses))
         run = "，".join(clauses[i:j])
         if j < len(clauses) and (span := _said_at(text, clauses[j])) is not None:
-            text = f"{text[:span[0]]}{run}，{text[span[0]:]}"
+            text = f"{text[:span[0]]}{run}{joiners[j - 1]}{text[span[0]:]}"
         elif i > 0 and (span := _said_at(text, clauses[i - 1])) is not None:
-            text = f"{text[:span[1]]}，{run}{text[span[1]:]}"
+            text = f"{text[:span[1]]}{joiners[i - 1]}{run}{text[span[1]:]}"
         i = j
     return text
 
