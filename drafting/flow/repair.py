@@ -91,17 +91,18 @@ def bullet_sentence(fact: str) -> str:
     return _TRAILING_PUNCT.sub("", fact.strip()) + "。"
 
 
+def _holds(clause: re.Match[str], fig: Missing) -> bool:
+    """Whether a clause of a bullet (a match in the bullet's text) holds missed figure `fig`: of
+    two clauses with the same figure, the one it was missed in."""
+    return fig.text in clause.group() and (fig.at < 0 or clause.start() <= fig.at < clause.end())
+
+
 def missing_clauses(fact: str, figures: list[Missing]) -> str:
     """The clauses of a bullet that hold its missing figures (the whole bullet if one is not
-    found), so that a restatement does not repeat what the section already says: of two clauses
-    with the same figure, the one the figure was missed in."""
+    found), so that a restatement does not repeat what the section already says."""
     clauses = [m for m in _CLAUSE.finditer(fact) if m.group().strip()]
-
-    def holds(clause: re.Match[str], fig: Missing) -> bool:
-        return fig.text in clause.group() and (fig.at < 0 or clause.start() <= fig.at < clause.end())
-
-    wanted = [c for c in clauses if any(holds(c, fig) for fig in figures)]
-    if not all(any(holds(c, fig) for c in wanted) for fig in figures):
+    wanted = [c for c in clauses if any(_holds(c, fig) for fig in figures)]
+    if not all(any(_holds(c, fig) for c in wanted) for fig in figures):
         return fact
     return "，".join(c.group() for c in wanted)
 
@@ -256,40 +257,46 @@ def _partial_mention(text: str, clause: str) -> tuple[int, int] | None:
     return None
 
 
-def complete_in_place(text: str, report: CheckReport, section: OutlineSection, fields: list[str]) -> str:
+def _unless_worse(text: str, report: CheckReport, changed: str, section: OutlineSection,
+                  fields: list[str]) -> tuple[str, CheckReport]:
+    """`changed` and its check, unless it has more problems than `text` (whose check is `report`)."""
+    if changed == text:
+        return text, report
+    changed_report = check_section(changed, section, fields)
+    if len(problems_of(changed_report)) > len(problems_of(report)):
+        return text, report
+    return changed, changed_report
+
+
+def complete_in_place(text: str, report: CheckReport, section: OutlineSection,
+                      fields: list[str]) -> tuple[str, CheckReport]:
     """`text` with each bullet clause it says only in part (a figure or a name left out) written
     out whole where the part stands, so that the restatement does not repeat the sentence beside
     it (held-out seed-003-11: 参赛企业10家…此外，第十二届“安康杯”竞赛参赛企业10家). A completion
-    that takes a bullet's words away is not made; none is kept if together they add a problem."""
+    that takes a bullet's words away is not made; none is kept if together they add a problem.
+    Returned with its check."""
     bullet_grams = content_grams("\n".join(section.facts))
     completed = text
     for fact in section.facts:
         missed = [m for m in report.missing if m.fact == fact]
-
-        def holds_missed(clause: re.Match[str], missed: list[Missing] = missed) -> bool:
-            return any(m.text in clause.group() and (m.at < 0 or clause.start() <= m.at < clause.end()) for m in missed)
-
         # A clause missing a figure goes by its pieces at a colon: 协同区卫生监督所检查…控制室 says
         # the piece before the colon of 4月28日会同区卫生监督所检查…控制室：辐射安全培训资格证、…
         # but too little of the whole (held-out seed-000-03, which restated it whole).
         pieces = [piece for clause in _CLAUSE.finditer(fact)
-                  for piece in (_PIECE.finditer(fact, *clause.span()) if holds_missed(clause) else (clause,))]
+                  for piece in (_PIECE.finditer(fact, *clause.span()) if any(_holds(clause, m) for m in missed)
+                                else (clause,))]
         for clause in pieces:
             words = re.sub(r"\s", "", _TRAILING_PUNCT.sub("", clause.group()))  # 中国梦 劳动美 as drafts write it
             if len(words) <= MIN_PARTIAL_CHARS or words in completed:
                 continue
-            if says(completed, words) and not holds_missed(clause):
+            if says(completed, words) and not any(_holds(clause, m) for m in missed):
                 continue
             if (span := _partial_mention(completed, words)) is None:
                 continue
             candidate = completed[:span[0]] + words + completed[span[1]:]
             if not taken_words(completed, candidate, bullet_grams):
                 completed = candidate
-    if completed == text:
-        return text
-    if len(problems_of(check_section(completed, section, fields))) > len(problems_of(report)):
-        return text
-    return completed
+    return _unless_worse(text, report, completed, section, fields)
 
 
 def _said_at(text: str, clause: str) -> tuple[int, int] | None:
@@ -301,6 +308,7 @@ def _said_at(text: str, clause: str) -> tuple[int, int] | None:
     spans += [(a[0], b[1]) for a, b in pairwise(spans) if text[a[1]:b[0]] in ("，", ",")]
     if not grams or not spans:
         return None
+
     def said(span: tuple[int, int]) -> int:
         return len(grams & content_grams(text[span[0]:span[1]]))
 
@@ -308,12 +316,13 @@ def _said_at(text: str, clause: str) -> tuple[int, int] | None:
     return best if said(best) >= SAID_SHARE * len(grams) else None
 
 
-def join_unsaid(text: str, report: CheckReport, section: OutlineSection, fields: list[str]) -> str:
+def join_unsaid(text: str, report: CheckReport, section: OutlineSection,
+                fields: list[str]) -> tuple[str, CheckReport]:
     """`text` with each run of clauses it left out of a bullet it otherwise states written beside
     the clause of `text` that says their neighbour in the bullet: before it when the run came
     first (按省市总工会劳资纠纷舆情要求，监督处理劳资纠纷15件), else after it. Restated as a sentence of
     its own, such a run reads as a fragment (监督处理劳资纠纷15件。按省市总工会劳资纠纷舆情要求。).
-    Nothing is joined if together the joins add a problem."""
+    Nothing is joined if together the joins add a problem. Returned with its check."""
     joined = text
     for fact in section.facts:
         unsaid = set(unsaid_clauses(joined, fact))
@@ -321,9 +330,7 @@ def join_unsaid(text: str, report: CheckReport, section: OutlineSection, fields:
             continue
         for piece in _BULLET_ITEM.findall(fact):  # not across ；: 为女职工办讲座，…；报送信息两篇 are two items
             joined = _join_runs(joined, piece, unsaid)
-    if joined == text or len(problems_of(check_section(joined, section, fields))) > len(problems_of(report)):
-        return text
-    return joined
+    return _unless_worse(text, report, joined, section, fields)
 
 
 def _join_runs(text: str, item: str, unsaid: set[str]) -> str:
@@ -356,8 +363,7 @@ def fallback(text: str, report: CheckReport, section: OutlineSection, fields: li
     at the end, as it does whenever the text in place would not check clean."""
     context = [section.heading, *fields]
     for step in (complete_in_place, join_unsaid):
-        if (changed := step(text, report, section, fields)) != text:
-            text, report = changed, check_section(changed, section, fields)
+        text, report = step(text, report, section, fields)
     kept = without_problems(text, report, section, fields)
     if len(kept) < MIN_KEPT_CHARS:  # a stub such as “今年以来，我会按照。” says nothing
         kept = ""
